@@ -1,0 +1,498 @@
+//! `haven`: check, evaluate, test, format and render online-safety policies.
+//!
+//! Exit codes (see `haven --help`): 0 success; 1 the policy has errors or a scenario failed;
+//! 2 bad command-line usage; 3 an incident record was rejected; 4 a file could not be read.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use haven_core::{CheckOptions, Date, Diagnostic, Policy, Sources};
+use haven_modules::{policy_file, scenarios_file, FsLoader};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit codes, documented in the README and tested in `tests/cli.rs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exit {
+    Ok = 0,
+    Failure = 1,
+    IncidentRejected = 3,
+    Io = 4,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+#[derive(Parser)]
+#[command(
+    name = "haven",
+    version,
+    about = "Policy-as-code for school online-safety and safeguarding policies",
+    after_help = "Exit codes: 0 success · 1 policy errors or failing scenarios · 2 usage error · 3 incident rejected · 4 file not readable"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum ErrorFormat {
+    /// rustc-style, with the source line underlined
+    Human,
+    /// one line per diagnostic (screen readers, logs)
+    Plain,
+    /// a JSON array of diagnostics
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum OutFormat {
+    /// the decision contract (one JSON object per incident)
+    Json,
+    /// a short human-readable summary
+    Text,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check policies: report every error and warning with its location
+    Check {
+        /// Policy files or directories (a directory means its policy.haven)
+        #[arg(required = true)]
+        policies: Vec<PathBuf>,
+        /// How to print diagnostics
+        #[arg(long, value_enum, default_value = "human")]
+        format: ErrorFormat,
+        /// Treat warnings as errors
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Evaluate one incident (JSON) or a stream of incidents (JSON Lines) against a policy
+    Eval {
+        /// Policy file or directory
+        policy: PathBuf,
+        /// Incident file, or `-` for standard input
+        incident: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value = "json")]
+        format: OutFormat,
+        /// Include the rules that applied and may apply
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Run scenario tests (scenarios.toml beside each policy)
+    Test {
+        /// Policy files or directories; default: every policy under ./policies
+        policies: Vec<PathBuf>,
+        /// List rules and table rows that no scenario exercised (and fail if any)
+        #[arg(long)]
+        coverage: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let exit = match cli.command {
+        Command::Check {
+            policies,
+            format,
+            deny_warnings,
+        } => check(&policies, format, deny_warnings),
+        Command::Eval {
+            policy,
+            incident,
+            format,
+            explain,
+        } => eval(&policy, &incident, format, explain),
+        Command::Test { policies, coverage } => test(&policies, coverage),
+    };
+    exit.into()
+}
+
+/// Today's date from the system clock (UTC).
+fn today() -> Option<Date> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    let days = i64::try_from(secs / 86_400).ok()?;
+    // Civil-from-days (Howard Hinnant's algorithm), proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    Some(Date {
+        year: u16::try_from(year).ok()?,
+        month: u8::try_from(month).ok()?,
+        day: Some(u8::try_from(day).ok()?),
+    })
+}
+
+pub(crate) fn options() -> CheckOptions {
+    let today = match std::env::var("HAVEN_TODAY") {
+        Ok(s) => parse_date(&s),
+        Err(_) => today(),
+    };
+    CheckOptions {
+        today,
+        ..CheckOptions::default()
+    }
+}
+
+fn parse_date(s: &str) -> Option<Date> {
+    let mut parts = s.trim().split('-');
+    let year = parts.next()?.parse().ok()?;
+    let month = parts.next()?.parse().ok()?;
+    let day = parts.next().and_then(|d| d.parse().ok());
+    Some(Date { year, month, day })
+}
+
+pub(crate) fn read(path: &Path) -> Result<String, Exit> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        eprintln!("error: cannot read `{}`: {e}", path.display());
+        Exit::Io
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        eprintln!(
+            "error: `{}` is not valid UTF-8 (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        );
+        Exit::Io
+    })
+}
+
+/// Load and compile a policy, printing diagnostics on failure.
+pub(crate) fn load(path: &Path) -> Result<(Policy, PathBuf), Exit> {
+    let file = policy_file(path);
+    let text = read(&file)?;
+    let loader = FsLoader::for_policy(&file);
+    match Policy::compile(&file.display().to_string(), &text, &loader, &options()) {
+        Ok(p) => Ok((p, file)),
+        Err(err) => {
+            print_diagnostics(&err.sources, &err.diagnostics, ErrorFormat::Human);
+            Err(Exit::Failure)
+        }
+    }
+}
+
+fn print_diagnostics(sources: &Sources, diags: &[Diagnostic], format: ErrorFormat) {
+    let mut err = std::io::stderr().lock();
+    match format {
+        ErrorFormat::Human => {
+            for d in diags {
+                let _ = write!(err, "{}", d.render(sources));
+            }
+        }
+        ErrorFormat::Plain => {
+            for d in diags {
+                let _ = writeln!(err, "{}", d.render_plain(sources));
+            }
+        }
+        ErrorFormat::Json => {}
+    }
+}
+
+fn check(paths: &[PathBuf], format: ErrorFormat, deny_warnings: bool) -> Exit {
+    let mut failed = false;
+    let mut json_out = Vec::new();
+    for path in paths {
+        let file = policy_file(path);
+        let text = match read(&file) {
+            Ok(t) => t,
+            Err(e) => return e,
+        };
+        let loader = FsLoader::for_policy(&file);
+        let report = haven_core::check(&file.display().to_string(), &text, &loader, &options());
+        let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
+        let warnings = report.diagnostics.len() - errors;
+        if errors > 0 || (deny_warnings && warnings > 0) {
+            failed = true;
+        }
+        match format {
+            ErrorFormat::Json => {
+                json_out.extend(
+                    report
+                        .diagnostics
+                        .iter()
+                        .map(|d| d.detailed(&report.sources)),
+                );
+            }
+            _ => {
+                print_diagnostics(&report.sources, &report.diagnostics, format);
+                let status = if errors > 0 { "failed" } else { "ok" };
+                eprintln!(
+                    "{}: {status} ({errors} error{}, {warnings} warning{})",
+                    file.display(),
+                    plural(errors),
+                    plural(warnings)
+                );
+            }
+        }
+    }
+    if format == ErrorFormat::Json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json_out).unwrap_or_default()
+        );
+    }
+    if failed {
+        Exit::Failure
+    } else {
+        Exit::Ok
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn eval(policy_path: &Path, incident: &Path, format: OutFormat, explain: bool) -> Exit {
+    let (policy, _) = match load(policy_path) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let input = if incident == Path::new("-") {
+        let mut s = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut s) {
+            eprintln!("error: cannot read standard input: {e}");
+            return Exit::Io;
+        }
+        s
+    } else {
+        match read(incident) {
+            Ok(t) => t,
+            Err(e) => return e,
+        }
+    };
+    let trimmed = input.trim();
+    // One JSON object, or JSON Lines (one object per line).
+    let single =
+        serde_json::from_str::<serde_json::Value>(trimmed).is_ok() || !trimmed.contains('\n');
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if single {
+        return match policy.evaluate_json(trimmed) {
+            Ok(d) => {
+                let _ = write!(out, "{}", render_decision(&d, format, explain));
+                Exit::Ok
+            }
+            Err(e) => {
+                eprintln!("error[{}]: {}", e.code, e.message);
+                if !e.expected.is_empty() {
+                    eprintln!("  = expected: {}", e.expected);
+                }
+                Exit::IncidentRejected
+            }
+        };
+    }
+    let lines: Vec<&str> = input.lines().collect();
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(lines.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} incidents {per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut rejected = 0usize;
+    for (n, line) in lines.iter().enumerate() {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        match policy.evaluate_json(line) {
+            Ok(d) => {
+                let _ = write!(out, "{}", render_decision(&d, format, explain));
+            }
+            Err(e) => {
+                rejected += 1;
+                let err = serde_json::json!({ "line": n + 1, "error": haven_core::IncidentErrorJson::from(&e) });
+                let _ = writeln!(out, "{err}");
+                if bar.is_none() {
+                    eprintln!("line {}: error[{}]: {}", n + 1, e.code, e.message);
+                }
+            }
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let _ = out.flush();
+    if rejected > 0 {
+        eprintln!("{rejected} incident{} rejected", plural(rejected));
+        Exit::IncidentRejected
+    } else {
+        Exit::Ok
+    }
+}
+
+fn render_decision(d: &haven_core::Decision<'_>, format: OutFormat, explain: bool) -> String {
+    match format {
+        OutFormat::Text => {
+            let mut s = d.to_text();
+            if explain {
+                s.push_str(&format!(
+                    "\napplied: {}\nmay apply: {}\n",
+                    d.fired_rules().collect::<Vec<_>>().join(", "),
+                    d.possible_rules().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            s
+        }
+        OutFormat::Json => {
+            let mut v = d.to_json();
+            if explain {
+                if let Some(obj) = v.as_object_mut() {
+                    obj.insert(
+                        "explain".to_owned(),
+                        serde_json::json!({
+                            "applied": d.fired_rules().collect::<Vec<_>>(),
+                            "may_apply": d.possible_rules().collect::<Vec<_>>(),
+                        }),
+                    );
+                }
+            }
+            format!("{v}\n")
+        }
+    }
+}
+
+fn discover() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir("policies") {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.join("policy.haven").is_file() && p.join("scenarios.toml").is_file() {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn test(paths: &[PathBuf], coverage: bool) -> Exit {
+    let paths = if paths.is_empty() {
+        discover()
+    } else {
+        paths.to_vec()
+    };
+    if paths.is_empty() {
+        eprintln!("error: no policies given and none found under ./policies");
+        return Exit::Io;
+    }
+    let mut passed = 0usize;
+    let mut failed = 0usize;
+    let mut uncovered_total = 0usize;
+    let mut failures: Vec<(String, String, Vec<String>)> = Vec::new();
+    let started = std::time::Instant::now();
+    for path in &paths {
+        let (policy, file) = match load(path) {
+            Ok(p) => p,
+            Err(_) => {
+                failed += 1;
+                failures.push((
+                    path.display().to_string(),
+                    "policy does not compile".to_owned(),
+                    Vec::new(),
+                ));
+                continue;
+            }
+        };
+        let sfile = scenarios_file(&file);
+        let text = match read(&sfile) {
+            Ok(t) => t,
+            Err(e) => return e,
+        };
+        let scenarios = match haven_core::scenario::parse_scenarios(&text) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {}: {e}", sfile.display());
+                return Exit::Failure;
+            }
+        };
+        println!(
+            "\nrunning {} scenarios for {}",
+            scenarios.len(),
+            policy.id()
+        );
+        let mut exercised: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for s in &scenarios {
+            let r = haven_core::scenario::run_scenario(&policy, s);
+            exercised.extend(r.exercised.iter().cloned());
+            if r.passed() {
+                passed += 1;
+                println!("test {}::{} ... ok", policy.id(), r.name);
+            } else {
+                failed += 1;
+                println!("test {}::{} ... FAILED", policy.id(), r.name);
+                failures.push((
+                    format!("{}::{}", policy.id(), r.name),
+                    r.cites.clone(),
+                    r.failures.clone(),
+                ));
+            }
+        }
+        if coverage {
+            let own: Vec<&str> = policy.own_rule_ids().collect();
+            let missed: Vec<&&str> = own.iter().filter(|r| !exercised.contains(**r)).collect();
+            uncovered_total += missed.len();
+            println!(
+                "coverage {}: {}/{} rules and rows exercised",
+                policy.id(),
+                own.len() - missed.len(),
+                own.len()
+            );
+            for m in missed {
+                println!("  not exercised: {m}");
+            }
+        }
+    }
+    if !failures.is_empty() {
+        println!("\nfailures:");
+        for (name, cites, why) in &failures {
+            println!("\n---- {name} ----\n  cites: {cites}");
+            for w in why {
+                println!("  {w}");
+            }
+        }
+    }
+    let result = if failed == 0 && uncovered_total == 0 {
+        "ok"
+    } else {
+        "FAILED"
+    };
+    println!(
+        "\ntest result: {result}. {passed} passed; {failed} failed; finished in {:.2}s",
+        started.elapsed().as_secs_f64()
+    );
+    if coverage && uncovered_total > 0 {
+        println!(
+            "{uncovered_total} rule{} or row{} not exercised",
+            plural(uncovered_total),
+            plural(uncovered_total)
+        );
+    }
+    if failed == 0 && uncovered_total == 0 {
+        Exit::Ok
+    } else {
+        Exit::Failure
+    }
+}

@@ -1,0 +1,1483 @@
+//! Checking: load the module tree, resolve every name, check types, precedence, tables and
+//! statutory clauses, and lower the AST to [`PolicyIr`]. Collects every diagnostic; never
+//! stops at the first.
+
+mod expr;
+mod lints;
+
+use crate::diagnostic::Diagnostic;
+use crate::ir::*;
+use crate::limits::Limits;
+use crate::source::{SourceId, Sources, Span};
+use crate::syntax::ast::{self, Date, HeaderKind, Item, Meta as AstMeta, TokenKind};
+use std::collections::{HashMap, HashSet};
+
+/// Finds the text of modules named by `use` and `extends`.
+pub trait Loader {
+    /// Return `(display name, text)` for a module path such as `baseline` or
+    /// `std/vocabulary`, or `None` if there is no such module.
+    fn load(&self, module: &str) -> Option<(String, String)>;
+}
+
+/// A loader that finds nothing: for self-contained policies.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoModules;
+
+impl Loader for NoModules {
+    fn load(&self, _module: &str) -> Option<(String, String)> {
+        None
+    }
+}
+
+/// A loader over an in-memory map of module path to text.
+#[derive(Clone, Debug, Default)]
+pub struct MapLoader {
+    modules: HashMap<String, (String, String)>,
+}
+
+impl MapLoader {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a module.
+    pub fn insert(
+        &mut self,
+        module: impl Into<String>,
+        name: impl Into<String>,
+        text: impl Into<String>,
+    ) {
+        self.modules
+            .insert(module.into(), (name.into(), text.into()));
+    }
+}
+
+impl Loader for MapLoader {
+    fn load(&self, module: &str) -> Option<(String, String)> {
+        self.modules.get(module).cloned()
+    }
+}
+
+/// Options for checking.
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    /// Today's date, for the overdue-review warning. `None` skips that check.
+    pub today: Option<Date>,
+    /// Input limits.
+    pub limits: Limits,
+}
+
+/// One parsed file and where it sits.
+struct Loaded {
+    #[allow(dead_code, reason = "kept for diagnostics that name the file")]
+    source: SourceId,
+    file: ast::File,
+    layer: usize,
+}
+
+/// Compile the file `root` (already in `sources`) and everything it loads.
+pub(crate) fn compile(
+    sources: &mut Sources,
+    root: SourceId,
+    loader: &dyn Loader,
+    opts: &CheckOptions,
+) -> (Option<PolicyIr>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let files = load_tree(sources, root, loader, opts, &mut diags);
+    let Some(files) = files else {
+        return (None, diags);
+    };
+    if diags.iter().any(Diagnostic::is_error) {
+        return (None, diags);
+    }
+    let mut cx = Checker::new(opts, diags);
+    cx.run(&files);
+    let Checker { diags, ir, .. } = cx;
+    let failed = diags.iter().any(Diagnostic::is_error);
+    let mut diags = diags;
+    sort_diagnostics(&mut diags);
+    if failed {
+        (None, diags)
+    } else {
+        (Some(ir), diags)
+    }
+}
+
+fn sort_diagnostics(diags: &mut [Diagnostic]) {
+    diags.sort_by_key(|d| {
+        d.span()
+            .map(|s| (s.source, s.start, s.end))
+            .unwrap_or_default()
+    });
+}
+
+/// Parse the root, follow `extends` (layers) and `use` (modules within a layer).
+/// Returns files deepest layer first, modules before the files that use them.
+fn load_tree(
+    sources: &mut Sources,
+    root: SourceId,
+    loader: &dyn Loader,
+    opts: &CheckOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<Loaded>> {
+    let text = sources.get(root)?.text.clone();
+    let (file, mut parse_diags) = crate::syntax::parse(root, &text, &opts.limits);
+    diags.append(&mut parse_diags);
+    let file = file?;
+    // The chain of policies: root, what it extends, what that extends...
+    let mut chain: Vec<(SourceId, ast::File)> = vec![(root, file)];
+    let mut seen_policies: HashSet<String> = HashSet::new();
+    loop {
+        let Some((_, last)) = chain.last() else { break };
+        let extends: Vec<&ast::Name> = last
+            .header
+            .meta
+            .iter()
+            .filter_map(|m| match m {
+                AstMeta::Extends(name) => Some(name),
+                _ => None,
+            })
+            .collect();
+        if let [first, second, ..] = extends.as_slice() {
+            diags.push(
+                Diagnostic::error(
+                    "haven::check::multiple_extends",
+                    "a policy extends at most one other policy",
+                    second.span,
+                )
+                .with_secondary(first.span, "first `extends` here"),
+            );
+        }
+        let Some(base) = extends.first().map(|n| (*n).clone()) else {
+            break;
+        };
+        if !seen_policies.insert(base.node.clone()) || chain.len() > opts.limits.max_modules {
+            diags.push(Diagnostic::error(
+                "haven::check::extends_cycle",
+                format!("`extends {}` forms a cycle", base.node),
+                base.span,
+            ));
+            break;
+        }
+        let Some(loaded) = load_module(sources, &base, loader, opts, diags) else {
+            break;
+        };
+        if loaded.1.header.kind == HeaderKind::Module {
+            diags.push(
+                Diagnostic::error(
+                    "haven::check::extends_module",
+                    format!("`{}` is a module, not a policy", base.node),
+                    base.span,
+                )
+                .with_help("use `use` to import a module; `extends` layers a whole policy"),
+            );
+            break;
+        }
+        chain.push(loaded);
+    }
+    // Deepest layer first.
+    let n_layers = chain.len();
+    let mut out = Vec::new();
+    let mut included: HashSet<String> = HashSet::new();
+    for (depth, (source, file)) in chain.into_iter().enumerate().rev() {
+        let layer = depth;
+        let mut stack: Vec<String> = Vec::new();
+        collect_uses(
+            sources,
+            &file,
+            layer,
+            loader,
+            opts,
+            diags,
+            &mut included,
+            &mut stack,
+            &mut out,
+        );
+        out.push(Loaded {
+            source,
+            file,
+            layer,
+        });
+    }
+    debug_assert!(n_layers >= 1);
+    Some(out)
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a recursive walk threading its state"
+)]
+fn collect_uses(
+    sources: &mut Sources,
+    file: &ast::File,
+    layer: usize,
+    loader: &dyn Loader,
+    opts: &CheckOptions,
+    diags: &mut Vec<Diagnostic>,
+    included: &mut HashSet<String>,
+    stack: &mut Vec<String>,
+    out: &mut Vec<Loaded>,
+) {
+    for meta in &file.header.meta {
+        let AstMeta::Use(name) = meta else { continue };
+        if stack.contains(&name.node) {
+            diags.push(Diagnostic::error(
+                "haven::check::use_cycle",
+                format!("`use {}` forms a cycle", name.node),
+                name.span,
+            ));
+            continue;
+        }
+        if included.contains(&name.node) {
+            continue;
+        }
+        if included.len() >= opts.limits.max_modules {
+            diags.push(Diagnostic::error(
+                "haven::check::too_many_modules",
+                format!("too many modules (limit {})", opts.limits.max_modules),
+                name.span,
+            ));
+            return;
+        }
+        included.insert(name.node.clone());
+        let Some((source, module)) = load_module(sources, name, loader, opts, diags) else {
+            continue;
+        };
+        if module.header.kind == HeaderKind::Policy {
+            diags.push(
+                Diagnostic::error(
+                    "haven::check::use_policy",
+                    format!("`{}` is a policy, not a module", name.node),
+                    name.span,
+                )
+                .with_help("a policy is layered with `extends`; `use` imports modules"),
+            );
+            continue;
+        }
+        stack.push(name.node.clone());
+        collect_uses(
+            sources, &module, layer, loader, opts, diags, included, stack, out,
+        );
+        stack.pop();
+        out.push(Loaded {
+            source,
+            file: module,
+            layer,
+        });
+    }
+}
+
+fn load_module(
+    sources: &mut Sources,
+    name: &ast::Name,
+    loader: &dyn Loader,
+    opts: &CheckOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(SourceId, ast::File)> {
+    let Some((display, text)) = loader.load(&name.node) else {
+        diags.push(
+            Diagnostic::error(
+                "haven::check::unknown_module",
+                format!("cannot find module `{}`", name.node),
+                name.span,
+            )
+            .with_help("modules live beside the policy directories, e.g. `policies/baseline/policy.haven` or `policies/std/vocabulary.haven`"),
+        );
+        return None;
+    };
+    let source = sources.add(display, name.node.clone(), text);
+    let text = sources
+        .get(source)
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    let (file, mut parse_diags) = crate::syntax::parse(source, &text, &opts.limits);
+    diags.append(&mut parse_diags);
+    file.map(|f| (source, f))
+}
+
+/// A criteria list after resolution.
+struct CriteriaIr {
+    cond: Cond,
+    items: HashMap<String, Cond>,
+}
+
+/// What a rule id refers to while checking relations.
+#[derive(Clone)]
+struct RuleRef {
+    idx: usize,
+    layer: usize,
+    span: Span,
+}
+
+pub(crate) struct Checker<'a> {
+    opts: &'a CheckOptions,
+    pub(crate) diags: Vec<Diagnostic>,
+    pub(crate) ir: PolicyIr,
+    criteria: HashMap<String, CriteriaIr>,
+    root_layer_is_baseline: bool,
+    person_keys: HashMap<Vec<usize>, u32>,
+    /// Citation prefix of the file being checked.
+    cite_prefix: String,
+    /// Statutory flag and layer of each rule in `ir.rules`.
+    pub(crate) statutory: Vec<StatutoryInfo>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(opts: &'a CheckOptions, diags: Vec<Diagnostic>) -> Self {
+        Checker {
+            opts,
+            diags,
+            ir: PolicyIr {
+                meta: Meta::default(),
+                vocab: Vocab::default(),
+                people: Vec::new(),
+                rules: Vec::new(),
+                tables: Vec::new(),
+            },
+            criteria: HashMap::new(),
+            root_layer_is_baseline: false,
+            person_keys: HashMap::new(),
+            cite_prefix: String::new(),
+            statutory: Vec::new(),
+        }
+    }
+
+    pub(crate) fn error(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn run(&mut self, files: &[Loaded]) {
+        if let Some(root) = files
+            .iter()
+            .find(|f| f.layer == 0 && f.file.header.kind == HeaderKind::Policy)
+        {
+            self.meta(root);
+        } else if let Some(root) = files.last() {
+            self.meta(root);
+        }
+        self.root_layer_is_baseline = self.ir.meta.id == "baseline";
+        for f in files {
+            self.declarations(f);
+        }
+        for f in files {
+            self.resolve_role_parents(f);
+        }
+        self.role_hierarchy();
+        for f in files {
+            self.set_prefix(f);
+            self.people(f);
+        }
+        let mut refs: HashMap<String, RuleRef> = HashMap::new();
+        let mut relations: Vec<(usize, usize, ast::Relation)> = Vec::new();
+        for f in files {
+            self.set_prefix(f);
+            for item in &f.file.items {
+                match item {
+                    Item::Criteria(c) => self.criteria(c),
+                    Item::Rule(r) => self.rule(r, f.layer, &mut refs, &mut relations),
+                    Item::Table(t) => self.table(t, f.layer, &mut refs),
+                    Item::Caveat(c) => self.caveat(c),
+                    Item::Decl(_) | Item::Person(_) => {}
+                }
+            }
+        }
+        self.relations(&refs, &relations);
+        lints::run(self);
+    }
+
+    fn set_prefix(&mut self, f: &Loaded) {
+        let header = &f.file.header;
+        let mut cite_as = None;
+        let mut source = None;
+        for m in &header.meta {
+            if let AstMeta::Text(key, text) = m {
+                match key {
+                    ast::TextKey::CiteAs => cite_as = Some(text.node.clone()),
+                    ast::TextKey::Source => source = Some(text.node.clone()),
+                    _ => {}
+                }
+            }
+        }
+        self.cite_prefix = cite_as
+            .or_else(|| {
+                source.map(|s| {
+                    let base = s.rsplit('/').next().unwrap_or(&s).to_owned();
+                    base.strip_suffix(".txt").map(str::to_owned).unwrap_or(base)
+                })
+            })
+            .unwrap_or_else(|| header.id.node.clone());
+    }
+
+    fn meta(&mut self, root: &Loaded) {
+        let header = &root.file.header;
+        let meta = &mut self.ir.meta;
+        meta.id = header.id.node.clone();
+        meta.title = header.title.as_ref().map(|t| t.node.clone());
+        let mut adopted_span = None;
+        let mut review_span = None;
+        for m in &header.meta {
+            match m {
+                AstMeta::Extends(n) => meta.extends.push(n.node.clone()),
+                AstMeta::Use(_) => {}
+                AstMeta::Date(ast::DateKey::Adopted, d) => {
+                    meta.adopted = Some(d.node);
+                    adopted_span = Some(d.span);
+                }
+                AstMeta::Date(ast::DateKey::ReviewBy, d) => {
+                    meta.review_by = Some(d.node);
+                    review_span = Some(d.span);
+                }
+                AstMeta::Text(ast::TextKey::Version, t) => meta.version = Some(t.node.clone()),
+                AstMeta::Text(ast::TextKey::ApprovedBy, t) => {
+                    meta.approved_by = Some(t.node.clone());
+                }
+                AstMeta::Text(ast::TextKey::Source, t) => meta.source = Some(t.node.clone()),
+                AstMeta::Text(ast::TextKey::CiteAs, _) => {}
+            }
+        }
+        if header.kind == HeaderKind::Policy && meta.version.is_none() {
+            self.diags.push(
+                Diagnostic::error(
+                    "haven::check::missing_version",
+                    format!("policy `{}` has no version", header.id.node),
+                    header.id.span,
+                )
+                .with_help("add `version \"1\"` to the header, as the document numbers it"),
+            );
+        }
+        let (adopted, review_by) = (self.ir.meta.adopted, self.ir.meta.review_by);
+        if let (Some(a), Some(r), Some(rs)) = (adopted, review_by, review_span) {
+            if r < a {
+                let mut d = Diagnostic::error(
+                    "haven::check::review_before_adoption",
+                    format!("review date {r} is before the adoption date {a}"),
+                    rs,
+                );
+                if let Some(s) = adopted_span {
+                    d = d.with_secondary(s, "adopted here");
+                }
+                self.diags.push(d);
+            }
+        }
+        if let (Some(today), Some(r), Some(rs)) = (self.opts.today, review_by, review_span) {
+            let due = Date {
+                day: Some(r.day.unwrap_or(31)),
+                ..r
+            };
+            let now = Date {
+                day: Some(today.day.unwrap_or(1)),
+                ..today
+            };
+            if due < now {
+                self.diags.push(
+                    Diagnostic::warning(
+                        "haven::check::review_overdue",
+                        format!("policy review was due by {r} (today is {today})"),
+                        rs,
+                    )
+                    .with_label("review date has passed")
+                    .with_help("review the policy with the governors and update `review_by`"),
+                );
+            }
+        }
+    }
+
+    fn declarations(&mut self, f: &Loaded) {
+        for item in &f.file.items {
+            let Item::Decl(decl) = item else { continue };
+            match &decl.kind {
+                ast::DeclKind::Token {
+                    kind,
+                    name,
+                    parents: _,
+                    label,
+                } => {
+                    let k = kind.index();
+                    let vocab = &mut self.ir.vocab;
+                    if let Some(&existing) = vocab.index.get(k).and_then(|m| m.get(&name.node)) {
+                        let prev = vocab
+                            .tokens
+                            .get(k)
+                            .and_then(|t| t.get(existing as usize))
+                            .map(|t| t.span);
+                        let mut d = Diagnostic::error(
+                            "haven::check::duplicate_declaration",
+                            format!("{} `{}` is declared twice", kind.keyword(), name.node),
+                            name.span,
+                        )
+                        .with_label("declared again here");
+                        if let Some(prev) = prev {
+                            d = d.with_secondary(prev, "first declared here");
+                        }
+                        self.diags.push(d);
+                        continue;
+                    }
+                    let (Some(tokens), Some(index)) =
+                        (vocab.tokens.get_mut(k), vocab.index.get_mut(k))
+                    else {
+                        continue;
+                    };
+                    let sym = Sym::try_from(tokens.len()).unwrap_or(Sym::MAX);
+                    tokens.push(TokenInfo {
+                        name: name.node.clone(),
+                        label: label.as_ref().map(|l| l.node.clone()),
+                        parents: Vec::new(),
+                        span: name.span,
+                    });
+                    index.insert(name.node.clone(), sym);
+                }
+                ast::DeclKind::Fact {
+                    person,
+                    name,
+                    ty,
+                    ask,
+                } => {
+                    let resolved = match &ty.node {
+                        ast::FactType::Bool => FactTy::Bool,
+                        ast::FactType::Int { min, max } => FactTy::Int {
+                            min: *min,
+                            max: *max,
+                        },
+                        ast::FactType::Role => FactTy::Role,
+                        ast::FactType::Enum(values) => {
+                            FactTy::Enum(values.iter().map(|v| v.node.clone()).collect())
+                        }
+                    };
+                    let vocab = &mut self.ir.vocab;
+                    let (list, index) = if *person {
+                        (&mut vocab.person_facts, &mut vocab.person_fact_index)
+                    } else {
+                        (&mut vocab.facts, &mut vocab.fact_index)
+                    };
+                    if let Some(prev) = index.get(&name.node).and_then(|&i| list.get(i)) {
+                        let d = Diagnostic::error(
+                            "haven::check::duplicate_declaration",
+                            format!(
+                                "{} `{}` is declared twice",
+                                if *person { "person_fact" } else { "fact" },
+                                name.node
+                            ),
+                            name.span,
+                        )
+                        .with_label("declared again here")
+                        .with_secondary(prev.span, "first declared here");
+                        self.diags.push(d);
+                        continue;
+                    }
+                    if list.len() >= usize::from(u16::MAX) {
+                        continue;
+                    }
+                    index.insert(name.node.clone(), list.len());
+                    list.push(FactInfo {
+                        name: name.node.clone(),
+                        ty: resolved,
+                        ask: ask.as_ref().map(|a| a.node.clone()),
+                        span: name.span,
+                    });
+                }
+            }
+        }
+        // Parents are resolved once every role is known (a parent may be declared later).
+        for item in &f.file.items {
+            let Item::Decl(ast::Decl {
+                kind:
+                    ast::DeclKind::Token {
+                        kind,
+                        name,
+                        parents,
+                        ..
+                    },
+                ..
+            }) = item
+            else {
+                continue;
+            };
+            if parents.is_empty() {
+                continue;
+            }
+            if *kind != TokenKind::Role {
+                if let Some(first) = parents.first() {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "haven::check::parent_on_non_role",
+                            format!(
+                                "only roles have parents; `{}` is a {}",
+                                name.node,
+                                kind.keyword()
+                            ),
+                            first.span,
+                        )
+                        .with_help("remove `is ...` from this declaration"),
+                    );
+                }
+                continue;
+            }
+        }
+    }
+
+    fn role_hierarchy(&mut self) {
+        let n = self.ir.vocab.count(TokenKind::Role);
+        let mut is_a = vec![false; n * n];
+        for i in 0..n {
+            if let Some(cell) = is_a.get_mut(i * n + i) {
+                *cell = true;
+            }
+        }
+        // Transitive closure by walking parents (the hierarchy is small).
+        let parents: Vec<Vec<Sym>> = self
+            .ir
+            .vocab
+            .tokens
+            .get(TokenKind::Role.index())
+            .map(|t| t.iter().map(|r| r.parents.clone()).collect())
+            .unwrap_or_default();
+        for start in 0..n {
+            let mut stack: Vec<Sym> = parents.get(start).cloned().unwrap_or_default();
+            let mut steps = 0usize;
+            while let Some(p) = stack.pop() {
+                steps += 1;
+                if steps > n * n + 1 {
+                    break;
+                }
+                let idx = start * n + p as usize;
+                if let Some(cell) = is_a.get_mut(idx) {
+                    if !*cell {
+                        *cell = true;
+                        stack.extend(parents.get(p as usize).cloned().unwrap_or_default());
+                    }
+                }
+            }
+        }
+        self.ir.vocab.role_is_a = is_a;
+    }
+
+    /// Resolve `is parent` on roles once every role is declared.
+    fn resolve_role_parents(&mut self, f: &Loaded) {
+        for item in &f.file.items {
+            let Item::Decl(ast::Decl {
+                kind:
+                    ast::DeclKind::Token {
+                        kind: TokenKind::Role,
+                        name,
+                        parents,
+                        ..
+                    },
+                ..
+            }) = item
+            else {
+                continue;
+            };
+            let Some(sym) = self.ir.vocab.lookup(TokenKind::Role, &name.node) else {
+                continue;
+            };
+            let mut resolved = Vec::new();
+            for p in parents {
+                match self.ir.vocab.lookup(TokenKind::Role, &p.node) {
+                    Some(ps) if ps == sym => self.diags.push(Diagnostic::error(
+                        "haven::check::role_cycle",
+                        format!("role `{}` cannot be its own parent", name.node),
+                        p.span,
+                    )),
+                    Some(ps) => resolved.push(ps),
+                    None => {
+                        let d = self.unknown_name(TokenKind::Role, &p.node, p.span);
+                        self.diags.push(d);
+                    }
+                }
+            }
+            if let Some(info) = self
+                .ir
+                .vocab
+                .tokens
+                .get_mut(TokenKind::Role.index())
+                .and_then(|t| t.get_mut(sym as usize))
+            {
+                if info.span == name.span {
+                    info.parents = resolved;
+                }
+            }
+        }
+    }
+
+    fn people(&mut self, f: &Loaded) {
+        for item in &f.file.items {
+            let Item::Person(p) = item else { continue };
+            let mut roles = Vec::new();
+            for r in &p.roles {
+                match self.ir.vocab.lookup(TokenKind::Role, &r.node) {
+                    Some(sym) => roles.push(sym),
+                    None => {
+                        let d = self.unknown_name(TokenKind::Role, &r.node, r.span);
+                        self.diags.push(d);
+                    }
+                }
+            }
+            if let Some(prev) = self.ir.people.iter().position(|q| q.name == p.name.node) {
+                // The same person named twice (e.g. in the baseline and the school): merge roles.
+                if let Some(existing) = self.ir.people.get_mut(prev) {
+                    for r in roles {
+                        if !existing.roles.contains(&r) {
+                            existing.roles.push(r);
+                        }
+                    }
+                }
+            } else {
+                self.ir.people.push(PersonIr {
+                    name: p.name.node.clone(),
+                    roles,
+                });
+            }
+        }
+    }
+
+    /// An "unknown X" diagnostic with a suggestion.
+    pub(crate) fn unknown_name(&self, kind: TokenKind, name: &str, span: Span) -> Diagnostic {
+        let known = self.ir.vocab.names(kind);
+        let code = match kind {
+            TokenKind::Role => "haven::check::unknown_role",
+            TokenKind::Agency => "haven::check::unknown_agency",
+            TokenKind::Device => "haven::check::unknown_device",
+            TokenKind::Owner => "haven::check::unknown_owner",
+            TokenKind::Location => "haven::check::unknown_location",
+            TokenKind::Time => "haven::check::unknown_time",
+            TokenKind::Activity => "haven::check::unknown_activity",
+            TokenKind::Category => "haven::check::unknown_category",
+            TokenKind::Action => "haven::check::unknown_action",
+            TokenKind::Deadline => "haven::check::unknown_deadline",
+        };
+        let d = Diagnostic::error(code, format!("unknown {} `{name}`", kind.keyword()), span)
+            .with_label(format!("not a declared {}", kind.keyword()));
+        match suggest(name, &known) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None if known.is_empty() => d.with_help(format!(
+                "no {} is declared; add `use std/vocabulary` to the header",
+                kind.keyword()
+            )),
+            None => d.with_help(format!(
+                "declare it with `{} {name}` or use one of {}",
+                kind.keyword(),
+                quote_list(&known)
+            )),
+        }
+    }
+
+    fn render_cite(&self, cite: &ast::Cite) -> String {
+        match &cite.quote {
+            Some(q) => format!("{} {}: \"{}\"", self.cite_prefix, cite.section.node, q.node),
+            None => format!("{} {}", self.cite_prefix, cite.section.node),
+        }
+    }
+
+    fn criteria(&mut self, c: &ast::Criteria) {
+        if self.criteria.contains_key(&c.name.node) {
+            self.diags.push(Diagnostic::error(
+                "haven::check::duplicate_criteria",
+                format!("criteria list `{}` is declared twice", c.name.node),
+                c.name.span,
+            ));
+            return;
+        }
+        let mut items = HashMap::new();
+        let mut conds = Vec::new();
+        for item in &c.items {
+            let cond = self.cond(&item.expr, false);
+            if items.insert(item.name.node.clone(), cond.clone()).is_some() {
+                self.diags.push(Diagnostic::error(
+                    "haven::check::duplicate_criterion",
+                    format!(
+                        "criterion `{}` appears twice in `{}`",
+                        item.name.node, c.name.node
+                    ),
+                    item.name.span,
+                ));
+            }
+            conds.push(cond);
+        }
+        let cond = match c.quantifier.node {
+            ast::Quantifier::Any => Cond::Or(conds.into_boxed_slice()),
+            ast::Quantifier::All => Cond::And(conds.into_boxed_slice()),
+        };
+        self.criteria
+            .insert(c.name.node.clone(), CriteriaIr { cond, items });
+    }
+
+    pub(crate) fn criteria_cond(&self, name: &str, item: Option<&str>) -> Option<Option<Cond>> {
+        let c = self.criteria.get(name)?;
+        Some(match item {
+            None => Some(c.cond.clone()),
+            Some(i) => c.items.get(i).cloned(),
+        })
+    }
+
+    fn layer_of(&self, layer: usize) -> Layer {
+        if layer == 0 && !self.root_layer_is_baseline {
+            Layer::School
+        } else {
+            Layer::Baseline
+        }
+    }
+
+    fn rule(
+        &mut self,
+        r: &ast::Rule,
+        layer: usize,
+        refs: &mut HashMap<String, RuleRef>,
+        relations: &mut Vec<(usize, usize, ast::Relation)>,
+    ) {
+        if r.cites.is_empty() {
+            self.diags.push(
+                Diagnostic::error(
+                    "haven::check::missing_citation",
+                    format!("rule `{}` cites nothing", r.name.node),
+                    r.name.span,
+                )
+                .with_help("add `cites \"§section\": \"the sentence it encodes\"`"),
+            );
+        }
+        let cond = self.cond(&r.when, false);
+        let effects = self.effects(&r.outcomes, &r.name.node);
+        let idx = self.ir.rules.len();
+        if let Some(prev) = refs.get(&r.name.node) {
+            let replaces = r.relations.iter().any(|rel| {
+                rel.kind == ast::RelationKind::Replaces && rel.target.node == r.name.node
+            });
+            if !replaces || prev.layer <= layer {
+                self.diags.push(
+                    Diagnostic::error(
+                        "haven::check::duplicate_rule",
+                        format!("rule `{}` is defined twice", r.name.node),
+                        r.name.span,
+                    )
+                    .with_secondary(prev.span, "first defined here")
+                    .with_help("rename one, or write `replaces` to stand in for a baseline rule"),
+                );
+            }
+        }
+        refs.insert(
+            r.name.node.clone(),
+            RuleRef {
+                idx,
+                layer,
+                span: r.name.span,
+            },
+        );
+        for rel in &r.relations {
+            relations.push((idx, layer, rel.clone()));
+        }
+        let cites = r.cites.iter().map(|c| self.render_cite(c)).collect();
+        self.ir.rules.push(RuleIr {
+            id: r.name.node.clone(),
+            cond,
+            effects,
+            exceptions: Vec::new(),
+            overrides: Vec::new(),
+            preceded_by: Vec::new(),
+            unique_table: None,
+            layer: self.layer_of(layer),
+            cites,
+            span: r.name.span,
+        });
+        self.statutory.push(StatutoryInfo {
+            statutory: r.statutory,
+            layer,
+            removed: false,
+        });
+    }
+
+    fn table(&mut self, t: &ast::Table, layer: usize, refs: &mut HashMap<String, RuleRef>) {
+        if t.cites.is_empty() {
+            self.diags.push(
+                Diagnostic::error(
+                    "haven::check::missing_citation",
+                    format!("table `{}` cites nothing", t.name.node),
+                    t.name.span,
+                )
+                .with_help("add `cites \"§section\"` naming where the table is in the document"),
+            );
+        }
+        if let Some(prev) = refs.get(&t.name.node) {
+            self.diags.push(
+                Diagnostic::error(
+                    "haven::check::duplicate_rule",
+                    format!(
+                        "table `{}` has the same id as another rule or table",
+                        t.name.node
+                    ),
+                    t.name.span,
+                )
+                .with_secondary(prev.span, "first defined here"),
+            );
+        }
+        let table_cond = t.when.as_ref().map(|w| self.cond(w, false));
+        let mut columns: Vec<Effects> = Vec::new();
+        let mut seen_keys: HashMap<&str, Span> = HashMap::new();
+        for col in &t.columns {
+            if let Some(prev) = seen_keys.insert(&col.key.node, col.key.span) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "haven::check::duplicate_column",
+                        format!(
+                            "column `{}` appears twice in table `{}`",
+                            col.key.node, t.name.node
+                        ),
+                        col.key.span,
+                    )
+                    .with_secondary(prev, "first here"),
+                );
+            }
+            columns.push(self.effects(&col.outcomes, &t.name.node));
+        }
+        let table_cites: Vec<String> = t.cites.iter().map(|c| self.render_cite(c)).collect();
+        let table_idx = self.ir.tables.len();
+        let first_row = self.ir.rules.len();
+        let ordered: Vec<usize> = lints::row_order(self, t);
+        let mut row_rule_idx = vec![0usize; t.rows.len()];
+        for (pos, &row_i) in ordered.iter().enumerate() {
+            let Some(row) = t.rows.get(row_i) else {
+                continue;
+            };
+            let _ = pos;
+            let row_cond = self.cond(&row.when, false);
+            let cond = match &table_cond {
+                Some(tc) => Cond::And(vec![tc.clone(), row_cond].into_boxed_slice()),
+                None => row_cond,
+            };
+            if row.cells.len() != t.columns.len() {
+                self.diags.push(
+                    Diagnostic::error(
+                        "haven::check::row_arity",
+                        format!(
+                            "row has {} cells but table `{}` has {} columns",
+                            row.cells.len(),
+                            t.name.node,
+                            t.columns.len()
+                        ),
+                        row.label.span,
+                    )
+                    .with_help("give every row one cell per column; leave a cell empty or write `-` for no tick"),
+                );
+            }
+            let mut effects = Effects::default();
+            for (cell, col) in row.cells.iter().zip(&columns) {
+                match cell.node.as_deref() {
+                    None | Some("-") => {}
+                    Some(glyph) if is_tick(glyph) => {
+                        effects.actions.extend(col.actions.iter().cloned());
+                        if col.permission.is_some() {
+                            effects.permission = col.permission.clone();
+                        }
+                        effects.breach |= col.breach;
+                        effects.notes.extend(col.notes.iter().cloned());
+                    }
+                    Some(glyph) => self.diags.push(
+                        Diagnostic::error(
+                            "haven::check::unknown_tick",
+                            format!("`{glyph}` is not a tick mark"),
+                            cell.span,
+                        )
+                        .with_help("a ticked cell holds `X` (Latin, Cyrillic `Х`/`х` or Greek `Χ` also count) or `✓`; an empty cell is blank or `-`"),
+                    ),
+                }
+            }
+            let mut cites = table_cites.clone();
+            match &row.cites {
+                Some(c) => cites.push(self.render_cite(c)),
+                None => {
+                    if let Some(first) = cites.first_mut() {
+                        first.push_str(&format!(", row \"{}\"", row.label.node));
+                    }
+                }
+            }
+            let idx = self.ir.rules.len();
+            if let Some(slot) = row_rule_idx.get_mut(row_i) {
+                *slot = idx;
+            }
+            let preceded_by = match t.hit.node {
+                ast::HitPolicy::First | ast::HitPolicy::Priority => (first_row..idx).collect(),
+                _ => Vec::new(),
+            };
+            self.ir.rules.push(RuleIr {
+                id: format!("{}/{}", t.name.node, row_i + 1),
+                cond,
+                effects,
+                exceptions: Vec::new(),
+                overrides: Vec::new(),
+                preceded_by,
+                unique_table: (t.hit.node == ast::HitPolicy::Unique).then_some(table_idx),
+                layer: self.layer_of(layer),
+                cites,
+                span: row.label.span,
+            });
+            self.statutory.push(StatutoryInfo {
+                statutory: false,
+                layer,
+                removed: false,
+            });
+        }
+        refs.insert(
+            t.name.node.clone(),
+            RuleRef {
+                idx: first_row,
+                layer,
+                span: t.name.span,
+            },
+        );
+        self.ir.tables.push(TableIr {
+            id: t.name.node.clone(),
+            rows: first_row..self.ir.rules.len(),
+        });
+        lints::table(self, t, &row_rule_idx);
+    }
+
+    fn caveat(&mut self, c: &ast::Caveat) {
+        let mut d = Diagnostic::warning(
+            "haven::check::source_caveat",
+            format!("source document caveat: {}", c.text.node),
+            c.text.span,
+        );
+        if let Some(first) = c.cites.first() {
+            d = d.with_help(format!("see {}", self.render_cite(first)));
+        }
+        self.diags.push(d);
+    }
+
+    fn effects(&mut self, outcomes: &[ast::Outcome], owner: &str) -> Effects {
+        let mut effects = Effects::default();
+        let mut permission_span: Option<Span> = None;
+        for o in outcomes {
+            match o {
+                ast::Outcome::Action(a) => {
+                    if let Some(action) = self.action(a) {
+                        effects.actions.push(action);
+                    }
+                }
+                ast::Outcome::Permission(p) => {
+                    if let Some(prev) = permission_span {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "haven::check::duplicate_permission",
+                                format!("`{owner}` gives two permission verdicts"),
+                                p.span,
+                            )
+                            .with_secondary(prev, "first verdict here"),
+                        );
+                    }
+                    permission_span = Some(p.span);
+                    effects.permission = Some(self.permission(p));
+                }
+                ast::Outcome::Breach(_) => effects.breach = true,
+                ast::Outcome::Note(n) => effects.notes.push(n.node.clone()),
+            }
+        }
+        effects
+    }
+
+    fn permission(&mut self, p: &ast::PermissionSpec) -> PermissionIr {
+        let mut conditions = Vec::new();
+        if p.verdict.node != ast::Verdict::AllowedIf && !p.conditions.is_empty() {
+            self.diags.push(
+                Diagnostic::error(
+                    "haven::check::conditions_without_allowed_if",
+                    format!("`{}` takes no conditions", p.verdict.node.keyword()),
+                    p.verdict.span,
+                )
+                .with_help("write `permission allowed_if [...]` for a conditional permission"),
+            );
+        }
+        if p.verdict.node == ast::Verdict::AllowedIf && p.conditions.is_empty() {
+            self.diags.push(
+                Diagnostic::error(
+                    "haven::check::allowed_if_without_conditions",
+                    "`allowed_if` needs at least one condition",
+                    p.verdict.span,
+                )
+                .with_help("e.g. `permission allowed_if [approval headteacher]`"),
+            );
+        }
+        for c in &p.conditions {
+            let ok = match c.kind {
+                ast::PermConditionKind::Approval => self.check_token(TokenKind::Role, &c.value),
+                ast::PermConditionKind::Place => self.check_token(TokenKind::Location, &c.value),
+                ast::PermConditionKind::Time => self.check_token(TokenKind::Time, &c.value),
+                ast::PermConditionKind::Consent => {
+                    let known = self.ir.vocab.fact_index.contains_key(&c.value.node);
+                    if !known {
+                        let names: Vec<String> =
+                            self.ir.vocab.facts.iter().map(|f| f.name.clone()).collect();
+                        let mut d = Diagnostic::error(
+                            "haven::check::unknown_fact",
+                            format!("unknown fact `{}`", c.value.node),
+                            c.value.span,
+                        );
+                        if let Some(s) = suggest(&c.value.node, &names) {
+                            d = d.with_help(format!("did you mean `{s}`?"));
+                        }
+                        self.diags.push(d);
+                    }
+                    known
+                }
+            };
+            if ok {
+                conditions.push((c.kind, c.value.node.clone()));
+            }
+        }
+        PermissionIr {
+            verdict: p.verdict.node,
+            conditions,
+        }
+    }
+
+    fn check_token(&mut self, kind: TokenKind, name: &ast::Name) -> bool {
+        if self.ir.vocab.lookup(kind, &name.node).is_some() {
+            true
+        } else {
+            let d = self.unknown_name(kind, &name.node, name.span);
+            self.diags.push(d);
+            false
+        }
+    }
+
+    fn action(&mut self, a: &ast::ActionSpec) -> Option<ActionIr> {
+        let action = match self.ir.vocab.lookup(TokenKind::Action, &a.action.node) {
+            Some(s) => s,
+            None => {
+                let d = self.unknown_name(TokenKind::Action, &a.action.node, a.action.span);
+                self.diags.push(d);
+                return None;
+            }
+        };
+        let mut targets = Vec::new();
+        for t in &a.targets {
+            let found = [TokenKind::Role, TokenKind::Agency, TokenKind::Location]
+                .into_iter()
+                .find_map(|k| {
+                    self.ir
+                        .vocab
+                        .lookup(k, &t.node)
+                        .map(|sym| Target { kind: k, sym })
+                });
+            match found {
+                Some(target) => targets.push(target),
+                None => {
+                    let mut known = self.ir.vocab.names(TokenKind::Role);
+                    known.extend(self.ir.vocab.names(TokenKind::Agency));
+                    known.extend(self.ir.vocab.names(TokenKind::Location));
+                    let mut d = Diagnostic::error(
+                        "haven::check::unknown_target",
+                        format!("unknown target `{}`", t.node),
+                        t.span,
+                    )
+                    .with_label("not a declared role, agency or location");
+                    if let Some(s) = suggest(&t.node, &known) {
+                        d = d.with_help(format!("did you mean `{s}`?"));
+                    }
+                    self.diags.push(d);
+                }
+            }
+        }
+        if matches!(a.action.node.as_str(), "notify" | "refer") && a.targets.is_empty() {
+            self.diags.push(
+                Diagnostic::error(
+                    "haven::check::missing_target",
+                    format!("`{}` needs a target", a.action.node),
+                    a.action.span,
+                )
+                .with_help(format!(
+                    "say who, e.g. `{} {} dsl`",
+                    a.modality.node.keyword(),
+                    a.action.node
+                )),
+            );
+        }
+        let deadline = match &a.deadline {
+            Some(d) if a.modality.node.is_negative() => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "haven::check::deadline_on_prohibition",
+                        format!("a `{}` action has no deadline", a.modality.node.keyword()),
+                        d.span,
+                    )
+                    .with_help("remove `due ...`: a prohibition holds at all times"),
+                );
+                None
+            }
+            Some(d) => {
+                if self.check_token(TokenKind::Deadline, d) {
+                    self.ir.vocab.lookup(TokenKind::Deadline, &d.node)
+                } else {
+                    None
+                }
+            }
+            None => None,
+        };
+        let by = match &a.by {
+            Some(b) => {
+                if self.check_token(TokenKind::Role, b) {
+                    self.ir.vocab.lookup(TokenKind::Role, &b.node)
+                } else {
+                    None
+                }
+            }
+            None => None,
+        };
+        // Named holders of the target roles.
+        let mut holders: Vec<usize> = Vec::new();
+        for t in &targets {
+            if t.kind != TokenKind::Role {
+                continue;
+            }
+            for (i, p) in self.ir.people.iter().enumerate() {
+                if p.roles.contains(&t.sym) && !holders.contains(&i) {
+                    holders.push(i);
+                }
+            }
+        }
+        let person = (!holders.is_empty()).then(|| {
+            holders
+                .iter()
+                .filter_map(|&i| self.ir.people.get(i).map(|p| p.name.clone()))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        });
+        let person_key = if holders.is_empty() {
+            None
+        } else {
+            let next = u32::try_from(self.person_keys.len()).unwrap_or(u32::MAX);
+            Some(*self.person_keys.entry(holders).or_insert(next))
+        };
+        let mut text = format!("{} {}", a.modality.node.keyword(), a.action.node);
+        let sep = match a.target_mode {
+            ast::TargetMode::Any => " or ",
+            ast::TargetMode::All => " and ",
+        };
+        if !a.targets.is_empty() {
+            text.push(' ');
+            text.push_str(
+                &a.targets
+                    .iter()
+                    .map(|t| t.node.as_str())
+                    .collect::<Vec<_>>()
+                    .join(sep),
+            );
+        }
+        if let Some(d) = &a.deadline {
+            if !a.modality.node.is_negative() {
+                text.push_str(" due ");
+                text.push_str(&d.node);
+            }
+        }
+        Some(ActionIr {
+            modality: a.modality.node,
+            action,
+            targets,
+            target_mode: if a.targets.len() > 1 {
+                a.target_mode
+            } else {
+                ast::TargetMode::All
+            },
+            deadline,
+            by,
+            person,
+            person_key,
+            text,
+        })
+    }
+
+    fn relations(
+        &mut self,
+        refs: &HashMap<String, RuleRef>,
+        relations: &[(usize, usize, ast::Relation)],
+    ) {
+        let mut removed = vec![false; self.ir.rules.len()];
+        for (idx, layer, rel) in relations {
+            let Some(target) = refs.get(&rel.target.node) else {
+                let names: Vec<String> = refs.keys().cloned().collect();
+                let mut d = Diagnostic::error(
+                    "haven::check::unknown_rule",
+                    format!("`{}` names no rule", rel.target.node),
+                    rel.target.span,
+                )
+                .with_label(match rel.kind {
+                    ast::RelationKind::Overrides => "this exception overrides nothing",
+                    ast::RelationKind::Replaces => "this replaces nothing",
+                });
+                if let Some(s) = suggest(&rel.target.node, &names) {
+                    d = d.with_help(format!("did you mean `{s}`?"));
+                }
+                self.diags.push(d);
+                continue;
+            };
+            let target_idx =
+                if rel.target.node == self.ir.rules.get(*idx).map_or("", |r| r.id.as_str()) {
+                    // `rule x replaces x`: the target is the earlier definition.
+                    self.ir
+                        .rules
+                        .iter()
+                        .position(|r| r.id == rel.target.node)
+                        .unwrap_or(target.idx)
+                } else {
+                    target.idx
+                };
+            if target_idx == *idx {
+                self.diags.push(Diagnostic::error(
+                    "haven::check::self_override",
+                    format!("rule `{}` cannot override itself", rel.target.node),
+                    rel.target.span,
+                ));
+                continue;
+            }
+            let target_layer = self.statutory.get(target_idx).map_or(0, |s| s.layer);
+            let target_statutory = self.statutory.get(target_idx).is_some_and(|s| s.statutory);
+            if target_statutory && target_layer > *layer {
+                let verb = match rel.kind {
+                    ast::RelationKind::Overrides => "overrides",
+                    ast::RelationKind::Replaces => "replaces",
+                };
+                self.diags.push(
+                    Diagnostic::error(
+                        "haven::check::weakens_statutory",
+                        format!(
+                            "`{}` {verb} the statutory rule `{}`",
+                            self.ir.rules.get(*idx).map_or("", |r| r.id.as_str()),
+                            rel.target.node
+                        ),
+                        rel.target.span,
+                    )
+                    .with_label("a school policy cannot weaken a statutory clause")
+                    .with_secondary(target.span, "statutory rule declared here")
+                    .with_help(
+                        "add a stricter rule beside it instead; statutory duties always apply",
+                    ),
+                );
+                continue;
+            }
+            match rel.kind {
+                ast::RelationKind::Overrides => {
+                    if let Some(r) = self.ir.rules.get_mut(target_idx) {
+                        r.exceptions.push(*idx);
+                    }
+                    if let Some(r) = self.ir.rules.get_mut(*idx) {
+                        r.overrides.push(target_idx);
+                    }
+                }
+                ast::RelationKind::Replaces => {
+                    if target_layer <= *layer {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "haven::check::replaces_same_layer",
+                                format!(
+                                    "`replaces {}` must name a rule of the policy this one extends",
+                                    rel.target.node
+                                ),
+                                rel.target.span,
+                            )
+                            .with_secondary(target.span, "this rule is in the same policy")
+                            .with_help("within one policy, use `overrides` for an exception"),
+                        );
+                        continue;
+                    }
+                    if let Some(slot) = removed.get_mut(target_idx) {
+                        *slot = true;
+                    }
+                }
+            }
+        }
+        lints::exception_cycles(self);
+        lints::statutory_contradictions(self);
+        self.remove_rules(&removed);
+    }
+
+    fn remove_rules(&mut self, removed: &[bool]) {
+        if !removed.iter().any(|r| *r) {
+            return;
+        }
+        let mut remap = vec![usize::MAX; self.ir.rules.len()];
+        let mut next = 0;
+        for (i, slot) in remap.iter_mut().enumerate() {
+            if !removed.get(i).copied().unwrap_or(false) {
+                *slot = next;
+                next += 1;
+            }
+        }
+        let old = std::mem::take(&mut self.ir.rules);
+        for (i, mut rule) in old.into_iter().enumerate() {
+            if removed.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            rule.exceptions = rule
+                .exceptions
+                .iter()
+                .filter_map(|e| remap.get(*e).copied().filter(|v| *v != usize::MAX))
+                .collect();
+            rule.overrides = rule
+                .overrides
+                .iter()
+                .filter_map(|e| remap.get(*e).copied().filter(|v| *v != usize::MAX))
+                .collect();
+            rule.preceded_by = rule
+                .preceded_by
+                .iter()
+                .filter_map(|e| remap.get(*e).copied().filter(|v| *v != usize::MAX))
+                .collect();
+            self.ir.rules.push(rule);
+        }
+        for t in &mut self.ir.tables {
+            let start = remap.get(t.rows.start).copied().unwrap_or(0);
+            let end = start + t.rows.len();
+            t.rows = start..end;
+        }
+        let old_stat = std::mem::take(&mut self.statutory);
+        self.statutory = old_stat
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !removed.get(*i).copied().unwrap_or(false))
+            .map(|(_, s)| s)
+            .collect();
+    }
+}
+
+/// Per-rule facts the checker needs beyond the IR.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StatutoryInfo {
+    pub(crate) statutory: bool,
+    pub(crate) layer: usize,
+    #[allow(dead_code, reason = "kept for diagnostics on removed rules")]
+    pub(crate) removed: bool,
+}
+
+/// The glyphs that count as a tick (the seeds use Latin, Cyrillic and Greek X).
+pub(crate) fn is_tick(glyph: &str) -> bool {
+    matches!(
+        glyph,
+        "X" | "x" | "Х" | "х" | "Χ" | "χ" | "✓" | "✔" | "✗" | "✘"
+    )
+}
+
+/// The closest name within a small edit distance.
+pub(crate) fn suggest(name: &str, known: &[String]) -> Option<String> {
+    let limit = (name.chars().count() / 3).clamp(1, 3);
+    known
+        .iter()
+        .map(|k| (edit_distance(name, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, k)| (*d, (*k).clone()))
+        .map(|(_, k)| k.clone())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b_chars: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b_chars.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = Vec::with_capacity(prev.len());
+        cur.push(i + 1);
+        for (j, cb) in b_chars.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}

@@ -1,0 +1,542 @@
+//! Conditions: resolve paths, check types, fold what can never hold.
+
+use super::{suggest, Checker};
+use crate::diagnostic::Diagnostic;
+use crate::ir::{quote_list, Cond, FactTy, Field, PeopleList, Test, Tri, Who};
+use crate::source::Span;
+use crate::syntax::ast::{self, CmpOp, ExprKind, TestOp, TokenKind, Value};
+
+/// The type of a resolved path.
+#[derive(Clone, Debug)]
+enum Ty {
+    Token(TokenKind),
+    Role,
+    Fact(FactTy),
+}
+
+enum Resolved {
+    Field(Field, Ty),
+    Criteria(Cond),
+}
+
+impl Checker<'_> {
+    /// Resolve a condition. `in_quant` is true inside `any(...)`/`all(...)`.
+    pub(crate) fn cond(&mut self, expr: &ast::Expr, in_quant: bool) -> Cond {
+        match &expr.kind {
+            ExprKind::Bool(b) => Cond::Const(Tri::from_bool(*b)),
+            ExprKind::Not(inner) => Cond::Not(Box::new(self.cond(inner, in_quant))),
+            ExprKind::Or(parts) => Cond::Or(parts.iter().map(|p| self.cond(p, in_quant)).collect()),
+            ExprKind::And(parts) => {
+                let conds: Vec<Cond> = parts.iter().map(|p| self.cond(p, in_quant)).collect();
+                if let Some(msg) = contradiction(self, &conds) {
+                    self.diags.push(
+                        Diagnostic::warning(
+                            "haven::check::contradiction",
+                            format!("condition can never hold: {msg}"),
+                            expr.span,
+                        )
+                        .with_help("check the condition; the rule or row it guards is unreachable"),
+                    );
+                    return Cond::Const(Tri::False);
+                }
+                Cond::And(conds.into_boxed_slice())
+            }
+            ExprKind::Quantified {
+                quantifier,
+                list,
+                body,
+            } => {
+                if in_quant {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "haven::check::nested_quantifier",
+                            "`any(...)` and `all(...)` cannot be nested",
+                            expr.span,
+                        )
+                        .with_help("combine the conditions inside one quantifier"),
+                    );
+                    return Cond::Const(Tri::False);
+                }
+                let people = match list.node.as_str() {
+                    "people" => PeopleList::People,
+                    "others" => PeopleList::Others,
+                    other => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "haven::check::unknown_list",
+                                format!("unknown list `{other}`"),
+                                list.span,
+                            )
+                            .with_help(
+                                "quantify over `people` (actor, subject and others) or `others`",
+                            ),
+                        );
+                        return Cond::Const(Tri::False);
+                    }
+                };
+                Cond::Quant {
+                    all: *quantifier == ast::Quantifier::All,
+                    list: people,
+                    body: Box::new(self.cond(body, true)),
+                }
+            }
+            ExprKind::Test { path, op } => self.test(path, op.as_ref(), in_quant, expr.span),
+        }
+    }
+
+    fn test(
+        &mut self,
+        path: &crate::source::Spanned<Vec<String>>,
+        op: Option<&TestOp>,
+        in_quant: bool,
+        span: Span,
+    ) -> Cond {
+        let Some(resolved) = self.resolve_path(path, in_quant) else {
+            return Cond::Const(Tri::False);
+        };
+        let text = path.node.join(".");
+        let (field, ty) = match resolved {
+            Resolved::Criteria(cond) => {
+                if op.is_some() {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "haven::check::type_mismatch",
+                            format!("`{text}` is a criteria list; it cannot be compared"),
+                            span,
+                        )
+                        .with_help(format!(
+                            "write `{text}` alone: it holds when its criteria do"
+                        )),
+                    );
+                }
+                return cond;
+            }
+            Resolved::Field(field, ty) => (field, ty),
+        };
+        let Some(op) = op else {
+            if matches!(ty, Ty::Fact(FactTy::Bool)) {
+                return Cond::Test(field, Test::Truthy);
+            }
+            let hint = match &ty {
+                Ty::Fact(FactTy::Int { .. }) => format!("compare it, e.g. `{text} >= 2`"),
+                _ => format!("test it, e.g. `{text} is ...`"),
+            };
+            self.diags.push(
+                Diagnostic::error(
+                    "haven::check::not_a_condition",
+                    format!("`{text}` is not a yes/no fact"),
+                    path.span,
+                )
+                .with_help(hint),
+            );
+            return Cond::Const(Tri::False);
+        };
+        match op {
+            TestOp::Is(v) => self
+                .is_test(field, &ty, v, &text)
+                .unwrap_or(Cond::Const(Tri::False)),
+            TestOp::IsNot(v) => match self.is_test(field, &ty, v, &text) {
+                Some(c) => Cond::Not(Box::new(c)),
+                None => Cond::Const(Tri::False),
+            },
+            TestOp::In(values) => self.in_test(field, &ty, values, &text),
+            TestOp::Cmp(cmp, v) => self.cmp_test(field, &ty, *cmp, v, &text),
+        }
+    }
+
+    fn resolve_path(
+        &mut self,
+        path: &crate::source::Spanned<Vec<String>>,
+        in_quant: bool,
+    ) -> Option<Resolved> {
+        let segs: Vec<&str> = path.node.iter().map(String::as_str).collect();
+        let who = |s: &str| match s {
+            "actor" => Some(Who::Actor),
+            "subject" => Some(Who::Subject),
+            "reporter" => Some(Who::Reporter),
+            _ => None,
+        };
+        let token = |f: Field, k: TokenKind| Some(Resolved::Field(f, Ty::Token(k)));
+        let resolved = match segs.as_slice() {
+            ["category"] => token(Field::Category, TokenKind::Category),
+            ["activity"] => token(Field::Activity, TokenKind::Activity),
+            ["location"] => token(Field::Location, TokenKind::Location),
+            ["time"] => token(Field::Time, TokenKind::Time),
+            ["device"] | ["device", "kind"] => token(Field::DeviceKind, TokenKind::Device),
+            ["device", "owner"] => token(Field::DeviceOwner, TokenKind::Owner),
+            [w] | [w, "role"] if who(w).is_some() => {
+                who(w).map(|w| Resolved::Field(Field::Role(w), Ty::Role))
+            }
+            [w, fact] if who(w).is_some() => {
+                let w = who(w)?;
+                self.person_fact(fact, w, path.span)
+            }
+            ["role"] if in_quant => Some(Resolved::Field(Field::Role(Who::Each), Ty::Role)),
+            [fact] if in_quant && self.ir.vocab.person_fact_index.contains_key(*fact) => {
+                self.person_fact(fact, Who::Each, path.span)
+            }
+            ["facts", fact] => self.fact(fact, path.span),
+            [name] if self.ir.vocab.fact_index.contains_key(*name) => self.fact(name, path.span),
+            [name] if self.criteria_cond(name, None).is_some() => self
+                .criteria_cond(name, None)
+                .flatten()
+                .map(Resolved::Criteria),
+            [name, item] if self.criteria_cond(name, None).is_some() => {
+                match self.criteria_cond(name, Some(item)).flatten() {
+                    Some(c) => Some(Resolved::Criteria(c)),
+                    None => {
+                        self.diags.push(Diagnostic::error(
+                            "haven::check::unknown_criterion",
+                            format!("criteria list `{name}` has no item `{item}`"),
+                            path.span,
+                        ));
+                        None
+                    }
+                }
+            }
+            _ => {
+                let mut known: Vec<String> = [
+                    "category",
+                    "activity",
+                    "location",
+                    "time",
+                    "device",
+                    "device.owner",
+                    "actor",
+                    "subject",
+                    "reporter",
+                ]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect();
+                known.extend(self.ir.vocab.facts.iter().map(|f| f.name.clone()));
+                let text = path.node.join(".");
+                let mut d = Diagnostic::error(
+                    "haven::check::unknown_name",
+                    format!("unknown name `{text}`"),
+                    path.span,
+                )
+                .with_label("not a field, fact or criteria list");
+                if let Some(s) = suggest(&text, &known) {
+                    d = d.with_help(format!("did you mean `{s}`?"));
+                } else if in_quant {
+                    d = d.with_help(
+                        "inside `any(...)`/`all(...)` write person fields such as `role` or `age`",
+                    );
+                } else {
+                    d = d.with_help(
+                        "declare facts with `fact name: bool` (or use `std/vocabulary`)",
+                    );
+                }
+                self.diags.push(d);
+                None
+            }
+        };
+        resolved
+    }
+
+    fn fact(&mut self, name: &str, span: Span) -> Option<Resolved> {
+        match self.ir.vocab.fact_index.get(name).copied() {
+            Some(i) => {
+                let ty = self.ir.vocab.facts.get(i)?.ty.clone();
+                Some(Resolved::Field(
+                    Field::Fact(u16::try_from(i).ok()?),
+                    Ty::Fact(ty),
+                ))
+            }
+            None => {
+                let names: Vec<String> =
+                    self.ir.vocab.facts.iter().map(|f| f.name.clone()).collect();
+                let mut d = Diagnostic::error(
+                    "haven::check::unknown_fact",
+                    format!("unknown fact `{name}`"),
+                    span,
+                );
+                if let Some(s) = suggest(name, &names) {
+                    d = d.with_help(format!("did you mean `{s}`?"));
+                }
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    fn person_fact(&mut self, name: &str, who: Who, span: Span) -> Option<Resolved> {
+        match self.ir.vocab.person_fact_index.get(name).copied() {
+            Some(i) => {
+                let ty = self.ir.vocab.person_facts.get(i)?.ty.clone();
+                Some(Resolved::Field(
+                    Field::PersonFact(who, u16::try_from(i).ok()?),
+                    Ty::Fact(ty),
+                ))
+            }
+            None => {
+                let names: Vec<String> = self
+                    .ir
+                    .vocab
+                    .person_facts
+                    .iter()
+                    .map(|f| f.name.clone())
+                    .collect();
+                let mut d = Diagnostic::error(
+                    "haven::check::unknown_person_fact",
+                    format!("unknown person fact `{name}`"),
+                    span,
+                );
+                d = match suggest(name, &names) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None => d.with_help(format!("person facts: `role`, {}", quote_list(&names))),
+                };
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    fn type_error(&mut self, text: &str, ty: &Ty, v: &crate::source::Spanned<Value>) {
+        let what = describe_ty(ty);
+        let found = match &v.node {
+            Value::Int(_) => "a number",
+            Value::Bool(_) => "`true`/`false`",
+            Value::Any => "`any`",
+            Value::Name(_) => "a name",
+        };
+        self.diags.push(
+            Diagnostic::error(
+                "haven::check::type_mismatch",
+                format!("`{text}` is {what}, but `{}` is {found}", v.node),
+                v.span,
+            )
+            .with_label(format!("expected {what}")),
+        );
+    }
+
+    fn is_test(
+        &mut self,
+        field: Field,
+        ty: &Ty,
+        v: &crate::source::Spanned<Value>,
+        text: &str,
+    ) -> Option<Cond> {
+        if v.node == Value::Any {
+            return Some(Cond::Test(field, Test::Present));
+        }
+        let test = match (ty, &v.node) {
+            (Ty::Token(kind), Value::Name(n)) => match self.ir.vocab.lookup(*kind, n) {
+                Some(sym) => Test::Sym(sym),
+                None => {
+                    let d = self.unknown_name(*kind, n, v.span);
+                    self.diags.push(d);
+                    return None;
+                }
+            },
+            (Ty::Role | Ty::Fact(FactTy::Role), Value::Name(n)) if n == "none" => {
+                if matches!(ty, Ty::Role) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "haven::check::type_mismatch",
+                            format!("a person's role cannot be `none`"),
+                            v.span,
+                        )
+                        .with_help(format!("to test that the role is unknown, ask; `{text} is none` only applies to role facts such as `approved_by`")),
+                    );
+                    return None;
+                }
+                Test::RoleNone
+            }
+            (Ty::Role | Ty::Fact(FactTy::Role), Value::Name(n)) => {
+                match self.ir.vocab.lookup(TokenKind::Role, n) {
+                    Some(sym) => Test::RoleIs(sym),
+                    None => {
+                        let d = self.unknown_name(TokenKind::Role, n, v.span);
+                        self.diags.push(d);
+                        return None;
+                    }
+                }
+            }
+            (Ty::Fact(FactTy::Bool), Value::Bool(b)) => Test::Bool(*b),
+            (Ty::Fact(FactTy::Int { .. }), Value::Int(i)) => {
+                return Some(self.cmp_cond(field, ty, CmpOp::Eq, *i, text, v.span));
+            }
+            (Ty::Fact(FactTy::Enum(values)), Value::Name(n)) => {
+                match values.iter().position(|x| x == n) {
+                    Some(i) => Test::Sym(u32::try_from(i).ok()?),
+                    None => {
+                        let mut d = Diagnostic::error(
+                            "haven::check::unknown_value",
+                            format!("`{n}` is not a value of `{text}`"),
+                            v.span,
+                        )
+                        .with_help(format!("`{text}` is one of {}", quote_list(values)));
+                        if let Some(s) = suggest(n, values) {
+                            d = d.with_help(format!("did you mean `{s}`?"));
+                        }
+                        self.diags.push(d);
+                        return None;
+                    }
+                }
+            }
+            _ => {
+                self.type_error(text, ty, v);
+                return None;
+            }
+        };
+        Some(Cond::Test(field, test))
+    }
+
+    fn in_test(
+        &mut self,
+        field: Field,
+        ty: &Ty,
+        values: &[crate::source::Spanned<Value>],
+        text: &str,
+    ) -> Cond {
+        let mut syms = Vec::new();
+        let mut roles = Vec::new();
+        let mut ors = Vec::new();
+        for v in values {
+            match self.is_test(field, ty, v, text) {
+                Some(Cond::Test(_, Test::Sym(s))) => syms.push(s),
+                Some(Cond::Test(_, Test::RoleIs(r))) => roles.push(r),
+                Some(other) => ors.push(other),
+                None => {}
+            }
+        }
+        if !syms.is_empty() && roles.is_empty() && ors.is_empty() {
+            return Cond::Test(field, Test::Syms(syms.into_boxed_slice()));
+        }
+        if !roles.is_empty() && syms.is_empty() && ors.is_empty() {
+            return Cond::Test(field, Test::RoleIn(roles.into_boxed_slice()));
+        }
+        ors.extend(syms.into_iter().map(|s| Cond::Test(field, Test::Sym(s))));
+        ors.extend(
+            roles
+                .into_iter()
+                .map(|r| Cond::Test(field, Test::RoleIs(r))),
+        );
+        Cond::Or(ors.into_boxed_slice())
+    }
+
+    fn cmp_test(
+        &mut self,
+        field: Field,
+        ty: &Ty,
+        op: CmpOp,
+        v: &crate::source::Spanned<Value>,
+        text: &str,
+    ) -> Cond {
+        match (ty, &v.node) {
+            (Ty::Fact(FactTy::Int { .. }), Value::Int(i)) => {
+                self.cmp_cond(field, ty, op, *i, text, v.span)
+            }
+            (_, _)
+                if matches!(op, CmpOp::Eq | CmpOp::Ne)
+                    && !matches!(ty, Ty::Fact(FactTy::Int { .. })) =>
+            {
+                match self.is_test(field, ty, v, text) {
+                    Some(c) if op == CmpOp::Ne => Cond::Not(Box::new(c)),
+                    Some(c) => c,
+                    None => Cond::Const(Tri::False),
+                }
+            }
+            (Ty::Fact(FactTy::Int { .. }), _) => {
+                self.type_error(text, ty, v);
+                Cond::Const(Tri::False)
+            }
+            _ => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "haven::check::type_mismatch",
+                        format!(
+                            "`{}` compares numbers, but `{text}` is {}",
+                            op.symbol(),
+                            describe_ty(ty)
+                        ),
+                        v.span,
+                    )
+                    .with_help(format!("write `{text} is {}`", v.node)),
+                );
+                Cond::Const(Tri::False)
+            }
+        }
+    }
+
+    fn cmp_cond(
+        &mut self,
+        field: Field,
+        ty: &Ty,
+        op: CmpOp,
+        value: i64,
+        text: &str,
+        span: Span,
+    ) -> Cond {
+        if let Ty::Fact(FactTy::Int { min, max }) = ty {
+            let possible = match op {
+                CmpOp::Eq => (*min..=*max).contains(&value),
+                CmpOp::Ne => true,
+                CmpOp::Lt => value > *min,
+                CmpOp::Le => value >= *min,
+                CmpOp::Gt => value < *max,
+                CmpOp::Ge => value <= *max,
+            };
+            if !possible {
+                self.diags.push(
+                    Diagnostic::warning(
+                        "haven::check::impossible_comparison",
+                        format!("`{text} {} {value}` can never hold", op.symbol()),
+                        span,
+                    )
+                    .with_label(format!("`{text}` lies between {min} and {max}")),
+                );
+                return Cond::Const(Tri::False);
+            }
+        }
+        Cond::Test(field, Test::Cmp(op, value))
+    }
+}
+
+fn describe_ty(ty: &Ty) -> String {
+    match ty {
+        Ty::Token(k) => format!("a {}", k.keyword()),
+        Ty::Role => "a role".to_owned(),
+        Ty::Fact(FactTy::Bool) => "yes/no".to_owned(),
+        Ty::Fact(FactTy::Int { min, max }) => format!("a number from {min} to {max}"),
+        Ty::Fact(FactTy::Role) => "a role".to_owned(),
+        Ty::Fact(FactTy::Enum(v)) => format!("one of {}", quote_list(v)),
+    }
+}
+
+/// Two equality tests on the same field with different values in one conjunction.
+fn contradiction(cx: &Checker<'_>, conds: &[Cond]) -> Option<String> {
+    for (i, a) in conds.iter().enumerate() {
+        let Cond::Test(fa, Test::Sym(sa)) = a else {
+            continue;
+        };
+        for b in conds.iter().skip(i + 1) {
+            let Cond::Test(fb, Test::Sym(sb)) = b else {
+                continue;
+            };
+            if fa == fb && sa != sb {
+                let kind = match fa {
+                    Field::Category => Some(TokenKind::Category),
+                    Field::Activity => Some(TokenKind::Activity),
+                    Field::Location => Some(TokenKind::Location),
+                    Field::Time => Some(TokenKind::Time),
+                    Field::DeviceKind => Some(TokenKind::Device),
+                    Field::DeviceOwner => Some(TokenKind::Owner),
+                    _ => None,
+                };
+                return Some(match kind {
+                    Some(k) => format!(
+                        "`{}` cannot be both `{}` and `{}`",
+                        k.keyword(),
+                        cx.ir.vocab.name(k, *sa),
+                        cx.ir.vocab.name(k, *sb)
+                    ),
+                    None => "a field cannot have two values".to_owned(),
+                });
+            }
+        }
+    }
+    None
+}

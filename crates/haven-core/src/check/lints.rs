@@ -1,0 +1,291 @@
+//! Whole-policy checks that need every rule resolved: table rows, precedence cycles,
+//! statutory contradictions, unreachable rules.
+
+use super::{is_tick, Checker};
+use crate::diagnostic::Diagnostic;
+use crate::ir::{Cond, Tri};
+use crate::syntax::ast::{self, HitPolicy, Modality};
+
+/// Evaluation order of a table's rows: by descending priority for `hit priority`
+/// (ties keep document order), document order otherwise.
+pub(super) fn row_order(cx: &mut Checker<'_>, t: &ast::Table) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..t.rows.len()).collect();
+    if t.hit.node == HitPolicy::Priority {
+        for row in &t.rows {
+            if row.priority.is_none() {
+                cx.error(
+                    Diagnostic::error(
+                        "haven::check::missing_priority",
+                        format!("row in priority table `{}` has no priority", t.name.node),
+                        row.label.span,
+                    )
+                    .with_help("add `priority N` after the row's condition (higher wins)"),
+                );
+            }
+        }
+        order.sort_by_key(|&i| {
+            std::cmp::Reverse(
+                t.rows
+                    .get(i)
+                    .and_then(|r| r.priority.as_ref())
+                    .map_or(i64::MIN, |p| p.node),
+            )
+        });
+    } else {
+        for row in &t.rows {
+            if let Some(p) = &row.priority {
+                cx.error(
+                    Diagnostic::warning(
+                        "haven::check::priority_ignored",
+                        format!(
+                            "`priority` has no effect in a `hit {}` table",
+                            t.hit.node.keyword()
+                        ),
+                        p.span,
+                    )
+                    .with_help("use `hit priority`, or remove the priority"),
+                );
+            }
+        }
+    }
+    order
+}
+
+/// Row-level checks: duplicated and unreachable rows, overlaps in unique tables.
+pub(super) fn table(cx: &mut Checker<'_>, t: &ast::Table, row_rule_idx: &[usize]) {
+    let ticks = |r: &ast::Row| -> Vec<bool> {
+        r.cells
+            .iter()
+            .map(|c| c.node.as_deref().is_some_and(is_tick))
+            .collect()
+    };
+    for (i, row) in t.rows.iter().enumerate() {
+        let resolved_false = row_rule_idx
+            .get(i)
+            .and_then(|&idx| cx.ir.rules.get(idx))
+            .is_some_and(|r| matches!(&r.cond, Cond::Const(Tri::False)));
+        if resolved_false {
+            continue;
+        }
+        for (j, earlier) in t.rows.iter().enumerate().take(i) {
+            if earlier.when != row.when {
+                continue;
+            }
+            match t.hit.node {
+                HitPolicy::First => cx.error(
+                    Diagnostic::warning(
+                        "haven::check::unreachable_row",
+                        format!("row {} can never be chosen", i + 1),
+                        row.label.span,
+                    )
+                    .with_secondary(earlier.label.span, format!("row {} has the same condition and comes first", j + 1))
+                    .with_help("remove the row or make its condition more specific"),
+                ),
+                HitPolicy::Unique if ticks(earlier) != ticks(row) => cx.error(
+                    Diagnostic::error(
+                        "haven::check::overlapping_rows",
+                        format!("rows {} and {} of unique table `{}` overlap with different outcomes", j + 1, i + 1, t.name.node),
+                        row.label.span,
+                    )
+                    .with_secondary(earlier.label.span, "same condition here")
+                    .with_help("a `hit unique` table allows one matching row; make the conditions disjoint or use `hit collect`"),
+                ),
+                _ => cx.error(
+                    Diagnostic::warning(
+                        "haven::check::duplicate_row",
+                        format!("row {} repeats the condition of row {}", i + 1, j + 1),
+                        row.label.span,
+                    )
+                    .with_secondary(earlier.label.span, "first here"),
+                ),
+            }
+            break;
+        }
+        if t.hit.node == HitPolicy::First {
+            if let Some((j, catch_all)) = t
+                .rows
+                .iter()
+                .enumerate()
+                .take(i)
+                .find(|(_, r)| matches!(r.when.kind, ast::ExprKind::Bool(true)))
+            {
+                cx.error(
+                    Diagnostic::warning(
+                        "haven::check::unreachable_row",
+                        format!("row {} can never be chosen", i + 1),
+                        row.label.span,
+                    )
+                    .with_secondary(
+                        catch_all.label.span,
+                        format!("row {} always matches and comes first", j + 1),
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Exceptions must not form a cycle (`a overrides b`, `b overrides a`).
+pub(super) fn exception_cycles(cx: &mut Checker<'_>) {
+    let n = cx.ir.rules.len();
+    // 0 = unvisited, 1 = on stack, 2 = done
+    let mut state = vec![0u8; n];
+    for start in 0..n {
+        if state.get(start).copied() != Some(0) {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        if let Some(s) = state.get_mut(start) {
+            *s = 1;
+        }
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            let exceptions = cx
+                .ir
+                .rules
+                .get(node)
+                .map(|r| r.exceptions.clone())
+                .unwrap_or_default();
+            if let Some(&child) = exceptions.get(*next) {
+                *next += 1;
+                match state.get(child).copied() {
+                    Some(0) => {
+                        if let Some(s) = state.get_mut(child) {
+                            *s = 1;
+                        }
+                        stack.push((child, 0));
+                    }
+                    Some(1) => {
+                        let path: Vec<String> = stack
+                            .iter()
+                            .skip_while(|(r, _)| *r != child)
+                            .filter_map(|(r, _)| cx.ir.rules.get(*r).map(|x| x.id.clone()))
+                            .collect();
+                        let span = cx.ir.rules.get(child).map(|r| r.span).unwrap_or_default();
+                        cx.error(
+                            Diagnostic::error(
+                                "haven::check::exception_cycle",
+                                format!(
+                                    "exceptions form a cycle: {} → {}",
+                                    path.join(" → "),
+                                    cx.ir.rules.get(child).map_or("", |r| r.id.as_str())
+                                ),
+                                span,
+                            )
+                            .with_help("precedence must be a hierarchy; remove one `overrides`"),
+                        );
+                        // Break the cycle so evaluation stays well-founded.
+                        if let Some(r) = cx.ir.rules.get_mut(node) {
+                            r.exceptions.retain(|&e| e != child);
+                        }
+                    }
+                    _ => {}
+                }
+            } else {
+                if let Some(s) = state.get_mut(node) {
+                    *s = 2;
+                }
+                stack.pop();
+            }
+        }
+    }
+}
+
+/// A school rule that says the opposite of a statutory baseline duty about the same action
+/// and target weakens it.
+pub(super) fn statutory_contradictions(cx: &mut Checker<'_>) {
+    let mut found = Vec::new();
+    for (si, s) in cx.ir.rules.iter().enumerate() {
+        let Some(s_info) = cx.statutory.get(si) else {
+            continue;
+        };
+        if !s_info.statutory {
+            continue;
+        }
+        for (ri, r) in cx.ir.rules.iter().enumerate() {
+            let Some(r_info) = cx.statutory.get(ri) else {
+                continue;
+            };
+            if r_info.layer >= s_info.layer {
+                continue;
+            }
+            for sa in &s.effects.actions {
+                for ra in &r.effects.actions {
+                    if sa.action != ra.action {
+                        continue;
+                    }
+                    let overlap = sa.targets.is_empty()
+                        || ra.targets.is_empty()
+                        || sa.targets.iter().any(|t| ra.targets.contains(t));
+                    let weakens = match sa.modality {
+                        Modality::Must => matches!(
+                            ra.modality,
+                            Modality::MustNot | Modality::ShouldNot | Modality::May
+                        ),
+                        Modality::MustNot => matches!(
+                            ra.modality,
+                            Modality::Must | Modality::Should | Modality::May
+                        ),
+                        _ => false,
+                    };
+                    if overlap && weakens {
+                        found.push((ri, si, ra.text.clone(), sa.text.clone()));
+                    }
+                }
+            }
+        }
+    }
+    for (ri, si, r_text, s_text) in found {
+        let (Some(r), Some(s)) = (cx.ir.rules.get(ri), cx.ir.rules.get(si)) else {
+            continue;
+        };
+        let d = Diagnostic::error(
+            "haven::check::weakens_statutory",
+            format!(
+                "`{}` says `{r_text}`, weakening the statutory `{s_text}`",
+                r.id
+            ),
+            r.span,
+        )
+        .with_secondary(s.span, format!("statutory rule `{}` declared here", s.id))
+        .with_help("statutory duties cannot be relaxed; encode a stricter rule or remove this one");
+        cx.error(d);
+    }
+}
+
+/// Checks run once everything is resolved.
+pub(super) fn run(cx: &mut Checker<'_>) {
+    unreachable_rules(cx);
+}
+
+/// Rules whose condition folds to false, or that an always-true exception shadows.
+fn unreachable_rules(cx: &mut Checker<'_>) {
+    let mut found = Vec::new();
+    for r in &cx.ir.rules {
+        if r.id.contains('/') {
+            continue;
+        }
+        if matches!(r.cond, Cond::Const(Tri::False)) {
+            found.push((
+                r.span,
+                format!("rule `{}` can never apply", r.id),
+                "its condition is always false".to_owned(),
+            ));
+        } else if let Some(e) = r
+            .exceptions
+            .iter()
+            .filter_map(|&e| cx.ir.rules.get(e))
+            .find(|e| matches!(e.cond, Cond::Const(Tri::True)))
+        {
+            found.push((
+                r.span,
+                format!("rule `{}` can never apply", r.id),
+                format!("its exception `{}` always holds", e.id),
+            ));
+        }
+    }
+    for (span, message, help) in found {
+        cx.diags.push(
+            Diagnostic::warning("haven::check::unreachable_rule", message, span).with_help(help),
+        );
+    }
+}

@@ -1,0 +1,442 @@
+//! The decision (DESIGN §5): what must, should and may happen, who is told, by when, which
+//! sentence says so, and which questions remain. Borrows the compiled policy, so building
+//! one allocates little; serialises to the version-1 JSON contract.
+
+use crate::ir::{ActionIr, Layer, PolicyIr, Sym, Target};
+use crate::syntax::ast::{Modality, PermConditionKind, TargetMode, TokenKind, Verdict};
+use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
+use serde::{Serialize, Serializer};
+use std::borrow::Cow;
+
+/// Whether questions remain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every action is decided.
+    Complete,
+    /// Some actions depend on facts not given; see [`Decision::questions`].
+    Incomplete,
+}
+
+/// An action in a decision (merged from every rule that requires it).
+#[derive(Clone, Debug)]
+pub(crate) struct ActionOut<'p> {
+    pub(crate) ir: &'p ActionIr,
+    pub(crate) targets: Cow<'p, [Target]>,
+    pub(crate) deadline: Option<Sym>,
+    pub(crate) rules: Vec<usize>,
+    pub(crate) school: bool,
+}
+
+impl ActionOut<'_> {
+    pub(crate) fn same_as(&self, a: &ActionIr) -> bool {
+        self.ir.modality == a.modality
+            && self.ir.action == a.action
+            && self.ir.by == a.by
+            && self.ir.target_mode == a.target_mode
+            && *self.targets == *a.targets
+    }
+}
+
+/// The permission part of a decision.
+#[derive(Clone, Debug)]
+pub(crate) struct PermissionOut<'p> {
+    /// `None` while an undecided rule could change it.
+    pub(crate) verdict: Option<Verdict>,
+    pub(crate) conditions: &'p [(PermConditionKind, String)],
+    pub(crate) rule: Option<usize>,
+}
+
+/// A fact whose answer could add or change actions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Question {
+    /// Path of the fact in the incident record, e.g. `facts.adult_involved`.
+    pub fact: String,
+    /// The policy author's question.
+    pub ask: String,
+    /// What a "yes" could add, e.g. `must refer police or childrens_social_care due immediately`.
+    pub could_add: Vec<String>,
+    pub(crate) rules: Vec<usize>,
+    pub(crate) severity: (u8, u32),
+}
+
+/// The answer to one incident.
+#[derive(Clone, Debug)]
+pub struct Decision<'p> {
+    pub(crate) ir: &'p PolicyIr,
+    pub(crate) id: Option<serde_json::Value>,
+    pub(crate) breach: Option<bool>,
+    pub(crate) permission: Option<PermissionOut<'p>>,
+    pub(crate) actions: Vec<ActionOut<'p>>,
+    pub(crate) questions: Vec<Question>,
+    pub(crate) notes: Vec<Cow<'p, str>>,
+    pub(crate) fired: Vec<usize>,
+    pub(crate) possible: Vec<usize>,
+}
+
+/// A read-only view of one action.
+#[derive(Clone, Copy, Debug)]
+pub struct ActionView<'d, 'p> {
+    out: &'d ActionOut<'p>,
+    ir: &'p PolicyIr,
+}
+
+impl<'d, 'p> ActionView<'d, 'p> {
+    /// `must`, `must_not`, `should`, `should_not` or `may`.
+    pub fn modality(&self) -> Modality {
+        self.out.ir.modality
+    }
+
+    /// The action token, e.g. `refer`.
+    pub fn action(&self) -> &'p str {
+        self.ir.vocab.name(TokenKind::Action, self.out.ir.action)
+    }
+
+    /// Target names.
+    pub fn targets(&self) -> Vec<&'p str> {
+        self.out
+            .targets
+            .iter()
+            .map(|t| self.ir.vocab.name(t.kind, t.sym))
+            .collect()
+    }
+
+    /// Whether any one target (`any`) or all of them (`all`) is meant.
+    pub fn target_mode(&self) -> TargetMode {
+        self.out.ir.target_mode
+    }
+
+    /// The strictest deadline of the merged rules.
+    pub fn deadline(&self) -> Option<&'p str> {
+        self.out
+            .deadline
+            .map(|d| self.ir.vocab.name(TokenKind::Deadline, d))
+    }
+
+    /// The role that carries it out.
+    pub fn by(&self) -> Option<&'p str> {
+        self.out
+            .ir
+            .by
+            .map(|r| self.ir.vocab.name(TokenKind::Role, r))
+    }
+
+    /// Named holder(s) of the target role.
+    pub fn person(&self) -> Option<&'p str> {
+        self.out.ir.person.as_deref()
+    }
+
+    /// Ids of the rules (or table rows) that require it.
+    pub fn rules(&self) -> Vec<&'p str> {
+        self.out
+            .rules
+            .iter()
+            .filter_map(|&r| self.ir.rules.get(r).map(|r| r.id.as_str()))
+            .collect()
+    }
+
+    /// `school` or `baseline`.
+    pub fn source(&self) -> &'static str {
+        if self.out.school {
+            Layer::School.as_str()
+        } else {
+            Layer::Baseline.as_str()
+        }
+    }
+
+    /// Every citation behind it.
+    pub fn cites(&self) -> Vec<&'p str> {
+        let mut out: Vec<&'p str> = Vec::new();
+        for &r in &self.out.rules {
+            if let Some(rule) = self.ir.rules.get(r) {
+                for c in &rule.cites {
+                    if !out.contains(&c.as_str()) {
+                        out.push(c.as_str());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether this action matches a scenario expectation such as `refer police` or
+    /// `notify dsl immediately`: the action token first, then targets (each must be one of
+    /// the action's targets) and at most one deadline.
+    pub fn matches(&self, expectation: &str) -> bool {
+        let mut words = expectation.split_whitespace();
+        if words.next() != Some(self.action()) {
+            return false;
+        }
+        let targets = self.targets();
+        words.all(|w| {
+            if self.ir.vocab.lookup(TokenKind::Deadline, w).is_some() {
+                self.deadline() == Some(w)
+            } else if let Some(role) = w.strip_prefix("by:") {
+                self.by() == Some(role)
+            } else {
+                targets.contains(&w)
+            }
+        })
+    }
+}
+
+impl<'p> Decision<'p> {
+    pub(crate) fn new(ir: &'p PolicyIr, id: Option<serde_json::Value>) -> Self {
+        Decision {
+            ir,
+            id,
+            breach: None,
+            permission: None,
+            actions: Vec::new(),
+            questions: Vec::new(),
+            notes: Vec::new(),
+            fired: Vec::new(),
+            possible: Vec::new(),
+        }
+    }
+
+    /// `complete` when no question remains.
+    pub fn status(&self) -> Status {
+        if self.questions.is_empty() {
+            Status::Complete
+        } else {
+            Status::Incomplete
+        }
+    }
+
+    /// Whether the incident or request breaches the policy (`None`: unknown or not applicable).
+    pub fn breach(&self) -> Option<bool> {
+        self.breach
+    }
+
+    /// The permission verdict as its keyword (`allowed`, `allowed_if`, `not_allowed`), or
+    /// `None` if no activity was asked about or the verdict is still open.
+    pub fn permission(&self) -> Option<&'static str> {
+        self.permission
+            .as_ref()
+            .and_then(|p| p.verdict)
+            .map(Verdict::keyword)
+    }
+
+    /// The decided actions, sorted: modality, deadline, target.
+    pub fn actions(&self) -> impl Iterator<Item = ActionView<'_, 'p>> + '_ {
+        self.actions
+            .iter()
+            .map(|out| ActionView { out, ir: self.ir })
+    }
+
+    /// Questions whose answers could add or change actions, most severe first.
+    pub fn questions(&self) -> &[Question] {
+        &self.questions
+    }
+
+    /// Advisory notes.
+    pub fn notes(&self) -> impl Iterator<Item = &str> {
+        self.notes.iter().map(|n| n.as_ref())
+    }
+
+    /// Ids of the rules and table rows that definitely applied.
+    pub fn fired_rules(&self) -> impl Iterator<Item = &'p str> + '_ {
+        self.fired
+            .iter()
+            .filter_map(|&i| self.ir.rules.get(i).map(|r| r.id.as_str()))
+    }
+
+    /// Ids of the rules and table rows that may apply, depending on the questions.
+    pub fn possible_rules(&self) -> impl Iterator<Item = &'p str> + '_ {
+        self.possible
+            .iter()
+            .filter_map(|&i| self.ir.rules.get(i).map(|r| r.id.as_str()))
+    }
+
+    /// The JSON contract as a value.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// A short human-readable rendering.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let version = self.ir.meta.version.as_deref().unwrap_or("-");
+        let _ = writeln!(out, "policy {} (version {version})", self.ir.meta.id);
+        let _ = writeln!(
+            out,
+            "status: {}",
+            match self.status() {
+                Status::Complete => "complete",
+                Status::Incomplete => "incomplete: questions outstanding",
+            }
+        );
+        if !self.questions.is_empty() {
+            let _ = writeln!(out, "\nquestions:");
+            for q in &self.questions {
+                let _ = writeln!(out, "  ? {} [{}]", q.ask, q.fact);
+                for c in &q.could_add {
+                    let _ = writeln!(out, "      could add: {c}");
+                }
+            }
+        }
+        if let Some(p) = &self.permission {
+            let verdict = p.verdict.map_or("undecided", Verdict::keyword);
+            let _ = writeln!(out, "\npermission: {verdict}");
+            for (k, v) in p.conditions {
+                let _ = writeln!(out, "  if {} {v}", k.keyword());
+            }
+        }
+        let _ = writeln!(
+            out,
+            "breach: {}",
+            match self.breach {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "unknown",
+            }
+        );
+        if !self.actions.is_empty() {
+            let _ = writeln!(out, "\nactions:");
+            for a in self.actions() {
+                let mut line = format!("  {:<10} {}", a.modality().keyword(), a.action());
+                let targets = a.targets();
+                if !targets.is_empty() {
+                    let sep = if a.target_mode() == TargetMode::Any {
+                        " or "
+                    } else {
+                        " and "
+                    };
+                    line.push(' ');
+                    line.push_str(&targets.join(sep));
+                }
+                if let Some(p) = a.person() {
+                    let _ = write!(line, " ({p})");
+                }
+                if let Some(d) = a.deadline() {
+                    let _ = write!(line, " — {}", d.replace('_', " "));
+                }
+                if let Some(b) = a.by() {
+                    let _ = write!(line, " [by {b}]");
+                }
+                let _ = writeln!(out, "{line}");
+                for c in a.cites() {
+                    let _ = writeln!(out, "      {c}");
+                }
+            }
+        }
+        if !self.notes.is_empty() {
+            let _ = writeln!(out, "\nnotes:");
+            for n in &self.notes {
+                let _ = writeln!(out, "  - {n}");
+            }
+        }
+        out
+    }
+}
+
+struct ActionJson<'d, 'p>(ActionView<'d, 'p>);
+
+impl Serialize for ActionJson<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let a = &self.0;
+        let mut m = s.serialize_struct("Action", 11)?;
+        m.serialize_field("modality", &a.modality())?;
+        m.serialize_field("action", a.action())?;
+        m.serialize_field("target", &a.targets())?;
+        m.serialize_field("target_mode", &a.target_mode())?;
+        m.serialize_field("deadline", &a.deadline())?;
+        m.serialize_field("by", &a.by())?;
+        m.serialize_field("person", &a.person())?;
+        let rules = a.rules();
+        m.serialize_field("rule", &rules.first())?;
+        m.serialize_field("rules", &rules)?;
+        m.serialize_field("source", a.source())?;
+        m.serialize_field("cites", &a.cites())?;
+        m.end()
+    }
+}
+
+struct Conditions<'p>(&'p [(PermConditionKind, String)]);
+
+impl Serialize for Conditions<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for (kind, value) in self.0 {
+            seq.serialize_element(&ConditionJson(*kind, value))?;
+        }
+        seq.end()
+    }
+}
+
+struct ConditionJson<'a>(PermConditionKind, &'a str);
+
+impl Serialize for ConditionJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("kind", &self.0)?;
+        m.serialize_entry("value", self.1)?;
+        m.end()
+    }
+}
+
+struct PermissionJson<'d, 'p>(&'d PermissionOut<'p>, &'p PolicyIr);
+
+impl Serialize for PermissionJson<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let PermissionJson(p, ir) = self;
+        let rule = p.rule.and_then(|r| ir.rules.get(r));
+        let mut m = s.serialize_struct("Permission", 4)?;
+        m.serialize_field("verdict", &p.verdict)?;
+        m.serialize_field("conditions", &Conditions(p.conditions))?;
+        m.serialize_field("rule", &rule.map(|r| r.id.as_str()))?;
+        let cites: Vec<&str> = rule
+            .map(|r| r.cites.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        m.serialize_field("cites", &cites)?;
+        m.end()
+    }
+}
+
+struct QuestionJson<'a>(&'a Question);
+
+impl Serialize for QuestionJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_struct("Question", 3)?;
+        m.serialize_field("fact", &self.0.fact)?;
+        m.serialize_field("ask", &self.0.ask)?;
+        m.serialize_field("could_add", &self.0.could_add)?;
+        m.end()
+    }
+}
+
+struct PolicyRef<'p>(&'p PolicyIr);
+
+impl Serialize for PolicyRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_struct("PolicyRef", 2)?;
+        m.serialize_field("id", &self.0.meta.id)?;
+        m.serialize_field("version", &self.0.meta.version)?;
+        m.end()
+    }
+}
+
+impl Serialize for Decision<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("policy", &PolicyRef(self.ir))?;
+        if let Some(id) = &self.id {
+            m.serialize_entry("incident_id", id)?;
+        }
+        m.serialize_entry("status", &self.status())?;
+        m.serialize_entry("breach", &self.breach)?;
+        m.serialize_entry(
+            "permission",
+            &self.permission.as_ref().map(|p| PermissionJson(p, self.ir)),
+        )?;
+        let actions: Vec<ActionJson<'_, '_>> = self.actions().map(ActionJson).collect();
+        m.serialize_entry("actions", &actions)?;
+        let questions: Vec<QuestionJson<'_>> = self.questions.iter().map(QuestionJson).collect();
+        m.serialize_entry("questions", &questions)?;
+        let notes: Vec<&str> = self.notes.iter().map(|n| n.as_ref()).collect();
+        m.serialize_entry("notes", &notes)?;
+        m.end()
+    }
+}

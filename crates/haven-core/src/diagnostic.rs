@@ -1,0 +1,300 @@
+//! Diagnostics: what parse and check report, and how they are rendered.
+//!
+//! Every diagnostic has a stable code (`haven::<stage>::<name>`), a lowercase message, an
+//! optional help line and labelled spans. Rendering uses `codespan-reporting` in the
+//! rustc style; [`DetailedError`] is the serde form for `--format json` and the bindings.
+
+use crate::source::{Sources, Span};
+use codespan_reporting::diagnostic as cs;
+use codespan_reporting::files::{Error as FilesError, Files};
+use codespan_reporting::term;
+use serde::Serialize;
+
+/// How bad a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Informational; never fails a check.
+    Warning,
+    /// The policy cannot be used.
+    Error,
+}
+
+/// A labelled span.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    /// Where.
+    pub span: Span,
+    /// What to say there (may be empty).
+    pub message: String,
+    /// The primary label is underlined with `^`; secondary ones with `-`.
+    pub primary: bool,
+}
+
+/// One finding of the parser or the checker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Stable code, e.g. `haven::check::unknown_role`.
+    pub code: &'static str,
+    /// One lowercase sentence without a final period.
+    pub message: String,
+    /// A hint on how to fix it.
+    pub help: Option<String>,
+    /// Labelled spans; the first primary label is the location.
+    pub labels: Vec<Label>,
+}
+
+impl Diagnostic {
+    /// An error at `span`.
+    pub fn error(code: &'static str, message: impl Into<String>, span: Span) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            help: None,
+            labels: vec![Label {
+                span,
+                message: String::new(),
+                primary: true,
+            }],
+        }
+    }
+
+    /// A warning at `span`.
+    pub fn warning(code: &'static str, message: impl Into<String>, span: Span) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message, span)
+        }
+    }
+
+    /// Set the primary label's text.
+    pub fn with_label(mut self, message: impl Into<String>) -> Self {
+        if let Some(label) = self.labels.first_mut() {
+            label.message = message.into();
+        }
+        self
+    }
+
+    /// Add a secondary label.
+    pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+            primary: false,
+        });
+        self
+    }
+
+    /// Add a help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The primary span.
+    pub fn span(&self) -> Option<Span> {
+        self.labels.iter().find(|l| l.primary).map(|l| l.span)
+    }
+
+    /// Whether this is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    fn to_codespan(&self) -> cs::Diagnostic<u32> {
+        let base = match self.severity {
+            Severity::Error => cs::Diagnostic::error(),
+            Severity::Warning => cs::Diagnostic::warning(),
+        };
+        let labels = self
+            .labels
+            .iter()
+            .map(|l| {
+                let label = if l.primary {
+                    cs::Label::primary(l.span.source.0, l.span.range())
+                } else {
+                    cs::Label::secondary(l.span.source.0, l.span.range())
+                };
+                label.with_message(l.message.clone())
+            })
+            .collect();
+        let notes = self
+            .help
+            .iter()
+            .map(|h| format!("help: {h}"))
+            .collect::<Vec<_>>();
+        base.with_message(&self.message)
+            .with_code(self.code)
+            .with_labels(labels)
+            .with_notes(notes)
+    }
+
+    /// Render rustc-style, without colour.
+    pub fn render(&self, sources: &Sources) -> String {
+        let mut out = String::new();
+        let config = term::Config::default();
+        if term::emit_to_string(&mut out, &config, &FilesView(sources), &self.to_codespan())
+            .is_err()
+        {
+            // A span outside its file: still say what is wrong.
+            out = format!(
+                "{}[{}]: {}\n",
+                self.severity_word(),
+                self.code,
+                self.message
+            );
+        }
+        out
+    }
+
+    fn severity_word(&self) -> &'static str {
+        match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+
+    /// One line: `file:line:col: error[code]: message`, for screen readers and logs.
+    pub fn render_plain(&self, sources: &Sources) -> String {
+        let loc = self.span().and_then(|span| {
+            let file = sources.get(span.source)?;
+            let (line, col) = file.line_col(span.start as usize);
+            Some(format!("{}:{line}:{col}: ", file.name))
+        });
+        let mut out = format!(
+            "{}{}[{}]: {}",
+            loc.unwrap_or_default(),
+            self.severity_word(),
+            self.code,
+            self.message
+        );
+        if let Some(help) = &self.help {
+            out.push_str(" (help: ");
+            out.push_str(help);
+            out.push(')');
+        }
+        out
+    }
+
+    /// The serde form, with line and column resolved.
+    pub fn detailed(&self, sources: &Sources) -> DetailedError {
+        let labels = self
+            .labels
+            .iter()
+            .map(|l| {
+                let file = sources.get(l.span.source);
+                let (line, column) = file.map_or((0, 0), |f| f.line_col(l.span.start as usize));
+                DetailedLabel {
+                    file: file.map(|f| f.name.clone()).unwrap_or_default(),
+                    line,
+                    column,
+                    start: l.span.start,
+                    end: l.span.end,
+                    text: sources.slice(l.span).to_owned(),
+                    message: l.message.clone(),
+                    primary: l.primary,
+                }
+            })
+            .collect::<Vec<_>>();
+        let primary = labels.iter().find(|l| l.primary);
+        DetailedError {
+            message: self.message.clone(),
+            code: self.code.to_owned(),
+            severity: self.severity,
+            help: self.help.clone(),
+            file: primary.map(|l| l.file.clone()),
+            line: primary.map(|l| l.line),
+            column: primary.map(|l| l.column),
+            rendered: self.render(sources),
+            labels,
+        }
+    }
+}
+
+/// A diagnostic as data: what `--format json` prints and what the bindings raise.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DetailedError {
+    /// The message.
+    pub message: String,
+    /// Stable code.
+    pub code: String,
+    /// `error` or `warning`.
+    pub severity: Severity,
+    /// Hint, if any.
+    pub help: Option<String>,
+    /// File of the primary label.
+    pub file: Option<String>,
+    /// 1-based line of the primary label.
+    pub line: Option<usize>,
+    /// 1-based column of the primary label.
+    pub column: Option<usize>,
+    /// Every label.
+    pub labels: Vec<DetailedLabel>,
+    /// The rustc-style rendering.
+    pub rendered: String,
+}
+
+/// A label as data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DetailedLabel {
+    /// File name.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// Byte offset of the start.
+    pub start: u32,
+    /// Byte offset of the end.
+    pub end: u32,
+    /// The underlined text.
+    pub text: String,
+    /// What the label says.
+    pub message: String,
+    /// Whether this is the primary label.
+    pub primary: bool,
+}
+
+struct FilesView<'a>(&'a Sources);
+
+impl<'a> Files<'a> for FilesView<'a> {
+    type FileId = u32;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: u32) -> Result<&'a str, FilesError> {
+        self.file(id).map(|f| f.name.as_str())
+    }
+
+    fn source(&'a self, id: u32) -> Result<&'a str, FilesError> {
+        self.file(id).map(|f| f.text.as_str())
+    }
+
+    fn line_index(&'a self, id: u32, byte_index: usize) -> Result<usize, FilesError> {
+        let file = self.file(id)?;
+        Ok(file.line_col(byte_index).0 - 1)
+    }
+
+    fn line_range(
+        &'a self,
+        id: u32,
+        line_index: usize,
+    ) -> Result<std::ops::Range<usize>, FilesError> {
+        let file = self.file(id)?;
+        file.line_range(line_index).ok_or(FilesError::LineTooLarge {
+            given: line_index,
+            max: file.line_count().saturating_sub(1),
+        })
+    }
+}
+
+impl<'a> FilesView<'a> {
+    fn file(&self, id: u32) -> Result<&'a crate::source::SourceFile, FilesError> {
+        self.0
+            .get(crate::source::SourceId(id))
+            .ok_or(FilesError::FileMissing)
+    }
+}

@@ -1,0 +1,619 @@
+//! Three-valued evaluation. A missing fact is unknown, never false: a rule whose condition
+//! is unknown contributes questions, never a silent "no". Evaluation is a fixed number of
+//! passes over the rules: it always terminates and is deterministic.
+
+use crate::decision::{ActionOut, Decision, PermissionOut, Question};
+use crate::incident::{Incident, Person, Val};
+use crate::ir::*;
+use crate::syntax::ast::{CmpOp, Modality, TokenKind, Verdict};
+use std::borrow::Cow;
+
+/// Which person a quantifier is looking at, for naming questions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PersonRef {
+    Actor,
+    Subject,
+    Reporter,
+    Other(usize),
+}
+
+struct Cx<'a> {
+    ir: &'a PolicyIr,
+    inc: &'a Incident,
+}
+
+impl<'a> Cx<'a> {
+    fn person(&self, who: Who, each: Option<(&'a Person, PersonRef)>) -> Option<&'a Person> {
+        match who {
+            Who::Actor => self.inc.actor.as_ref(),
+            Who::Subject => self.inc.subject.as_ref(),
+            Who::Reporter => self.inc.reporter.as_ref(),
+            Who::Each => each.map(|(p, _)| p),
+        }
+    }
+
+    fn field(&self, field: Field, each: Option<(&'a Person, PersonRef)>) -> Val {
+        match field {
+            Field::Category => self.inc.category,
+            Field::Activity => self.inc.activity,
+            Field::Location => self.inc.location,
+            Field::Time => self.inc.time,
+            Field::DeviceKind => self.inc.device_kind,
+            Field::DeviceOwner => self.inc.device_owner,
+            Field::Role(who) => self.person(who, each).map_or(Val::Unknown, |p| p.role),
+            Field::PersonFact(who, i) => self
+                .person(who, each)
+                .and_then(|p| p.facts.get(usize::from(i)).copied())
+                .unwrap_or(Val::Unknown),
+            Field::Fact(i) => self
+                .inc
+                .facts
+                .get(usize::from(i))
+                .copied()
+                .unwrap_or(Val::Unknown),
+        }
+    }
+
+    fn test(&self, val: Val, test: &Test) -> Tri {
+        match val {
+            Val::Unknown => return Tri::Unknown,
+            Val::Absent => return Tri::False,
+            _ => {}
+        }
+        let b = match (test, val) {
+            (Test::Present, _) => true,
+            (Test::Truthy, Val::Bool(b)) => b,
+            (Test::Bool(want), Val::Bool(b)) => b == *want,
+            (Test::Sym(s), Val::Sym(v)) => v == *s,
+            (Test::Syms(ss), Val::Sym(v)) => ss.contains(&v),
+            (Test::RoleIs(r), Val::Sym(v)) => self.ir.vocab.is_a(v, *r),
+            (Test::RoleIn(rs), Val::Sym(v)) => rs.iter().any(|r| self.ir.vocab.is_a(v, *r)),
+            (Test::RoleNone, Val::RoleNone) => true,
+            (Test::Cmp(op, c), Val::Int(v)) => match op {
+                CmpOp::Eq => v == *c,
+                CmpOp::Ne => v != *c,
+                CmpOp::Lt => v < *c,
+                CmpOp::Le => v <= *c,
+                CmpOp::Gt => v > *c,
+                CmpOp::Ge => v >= *c,
+            },
+            _ => false,
+        };
+        Tri::from_bool(b)
+    }
+
+    fn people(&self, list: PeopleList) -> (Vec<(&'a Person, PersonRef)>, bool) {
+        let mut out = Vec::new();
+        let mut others_unknown = false;
+        if list == PeopleList::People {
+            if let Some(p) = &self.inc.actor {
+                out.push((p, PersonRef::Actor));
+            }
+            if let Some(p) = &self.inc.subject {
+                out.push((p, PersonRef::Subject));
+            }
+        }
+        match &self.inc.others {
+            Some(others) => {
+                out.extend(
+                    others
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| (p, PersonRef::Other(i))),
+                );
+            }
+            None => others_unknown = true,
+        }
+        (out, others_unknown)
+    }
+
+    fn eval(&self, cond: &Cond, each: Option<(&'a Person, PersonRef)>) -> Tri {
+        match cond {
+            Cond::Const(t) => *t,
+            Cond::Not(c) => self.eval(c, each).not(),
+            Cond::And(cs) => {
+                let mut acc = Tri::True;
+                for c in cs.iter() {
+                    match self.eval(c, each) {
+                        Tri::False => return Tri::False,
+                        Tri::Unknown => acc = Tri::Unknown,
+                        Tri::True => {}
+                    }
+                }
+                acc
+            }
+            Cond::Or(cs) => {
+                let mut acc = Tri::False;
+                for c in cs.iter() {
+                    match self.eval(c, each) {
+                        Tri::True => return Tri::True,
+                        Tri::Unknown => acc = Tri::Unknown,
+                        Tri::False => {}
+                    }
+                }
+                acc
+            }
+            Cond::Test(field, test) => self.test(self.field(*field, each), test),
+            Cond::Quant { all, list, body } => {
+                let (people, others_unknown) = self.people(*list);
+                let unknown_rest = if others_unknown {
+                    Tri::Unknown
+                } else if *all {
+                    Tri::True
+                } else {
+                    Tri::False
+                };
+                let mut acc = unknown_rest;
+                for p in people {
+                    let v = self.eval(body, Some(p));
+                    if *all {
+                        acc = acc.and(v);
+                        if acc == Tri::False {
+                            return Tri::False;
+                        }
+                    } else {
+                        acc = acc.not().and(v.not()).not();
+                        if acc == Tri::True {
+                            return Tri::True;
+                        }
+                    }
+                }
+                acc
+            }
+        }
+    }
+
+    /// The unknown fields that keep `cond` unknown (empty if it is decided).
+    fn unknowns(&self, cond: &Cond, each: Option<(&'a Person, PersonRef)>, out: &mut Vec<QKey>) {
+        match cond {
+            Cond::Const(_) => {}
+            Cond::Not(c) => self.unknowns(c, each, out),
+            Cond::And(cs) | Cond::Or(cs) => {
+                let decided = if matches!(cond, Cond::And(_)) {
+                    Tri::False
+                } else {
+                    Tri::True
+                };
+                let vals: Vec<Tri> = cs.iter().map(|c| self.eval(c, each)).collect();
+                if vals.contains(&decided) {
+                    return;
+                }
+                for (c, v) in cs.iter().zip(vals) {
+                    if v == Tri::Unknown {
+                        self.unknowns(c, each, out);
+                    }
+                }
+            }
+            Cond::Test(field, test) => {
+                if self.test(self.field(*field, each), test) == Tri::Unknown {
+                    push_unique(out, qkey(*field, each));
+                }
+            }
+            Cond::Quant { list, body, .. } => {
+                if self.eval(cond, each) != Tri::Unknown {
+                    return;
+                }
+                let (people, others_unknown) = self.people(*list);
+                for p in people {
+                    if self.eval(body, Some(p)) == Tri::Unknown {
+                        self.unknowns(body, Some(p), out);
+                    }
+                }
+                if others_unknown {
+                    push_unique(out, QKey::OthersList);
+                }
+            }
+        }
+    }
+}
+
+fn push_unique(out: &mut Vec<QKey>, key: QKey) {
+    if !out.contains(&key) {
+        out.push(key);
+    }
+}
+
+/// A field a question asks about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum QKey {
+    Field(Field),
+    Person(PersonRef, Option<u16>),
+    OthersList,
+}
+
+fn qkey(field: Field, each: Option<(&Person, PersonRef)>) -> QKey {
+    let concrete = |who: Who| match who {
+        Who::Actor => Some(PersonRef::Actor),
+        Who::Subject => Some(PersonRef::Subject),
+        Who::Reporter => Some(PersonRef::Reporter),
+        Who::Each => each.map(|(_, r)| r),
+    };
+    match field {
+        Field::Role(who) => concrete(who).map_or(QKey::Field(field), |p| QKey::Person(p, None)),
+        Field::PersonFact(who, i) => {
+            concrete(who).map_or(QKey::Field(field), |p| QKey::Person(p, Some(i)))
+        }
+        other => QKey::Field(other),
+    }
+}
+
+impl QKey {
+    pub(crate) fn path(&self, ir: &PolicyIr) -> String {
+        let person_fact = |i: u16| {
+            ir.vocab
+                .person_facts
+                .get(usize::from(i))
+                .map_or("?", |f| f.name.as_str())
+        };
+        match self {
+            QKey::Field(Field::Category) => "category".to_owned(),
+            QKey::Field(Field::Activity) => "activity".to_owned(),
+            QKey::Field(Field::Location) => "location".to_owned(),
+            QKey::Field(Field::Time) => "time".to_owned(),
+            QKey::Field(Field::DeviceKind) => "device.kind".to_owned(),
+            QKey::Field(Field::DeviceOwner) => "device.owner".to_owned(),
+            QKey::Field(Field::Fact(i)) => format!(
+                "facts.{}",
+                ir.vocab
+                    .facts
+                    .get(usize::from(*i))
+                    .map_or("?", |f| f.name.as_str())
+            ),
+            QKey::Field(Field::Role(_)) => "role".to_owned(),
+            QKey::Field(Field::PersonFact(_, i)) => person_fact(*i).to_owned(),
+            QKey::Person(p, fact) => {
+                let base = match p {
+                    PersonRef::Actor => "actor".to_owned(),
+                    PersonRef::Subject => "subject".to_owned(),
+                    PersonRef::Reporter => "reporter".to_owned(),
+                    PersonRef::Other(i) => format!("others[{i}]"),
+                };
+                match fact {
+                    None => format!("{base}.role"),
+                    Some(i) => format!("{base}.{}", person_fact(*i)),
+                }
+            }
+            QKey::OthersList => "others".to_owned(),
+        }
+    }
+
+    pub(crate) fn ask(&self, ir: &PolicyIr) -> String {
+        let who_text = |p: &PersonRef| match p {
+            PersonRef::Actor => "person whose conduct this is about".to_owned(),
+            PersonRef::Subject => "person affected".to_owned(),
+            PersonRef::Reporter => "person who reported it".to_owned(),
+            PersonRef::Other(i) => format!("other person involved (others[{i}])"),
+        };
+        match self {
+            QKey::Field(Field::Category) => "What kind of incident is it?".to_owned(),
+            QKey::Field(Field::Activity) => "What activity is being asked about?".to_owned(),
+            QKey::Field(Field::Location) => "Where is this happening?".to_owned(),
+            QKey::Field(Field::Time) => "At what time of the school day?".to_owned(),
+            QKey::Field(Field::DeviceKind) => "What kind of device is involved?".to_owned(),
+            QKey::Field(Field::DeviceOwner) => "Is the device personal or school-owned?".to_owned(),
+            QKey::Field(Field::Fact(i)) => {
+                let f = ir.vocab.facts.get(usize::from(*i));
+                f.and_then(|f| f.ask.clone())
+                    .unwrap_or_else(|| format!("What is `{}`?", f.map_or("?", |f| f.name.as_str())))
+            }
+            QKey::Person(p, None) => format!("What is the role of the {}?", who_text(p)),
+            QKey::Person(p, Some(i)) => {
+                let f = ir.vocab.person_facts.get(usize::from(*i));
+                let template = f.and_then(|f| f.ask.clone()).unwrap_or_else(|| {
+                    format!(
+                        "What is the {{who}}'s `{}`?",
+                        f.map_or("?", |f| f.name.as_str())
+                    )
+                });
+                template.replace("{who}", &who_text(p))
+            }
+            QKey::Field(_) => "Who is involved?".to_owned(),
+            QKey::OthersList => "Who else is involved (the `others` list)?".to_owned(),
+        }
+    }
+}
+
+fn modality_rank(m: Modality) -> u8 {
+    match m {
+        Modality::Must => 0,
+        Modality::MustNot => 1,
+        Modality::Should => 2,
+        Modality::ShouldNot => 3,
+        Modality::May => 4,
+    }
+}
+
+fn verdict_rank(v: Verdict) -> u8 {
+    match v {
+        Verdict::Allowed => 0,
+        Verdict::AllowedIf => 1,
+        Verdict::NotAllowed => 2,
+    }
+}
+
+/// Evaluate `inc` against `ir`.
+pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
+    let cx = Cx { ir, inc };
+    let whens: Vec<Tri> = ir.rules.iter().map(|r| cx.eval(&r.cond, None)).collect();
+    let effective = |i: usize| -> Tri {
+        let Some(rule) = ir.rules.get(i) else {
+            return Tri::False;
+        };
+        let mut t = whens.get(i).copied().unwrap_or(Tri::False);
+        if !rule.overrides.is_empty() && t != Tri::False {
+            // An exception applies only where a rule it overrides would.
+            let scope = rule.overrides.iter().fold(Tri::False, |acc, &o| {
+                acc.not()
+                    .and(whens.get(o).copied().unwrap_or(Tri::False).not())
+                    .not()
+            });
+            t = t.and(scope);
+        }
+        for &e in rule.exceptions.iter().chain(&rule.preceded_by) {
+            if t == Tri::False {
+                break;
+            }
+            t = t.and(whens.get(e).copied().unwrap_or(Tri::False).not());
+        }
+        t
+    };
+
+    let mut decision = Decision::new(ir, inc.id.clone());
+    let mut permission: Option<(Verdict, usize)> = None;
+    let mut unknown_rules: Vec<usize> = Vec::new();
+    let mut breach_possible = false;
+    let mut unique_hits: Vec<(usize, usize)> = Vec::new();
+
+    for (i, rule) in ir.rules.iter().enumerate() {
+        match effective(i) {
+            Tri::False => {}
+            Tri::True => {
+                decision.fired.push(i);
+                if let Some(t) = rule.unique_table {
+                    unique_hits.push((t, i));
+                }
+                for a in &rule.effects.actions {
+                    merge_action(&mut decision.actions, a, i, rule.layer);
+                }
+                if let Some(p) = &rule.effects.permission {
+                    let better =
+                        permission.is_none_or(|(v, _)| verdict_rank(p.verdict) > verdict_rank(v));
+                    if better {
+                        permission = Some((p.verdict, i));
+                    }
+                }
+                if rule.effects.breach {
+                    decision.breach = Some(true);
+                }
+                for n in &rule.effects.notes {
+                    if !decision.notes.iter().any(|x| x == n) {
+                        decision.notes.push(Cow::Borrowed(n.as_str()));
+                    }
+                }
+            }
+            Tri::Unknown => {
+                decision.possible.push(i);
+                unknown_rules.push(i);
+            }
+        }
+    }
+
+    // Unique tables: more than one definite row is an authoring error surfaced as a note.
+    unique_hits.sort_unstable();
+    for pair in unique_hits.windows(2) {
+        if let [(t1, r1), (t2, r2)] = pair {
+            if t1 == t2 {
+                let table = ir.tables.get(*t1).map_or("?", |t| t.id.as_str());
+                let a = ir.rules.get(*r1).map_or("?", |r| r.id.as_str());
+                let b = ir.rules.get(*r2).map_or("?", |r| r.id.as_str());
+                decision.notes.push(Cow::Owned(format!(
+                    "table `{table}` is `hit unique` but rows `{a}` and `{b}` both match"
+                )));
+            }
+        }
+    }
+
+    // Permission: the most restrictive definite verdict, unless an undecided rule could
+    // make it stricter (or there is no definite verdict yet).
+    let activity_asked = matches!(inc.activity, Val::Sym(_));
+    let mut permission_open = false;
+    for &i in &unknown_rules {
+        let Some(rule) = ir.rules.get(i) else {
+            continue;
+        };
+        if let Some(p) = &rule.effects.permission {
+            let stricter =
+                permission.is_none_or(|(v, _)| verdict_rank(p.verdict) > verdict_rank(v));
+            // A rule whose own exception is undecided may also be what currently wins.
+            if stricter
+                || permission.is_some_and(|(_, w)| {
+                    ir.rules.get(w).is_some_and(|wr| wr.exceptions.contains(&i))
+                })
+            {
+                permission_open = true;
+            }
+        }
+        if rule.effects.breach && decision.breach != Some(true) {
+            breach_possible = true;
+        }
+    }
+    if activity_asked {
+        decision.permission = Some(match (permission, permission_open) {
+            (_, true) => PermissionOut {
+                verdict: None,
+                conditions: &[],
+                rule: None,
+            },
+            (Some((v, i)), false) => PermissionOut {
+                verdict: Some(v),
+                conditions: ir
+                    .rules
+                    .get(i)
+                    .and_then(|r| r.effects.permission.as_ref())
+                    .map_or(&[][..], |p| p.conditions.as_slice()),
+                rule: Some(i),
+            },
+            (None, false) => PermissionOut {
+                verdict: Some(Verdict::NotAllowed),
+                conditions: &[],
+                rule: None,
+            },
+        });
+    }
+    if decision.breach.is_none() {
+        decision.breach = match decision.permission.as_ref().and_then(|p| p.verdict) {
+            _ if breach_possible => None,
+            Some(Verdict::NotAllowed) => Some(true),
+            Some(_) => Some(false),
+            None => None,
+        };
+    }
+
+    // Questions: for each undecided rule, the unknown fields that keep it undecided.
+    let mut keys: Vec<QKey> = Vec::new();
+    for &i in &unknown_rules {
+        let Some(rule) = ir.rules.get(i) else {
+            continue;
+        };
+        keys.clear();
+        if whens.get(i) == Some(&Tri::Unknown) {
+            cx.unknowns(&rule.cond, None, &mut keys);
+        }
+        for &e in rule
+            .exceptions
+            .iter()
+            .chain(&rule.preceded_by)
+            .chain(&rule.overrides)
+        {
+            if whens.get(e) == Some(&Tri::Unknown) {
+                if let Some(er) = ir.rules.get(e) {
+                    cx.unknowns(&er.cond, None, &mut keys);
+                }
+            }
+        }
+        let mut could_add: Vec<(String, (u8, u32))> = rule
+            .effects
+            .actions
+            .iter()
+            .filter(|a| !decision.actions.iter().any(|d| d.same_as(a)))
+            .map(|a| {
+                (
+                    a.text.clone(),
+                    (modality_rank(a.modality), a.deadline.unwrap_or(u32::MAX)),
+                )
+            })
+            .collect();
+        if let Some(p) = &rule.effects.permission {
+            could_add.push((format!("permission {}", p.verdict.keyword()), (1, u32::MAX)));
+        }
+        if rule.effects.breach && decision.breach != Some(true) {
+            could_add.push(("breach".to_owned(), (2, u32::MAX)));
+        }
+        if could_add.is_empty() {
+            continue;
+        }
+        for key in &keys {
+            let path = key.path(ir);
+            let q = match decision.questions.iter_mut().find(|q| q.fact == path) {
+                Some(q) => q,
+                None => {
+                    decision.questions.push(Question {
+                        fact: path,
+                        ask: key.ask(ir),
+                        could_add: Vec::new(),
+                        rules: Vec::new(),
+                        severity: (u8::MAX, u32::MAX),
+                    });
+                    let last = decision.questions.len() - 1;
+                    match decision.questions.get_mut(last) {
+                        Some(q) => q,
+                        None => continue,
+                    }
+                }
+            };
+            for (text, sev) in &could_add {
+                if !q.could_add.contains(text) {
+                    q.could_add.push(text.clone());
+                }
+                q.severity = q.severity.min(*sev);
+            }
+            if !q.rules.contains(&i) {
+                q.rules.push(i);
+            }
+        }
+    }
+    decision.questions.sort_by(|a, b| {
+        a.severity
+            .cmp(&b.severity)
+            .then_with(|| a.fact.cmp(&b.fact))
+    });
+
+    // Sort actions: modality, deadline (strictest first, none last), then target.
+    decision.actions.sort_by(|a, b| {
+        modality_rank(a.ir.modality)
+            .cmp(&modality_rank(b.ir.modality))
+            .then_with(|| {
+                a.deadline
+                    .unwrap_or(u32::MAX)
+                    .cmp(&b.deadline.unwrap_or(u32::MAX))
+            })
+            .then_with(|| {
+                let name = |x: &ActionOut<'_>| {
+                    x.targets
+                        .first()
+                        .map(|t| ir.vocab.name(t.kind, t.sym).to_owned())
+                        .unwrap_or_default()
+                };
+                name(a).cmp(&name(b))
+            })
+            .then_with(|| {
+                ir.vocab
+                    .name(TokenKind::Action, a.ir.action)
+                    .cmp(ir.vocab.name(TokenKind::Action, b.ir.action))
+            })
+    });
+    decision
+}
+
+/// Add an action, merging with an equal one (same modality, action, targets, performer) or,
+/// for notifications, with one that reaches the same named people.
+fn merge_action<'p>(actions: &mut Vec<ActionOut<'p>>, a: &'p ActionIr, rule: usize, layer: Layer) {
+    for existing in actions.iter_mut() {
+        let same = existing.same_as(a);
+        let same_people = a.person_key.is_some()
+            && existing.ir.person_key == a.person_key
+            && existing.ir.modality == a.modality
+            && existing.ir.action == a.action
+            && existing.ir.by == a.by
+            && existing.ir.target_mode == a.target_mode;
+        if same || same_people {
+            if !same {
+                let mut targets = existing.targets.to_vec();
+                for t in &a.targets {
+                    if !targets.contains(t) {
+                        targets.push(*t);
+                    }
+                }
+                existing.targets = Cow::Owned(targets);
+            }
+            existing.deadline = match (existing.deadline, a.deadline) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, y) => x.or(y),
+            };
+            if !existing.rules.contains(&rule) {
+                existing.rules.push(rule);
+            }
+            if layer == Layer::School {
+                existing.school = true;
+            }
+            return;
+        }
+    }
+    actions.push(ActionOut {
+        ir: a,
+        targets: Cow::Borrowed(&a.targets),
+        deadline: a.deadline,
+        rules: vec![rule],
+        school: layer == Layer::School,
+    });
+}

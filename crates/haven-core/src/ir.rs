@@ -1,0 +1,324 @@
+//! The checked, resolved policy that evaluation runs: every name is an index, every
+//! table row is a rule with its precedence made explicit, every citation pre-rendered.
+
+use crate::source::Span;
+use crate::syntax::ast::{
+    CmpOp, Date, Modality, PermConditionKind, TargetMode, TokenKind, Verdict,
+};
+use std::collections::HashMap;
+
+/// A token's index within its vocabulary kind.
+pub(crate) type Sym = u32;
+
+/// A declared token.
+#[derive(Clone, Debug)]
+pub(crate) struct TokenInfo {
+    pub(crate) name: String,
+    /// Human label, for rendering.
+    #[allow(dead_code, reason = "read by the renderer")]
+    pub(crate) label: Option<String>,
+    pub(crate) parents: Vec<Sym>,
+    pub(crate) span: Span,
+}
+
+/// A fact's resolved type.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum FactTy {
+    Bool,
+    Int { min: i64, max: i64 },
+    Role,
+    Enum(Vec<String>),
+}
+
+impl FactTy {
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            FactTy::Bool => "true, false or null".to_owned(),
+            FactTy::Int { min, max } => format!("a whole number from {min} to {max}, or null"),
+            FactTy::Role => "a role name, `none`, or null".to_owned(),
+            FactTy::Enum(values) => format!("one of {}, or null", quote_list(values)),
+        }
+    }
+}
+
+pub(crate) fn quote_list(values: &[String]) -> String {
+    let shown: Vec<String> = values.iter().take(12).map(|v| format!("`{v}`")).collect();
+    let more = values.len().saturating_sub(12);
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// A declared fact.
+#[derive(Clone, Debug)]
+pub(crate) struct FactInfo {
+    pub(crate) name: String,
+    pub(crate) ty: FactTy,
+    pub(crate) ask: Option<String>,
+    pub(crate) span: Span,
+}
+
+/// All declared names.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Vocab {
+    pub(crate) tokens: [Vec<TokenInfo>; 10],
+    pub(crate) index: [HashMap<String, Sym>; 10],
+    /// `role_is_a[a * n + b]`: role `a` is (or descends from) role `b`.
+    pub(crate) role_is_a: Vec<bool>,
+    pub(crate) facts: Vec<FactInfo>,
+    pub(crate) fact_index: HashMap<String, usize>,
+    pub(crate) person_facts: Vec<FactInfo>,
+    pub(crate) person_fact_index: HashMap<String, usize>,
+}
+
+impl Vocab {
+    pub(crate) fn lookup(&self, kind: TokenKind, name: &str) -> Option<Sym> {
+        self.index.get(kind.index())?.get(name).copied()
+    }
+
+    pub(crate) fn name(&self, kind: TokenKind, sym: Sym) -> &str {
+        self.tokens
+            .get(kind.index())
+            .and_then(|t| t.get(sym as usize))
+            .map_or("?", |t| t.name.as_str())
+    }
+
+    pub(crate) fn names(&self, kind: TokenKind) -> Vec<String> {
+        self.tokens
+            .get(kind.index())
+            .map(|t| t.iter().map(|i| i.name.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn count(&self, kind: TokenKind) -> usize {
+        self.tokens.get(kind.index()).map_or(0, Vec::len)
+    }
+
+    pub(crate) fn is_a(&self, role: Sym, ancestor: Sym) -> bool {
+        let n = self.count(TokenKind::Role);
+        self.role_is_a
+            .get(role as usize * n + ancestor as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+}
+
+/// Three-valued truth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Tri {
+    False,
+    Unknown,
+    True,
+}
+
+impl Tri {
+    pub(crate) fn not(self) -> Tri {
+        match self {
+            Tri::False => Tri::True,
+            Tri::Unknown => Tri::Unknown,
+            Tri::True => Tri::False,
+        }
+    }
+
+    pub(crate) fn and(self, other: Tri) -> Tri {
+        match (self, other) {
+            (Tri::False, _) | (_, Tri::False) => Tri::False,
+            (Tri::True, Tri::True) => Tri::True,
+            _ => Tri::Unknown,
+        }
+    }
+
+    pub(crate) fn from_bool(b: bool) -> Tri {
+        if b {
+            Tri::True
+        } else {
+            Tri::False
+        }
+    }
+}
+
+/// Which person a field belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Who {
+    Actor,
+    Subject,
+    Reporter,
+    /// The person a quantifier is looking at.
+    Each,
+}
+
+/// Which people a quantifier ranges over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum PeopleList {
+    /// `others`
+    Others,
+    /// `people`: actor, subject and others.
+    People,
+}
+
+/// A field of the incident record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Field {
+    Category,
+    Activity,
+    Location,
+    Time,
+    DeviceKind,
+    DeviceOwner,
+    Role(Who),
+    PersonFact(Who, u16),
+    Fact(u16),
+}
+
+/// A test on one field.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Test {
+    /// A yes/no field is true.
+    Truthy,
+    /// The field has a value (`is any`).
+    Present,
+    /// A token field equals this token.
+    Sym(Sym),
+    /// A token field is one of these.
+    Syms(Box<[Sym]>),
+    /// A role field is this role or a descendant.
+    RoleIs(Sym),
+    /// A role field is one of these roles or a descendant.
+    RoleIn(Box<[Sym]>),
+    /// A role fact is `none`.
+    RoleNone,
+    /// A number compared with a constant.
+    Cmp(CmpOp, i64),
+    /// A yes/no field equals this.
+    Bool(bool),
+}
+
+/// A resolved condition.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Cond {
+    Const(Tri),
+    And(Box<[Cond]>),
+    Or(Box<[Cond]>),
+    Not(Box<Cond>),
+    Test(Field, Test),
+    Quant {
+        all: bool,
+        list: PeopleList,
+        body: Box<Cond>,
+    },
+}
+
+/// Who or what an action is directed at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Target {
+    pub(crate) kind: TokenKind,
+    pub(crate) sym: Sym,
+}
+
+/// A resolved action.
+#[derive(Clone, Debug)]
+pub(crate) struct ActionIr {
+    pub(crate) modality: Modality,
+    pub(crate) action: Sym,
+    pub(crate) targets: Vec<Target>,
+    pub(crate) target_mode: TargetMode,
+    pub(crate) deadline: Option<Sym>,
+    pub(crate) by: Option<Sym>,
+    /// Names of the people holding the target roles, joined.
+    pub(crate) person: Option<String>,
+    /// Identifies the set of people behind `person` (for merging notifications).
+    pub(crate) person_key: Option<u32>,
+    /// Human text: `must refer police or childrens_social_care due immediately`.
+    pub(crate) text: String,
+}
+
+/// A resolved permission verdict.
+#[derive(Clone, Debug)]
+pub(crate) struct PermissionIr {
+    pub(crate) verdict: Verdict,
+    pub(crate) conditions: Vec<(PermConditionKind, String)>,
+}
+
+/// What follows when a rule applies.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Effects {
+    pub(crate) actions: Vec<ActionIr>,
+    pub(crate) permission: Option<PermissionIr>,
+    pub(crate) breach: bool,
+    pub(crate) notes: Vec<String>,
+}
+
+/// Where a rule came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layer {
+    School,
+    Baseline,
+}
+
+impl Layer {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Layer::School => "school",
+            Layer::Baseline => "baseline",
+        }
+    }
+}
+
+/// A rule or a table row, ready to evaluate.
+#[derive(Clone, Debug)]
+pub(crate) struct RuleIr {
+    /// `rule_id`, or `table_id/3` for the third row of a table.
+    pub(crate) id: String,
+    pub(crate) cond: Cond,
+    pub(crate) effects: Effects,
+    /// Rules that override this one (exceptions): while any holds, this one does not.
+    pub(crate) exceptions: Vec<usize>,
+    /// Rules this one is an exception to: it applies only within their scope.
+    pub(crate) overrides: Vec<usize>,
+    /// Earlier rows of a first-hit or priority table: this row applies only if none did.
+    pub(crate) preceded_by: Vec<usize>,
+    /// Unique-hit table this row belongs to, if any.
+    pub(crate) unique_table: Option<usize>,
+    pub(crate) layer: Layer,
+    pub(crate) cites: Vec<String>,
+    pub(crate) span: Span,
+}
+
+/// A named person.
+#[derive(Clone, Debug)]
+pub(crate) struct PersonIr {
+    pub(crate) name: String,
+    pub(crate) roles: Vec<Sym>,
+}
+
+/// A table's metadata, for coverage and rendering.
+#[derive(Clone, Debug)]
+pub(crate) struct TableIr {
+    pub(crate) id: String,
+    pub(crate) rows: std::ops::Range<usize>,
+}
+
+/// Policy metadata.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Meta {
+    pub(crate) id: String,
+    pub(crate) title: Option<String>,
+    pub(crate) version: Option<String>,
+    pub(crate) adopted: Option<Date>,
+    pub(crate) review_by: Option<Date>,
+    pub(crate) approved_by: Option<String>,
+    pub(crate) source: Option<String>,
+    pub(crate) extends: Vec<String>,
+}
+
+/// A compiled policy.
+#[derive(Clone, Debug)]
+pub(crate) struct PolicyIr {
+    pub(crate) meta: Meta,
+    pub(crate) vocab: Vocab,
+    pub(crate) people: Vec<PersonIr>,
+    pub(crate) rules: Vec<RuleIr>,
+    pub(crate) tables: Vec<TableIr>,
+}

@@ -1,0 +1,219 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+mod api;
+mod check;
+mod decision;
+mod diagnostic;
+mod eval;
+mod incident;
+mod ir;
+mod limits;
+pub mod scenario;
+mod source;
+pub mod syntax;
+
+pub use api::{Answer, IncidentErrorJson};
+pub use check::{CheckOptions, Loader, MapLoader, NoModules};
+pub use decision::{ActionView, Decision, Question, Status};
+pub use diagnostic::{DetailedError, DetailedLabel, Diagnostic, Label, Severity};
+pub use incident::{Incident, IncidentError};
+pub use limits::Limits;
+pub use source::{SourceFile, SourceId, Sources, Span, Spanned};
+pub use syntax::ast::{Date, Modality, TargetMode, Verdict};
+
+use std::fmt;
+
+/// A checked, compiled policy: compile once, evaluate many. `Send + Sync`, so one policy
+/// can serve every thread.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    ir: ir::PolicyIr,
+    sources: Sources,
+    warnings: Vec<Diagnostic>,
+    limits: Limits,
+}
+
+/// Why a policy did not compile: every diagnostic found, with the sources to render them.
+#[derive(Clone, Debug)]
+pub struct CompileError {
+    /// The files read.
+    pub sources: Sources,
+    /// Every error and warning, in source order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl CompileError {
+    /// The errors only.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.is_error())
+    }
+
+    /// Every diagnostic rendered rustc-style.
+    pub fn render(&self) -> String {
+        self.diagnostics
+            .iter()
+            .map(|d| d.render(&self.sources))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Every diagnostic as data.
+    pub fn detailed(&self) -> Vec<DetailedError> {
+        self.diagnostics
+            .iter()
+            .map(|d| d.detailed(&self.sources))
+            .collect()
+    }
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.errors().count();
+        match self.errors().next() {
+            Some(first) => {
+                write!(f, "{}", first.render_plain(&self.sources))?;
+                if n > 1 {
+                    write!(
+                        f,
+                        " (and {} more error{})",
+                        n - 1,
+                        if n == 2 { "" } else { "s" }
+                    )?;
+                }
+                Ok(())
+            }
+            None => f.write_str("policy did not compile"),
+        }
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// Everything `check` found: diagnostics plus the sources to render them.
+#[derive(Clone, Debug)]
+pub struct CheckReport {
+    /// The files read.
+    pub sources: Sources,
+    /// Every error and warning, in source order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl CheckReport {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Parse and check a policy without keeping the compiled form.
+pub fn check(name: &str, text: &str, loader: &dyn Loader, opts: &CheckOptions) -> CheckReport {
+    let mut sources = Sources::new();
+    let root = sources.add(name, "", text);
+    let (_, diagnostics) = check::compile(&mut sources, root, loader, opts);
+    CheckReport {
+        sources,
+        diagnostics,
+    }
+}
+
+impl Policy {
+    /// Parse, check and compile a policy. `loader` finds the modules it `use`s and the
+    /// policy it `extends`.
+    pub fn compile(
+        name: &str,
+        text: &str,
+        loader: &dyn Loader,
+        opts: &CheckOptions,
+    ) -> Result<Policy, CompileError> {
+        let mut sources = Sources::new();
+        let root = sources.add(name, "", text);
+        let (ir, diagnostics) = check::compile(&mut sources, root, loader, opts);
+        match ir {
+            Some(ir) => Ok(Policy {
+                ir,
+                sources,
+                warnings: diagnostics,
+                limits: opts.limits.clone(),
+            }),
+            None => Err(CompileError {
+                sources,
+                diagnostics,
+            }),
+        }
+    }
+
+    /// The policy id, e.g. `kenilworth_2022`.
+    pub fn id(&self) -> &str {
+        &self.ir.meta.id
+    }
+
+    /// The version string, if the header gives one.
+    pub fn version(&self) -> Option<&str> {
+        self.ir.meta.version.as_deref()
+    }
+
+    /// The title.
+    pub fn title(&self) -> Option<&str> {
+        self.ir.meta.title.as_deref()
+    }
+
+    /// Warnings found while checking.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// The files this policy was compiled from.
+    pub fn sources(&self) -> &Sources {
+        &self.sources
+    }
+
+    /// Ids of every rule and table row (table rows are `table/N`).
+    pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
+        self.ir.rules.iter().map(|r| r.id.as_str())
+    }
+
+    /// Ids of the rules and rows of the root policy (not the baseline it extends).
+    pub fn own_rule_ids(&self) -> impl Iterator<Item = &str> {
+        let root_is_baseline = self.ir.meta.id == "baseline";
+        self.ir
+            .rules
+            .iter()
+            .filter(move |r| root_is_baseline || r.layer == ir::Layer::School)
+            .map(|r| r.id.as_str())
+    }
+
+    /// Validate an incident given as JSON text.
+    pub fn incident_from_json(&self, text: &str) -> Result<Incident, IncidentError> {
+        let value = incident::parse_json(text, &self.limits)?;
+        Incident::from_value(&self.ir, &value, &self.limits)
+    }
+
+    /// Validate an incident given as a JSON value.
+    pub fn incident_from_value(
+        &self,
+        value: &serde_json::Value,
+    ) -> Result<Incident, IncidentError> {
+        Incident::from_value(&self.ir, value, &self.limits)
+    }
+
+    /// Evaluate a validated incident.
+    pub fn evaluate(&self, incident: &Incident) -> Decision<'_> {
+        eval::evaluate(&self.ir, incident)
+    }
+
+    /// Validate and evaluate JSON text in one step.
+    pub fn evaluate_json(&self, text: &str) -> Result<Decision<'_>, IncidentError> {
+        let incident = self.incident_from_json(text)?;
+        Ok(self.evaluate(&incident))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn policy_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<super::Policy>();
+    }
+}

@@ -1,0 +1,114 @@
+//! Finding haven modules: on disk beside the policy being checked, or the copies of
+//! `policies/` bundled into the binary at build time.
+//!
+//! Module paths map to files under a policies root: `baseline` is
+//! `<root>/baseline/policy.haven`, `std/vocabulary` is `<root>/std/vocabulary.haven`.
+
+#![deny(missing_docs)]
+
+use haven_core::Loader;
+use std::path::{Path, PathBuf};
+
+include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+
+/// The bundled copies of `policies/`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Bundled;
+
+impl Loader for Bundled {
+    fn load(&self, module: &str) -> Option<(String, String)> {
+        BUNDLED
+            .iter()
+            .find(|(m, _, _)| *m == module)
+            .map(|(_, name, text)| ((*name).to_owned(), (*text).to_owned()))
+    }
+}
+
+impl Bundled {
+    /// Ids of the bundled policies (directories with a `policy.haven`).
+    pub fn policies() -> Vec<&'static str> {
+        BUNDLED
+            .iter()
+            .filter(|(_, name, _)| name.ends_with("/policy.haven"))
+            .map(|(m, _, _)| *m)
+            .collect()
+    }
+
+    /// The text of a bundled module or policy.
+    pub fn text(module: &str) -> Option<&'static str> {
+        BUNDLED
+            .iter()
+            .find(|(m, _, _)| *m == module)
+            .map(|(_, _, t)| *t)
+    }
+}
+
+/// Loads modules from a policies directory on disk, then from the bundled copies.
+#[derive(Clone, Debug)]
+pub struct FsLoader {
+    root: Option<PathBuf>,
+}
+
+impl FsLoader {
+    /// A loader rooted at `root` (a directory holding `std/`, `baseline/`, ...).
+    pub fn new(root: Option<PathBuf>) -> Self {
+        FsLoader { root }
+    }
+
+    /// A loader for the policy file at `path`: the root is the nearest ancestor directory
+    /// holding `std/vocabulary.haven`.
+    pub fn for_policy(path: &Path) -> Self {
+        FsLoader::new(find_root(path))
+    }
+
+    /// The policies root in use, if any.
+    pub fn root(&self) -> Option<&Path> {
+        self.root.as_deref()
+    }
+}
+
+impl Loader for FsLoader {
+    fn load(&self, module: &str) -> Option<(String, String)> {
+        if module
+            .split('/')
+            .any(|seg| seg.is_empty() || seg == ".." || seg == ".")
+        {
+            return None;
+        }
+        if let Some(root) = &self.root {
+            for candidate in [
+                root.join(format!("{module}.haven")),
+                root.join(module).join("policy.haven"),
+            ] {
+                if let Ok(text) = std::fs::read_to_string(&candidate) {
+                    return Some((candidate.display().to_string(), text));
+                }
+            }
+        }
+        Bundled.load(module)
+    }
+}
+
+/// The nearest ancestor of `path` that holds `std/vocabulary.haven`.
+pub fn find_root(path: &Path) -> Option<PathBuf> {
+    let start = if path.is_dir() { path } else { path.parent()? };
+    let start = std::fs::canonicalize(start).ok()?;
+    start
+        .ancestors()
+        .find(|dir| dir.join("std").join("vocabulary.haven").is_file())
+        .map(Path::to_path_buf)
+}
+
+/// `dir` → `dir/policy.haven`; a file stays as it is.
+pub fn policy_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join("policy.haven")
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// `policy.haven` → the `scenarios.toml` beside it.
+pub fn scenarios_file(policy: &Path) -> PathBuf {
+    policy.with_file_name("scenarios.toml")
+}

@@ -377,7 +377,8 @@ impl<'a> Checker<'a> {
                     Item::Criteria(c) => self.criteria(c),
                     Item::Rule(r) => self.rule(r, f.layer, &mut refs, &mut relations),
                     Item::Table(t) => self.table(t, f.layer, &mut refs),
-                    Item::Caveat(c) => self.caveat(c),
+                    Item::Caveat(c) if f.layer == 0 => self.caveat(c),
+                    Item::Caveat(_) => {}
                     Item::Decl(_) | Item::Person(_) => {}
                 }
             }

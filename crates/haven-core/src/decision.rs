@@ -29,6 +29,17 @@ pub(crate) struct ActionOut<'p> {
 }
 
 impl ActionOut<'_> {
+    /// Whether adding `a` would change nothing: the same action with a deadline at least
+    /// as strict is already decided.
+    pub(crate) fn covers(&self, a: &ActionIr) -> bool {
+        self.same_as(a)
+            && match (self.deadline, a.deadline) {
+                (_, None) => true,
+                (Some(mine), Some(theirs)) => mine <= theirs,
+                (None, Some(_)) => false,
+            }
+    }
+
     pub(crate) fn same_as(&self, a: &ActionIr) -> bool {
         self.ir.modality == a.modality
             && self.ir.action == a.action

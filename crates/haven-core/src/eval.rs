@@ -495,7 +495,7 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
             .effects
             .actions
             .iter()
-            .filter(|a| !decision.actions.iter().any(|d| d.same_as(a)))
+            .filter(|a| !decision.actions.iter().any(|d| d.covers(a)))
             .map(|a| {
                 (
                     a.text.clone(),

@@ -81,7 +81,14 @@ impl Loader for FsLoader {
                 root.join(module).join("policy.haven"),
             ] {
                 if let Ok(text) = std::fs::read_to_string(&candidate) {
-                    return Some((candidate.display().to_string(), text));
+                    // Name it from the policies root (`policies/baseline/policy.haven`), not
+                    // by absolute path, so messages and snapshots read the same everywhere.
+                    let base = root.file_name().map(Path::new).unwrap_or(Path::new(""));
+                    let name = candidate
+                        .strip_prefix(root)
+                        .map(|rel| base.join(rel))
+                        .unwrap_or_else(|_| candidate.clone());
+                    return Some((name.display().to_string().replace('\\', "/"), text));
                 }
             }
         }

@@ -55,7 +55,7 @@ impl Checker<'_> {
                         )
                         .with_help("combine the conditions inside one quantifier"),
                     );
-                    return Cond::Const(Tri::False);
+                    return Cond::Const(Tri::Unknown);
                 }
                 let people = match list.node.as_str() {
                     "people" => PeopleList::People,
@@ -71,7 +71,7 @@ impl Checker<'_> {
                                 "quantify over `people` (actor, subject and others) or `others`",
                             ),
                         );
-                        return Cond::Const(Tri::False);
+                        return Cond::Const(Tri::Unknown);
                     }
                 };
                 Cond::Quant {
@@ -92,7 +92,7 @@ impl Checker<'_> {
         span: Span,
     ) -> Cond {
         let Some(resolved) = self.resolve_path(path, in_quant) else {
-            return Cond::Const(Tri::False);
+            return Cond::Const(Tri::Unknown);
         };
         let text = path.node.join(".");
         let (field, ty) = match resolved {
@@ -129,15 +129,15 @@ impl Checker<'_> {
                 )
                 .with_help(hint),
             );
-            return Cond::Const(Tri::False);
+            return Cond::Const(Tri::Unknown);
         };
         match op {
             TestOp::Is(v) => self
                 .is_test(field, &ty, v, &text)
-                .unwrap_or(Cond::Const(Tri::False)),
+                .unwrap_or(Cond::Const(Tri::Unknown)),
             TestOp::IsNot(v) => match self.is_test(field, &ty, v, &text) {
                 Some(c) => Cond::Not(Box::new(c)),
-                None => Cond::Const(Tri::False),
+                None => Cond::Const(Tri::Unknown),
             },
             TestOp::In(values) => self.in_test(field, &ty, values, &text),
             TestOp::Cmp(cmp, v) => self.cmp_test(field, &ty, *cmp, v, &text),
@@ -436,12 +436,12 @@ impl Checker<'_> {
                 match self.is_test(field, ty, v, text) {
                     Some(c) if op == CmpOp::Ne => Cond::Not(Box::new(c)),
                     Some(c) => c,
-                    None => Cond::Const(Tri::False),
+                    None => Cond::Const(Tri::Unknown),
                 }
             }
             (Ty::Fact(FactTy::Int { .. }), _) => {
                 self.type_error(text, ty, v);
-                Cond::Const(Tri::False)
+                Cond::Const(Tri::Unknown)
             }
             _ => {
                 self.diags.push(
@@ -456,7 +456,7 @@ impl Checker<'_> {
                     )
                     .with_help(format!("write `{text} is {}`", v.node)),
                 );
-                Cond::Const(Tri::False)
+                Cond::Const(Tri::Unknown)
             }
         }
     }
@@ -488,7 +488,7 @@ impl Checker<'_> {
                     )
                     .with_label(format!("`{text}` lies between {min} and {max}")),
                 );
-                return Cond::Const(Tri::False);
+                return Cond::Const(Tri::Unknown);
             }
         }
         Cond::Test(field, Test::Cmp(op, value))

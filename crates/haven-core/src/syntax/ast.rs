@@ -29,7 +29,7 @@ pub enum HeaderKind {
 }
 
 /// `policy id "Title" { ... }`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Header {
     /// Policy or module.
     pub kind: HeaderKind,
@@ -238,7 +238,7 @@ pub enum DeclKind {
 }
 
 /// A vocabulary declaration with its span.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Decl {
     /// What it declares.
     pub kind: DeclKind,
@@ -247,7 +247,7 @@ pub struct Decl {
 }
 
 /// `cites "§2": "sentence"`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Cite {
     /// The section.
     pub section: Text,
@@ -258,7 +258,7 @@ pub struct Cite {
 }
 
 /// `person "Fiona Ajose" holds online_safety_coordinator, dsl`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Person {
     /// Full name.
     pub name: Text,
@@ -280,7 +280,7 @@ pub enum Quantifier {
 }
 
 /// `criteria ukcis_referral "..." any { c1: ... }`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Criteria {
     /// The list's name.
     pub name: Name,
@@ -326,7 +326,7 @@ pub struct Relation {
 }
 
 /// A rule.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Rule {
     /// Whether an extending policy may not weaken it.
     pub statutory: bool,
@@ -389,7 +389,7 @@ pub enum TargetMode {
 }
 
 /// `must refer police or childrens_social_care due immediately by dsl`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct ActionSpec {
     /// Modality.
     pub modality: Spanned<Modality>,
@@ -466,7 +466,7 @@ pub struct PermCondition {
 }
 
 /// `permission allowed_if [approval slt]`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct PermissionSpec {
     /// The verdict.
     pub verdict: Spanned<Verdict>,
@@ -477,7 +477,7 @@ pub struct PermissionSpec {
 }
 
 /// What follows when a rule or ticked cell applies.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Outcome {
     /// An action with a modality.
     Action(ActionSpec),
@@ -527,7 +527,7 @@ impl HitPolicy {
 }
 
 /// A decision table.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Table {
     /// Its id.
     pub name: Name,
@@ -548,7 +548,7 @@ pub struct Table {
 }
 
 /// `ht: must refer headteacher`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Column {
     /// Column key.
     pub key: Name,
@@ -559,7 +559,7 @@ pub struct Column {
 }
 
 /// `row "label" when ... | X | - |`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Row {
     /// The row's label as in the document.
     pub label: Text,
@@ -576,7 +576,7 @@ pub struct Row {
 }
 
 /// `caveat "text" cites ...`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Caveat {
     /// What is wrong with the source document.
     pub text: Text,
@@ -616,7 +616,7 @@ pub enum ExprKind {
 }
 
 /// A condition with its span.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Expr {
     /// What it is.
     pub kind: ExprKind,
@@ -688,6 +688,45 @@ impl std::fmt::Display for Value {
             Value::Bool(b) => write!(f, "{b}"),
             Value::Any => f.write_str("any"),
             Value::Name(n) => f.write_str(n),
+        }
+    }
+}
+
+/// AST equality ignores spans, so trees can be compared across reformatting.
+macro_rules! eq_ignoring_span {
+    ($($ty:ident { $($field:ident),* })*) => {$(
+        impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                true $(&& self.$field == other.$field)*
+            }
+        }
+    )*};
+}
+
+eq_ignoring_span! {
+    Header { kind, id, title, meta }
+    Decl { kind }
+    Cite { section, quote }
+    Person { name, roles, cites }
+    Criteria { name, title, quantifier, cites, items }
+    Rule { statutory, name, relations, cites, when, outcomes }
+    ActionSpec { modality, action, targets, target_mode, deadline, by }
+    PermissionSpec { verdict, conditions }
+    Table { name, title, cites, hit, when, columns, rows }
+    Column { key, outcomes }
+    Row { label, when, priority, cells, cites }
+    Caveat { text, cites }
+    Expr { kind }
+}
+
+impl PartialEq for Outcome {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Outcome::Action(a), Outcome::Action(b)) => a == b,
+            (Outcome::Permission(a), Outcome::Permission(b)) => a == b,
+            (Outcome::Breach(_), Outcome::Breach(_)) => true,
+            (Outcome::Note(a), Outcome::Note(b)) => a == b,
+            _ => false,
         }
     }
 }

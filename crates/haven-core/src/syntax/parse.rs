@@ -199,6 +199,22 @@ fn translate_error(source: SourceId, text: &str, err: pest::error::Error<R>) -> 
                 [one] => (*one).to_owned(),
                 [init @ .., last] => format!("{} or {}", init.join(", "), last),
             };
+            let line_rest = text
+                .get(start..)
+                .and_then(|r| r.lines().next())
+                .unwrap_or("");
+            if line_rest.starts_with('"') && line_rest.matches('"').count() % 2 == 1 {
+                let end = start + line_rest.len();
+                return Diagnostic::error(
+                    "haven::parse::unterminated_string",
+                    "unterminated string",
+                    Span::new(source, start, end),
+                )
+                .with_label("this string has no closing `\"`")
+                .with_help(
+                    "a string ends with `\"` on the same line; write `\\\"` for a quote inside it",
+                );
+            }
             let message = if found.is_empty() {
                 format!("expected {expected}, found end of file")
             } else {

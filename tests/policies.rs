@@ -1,0 +1,76 @@
+//! Every policy under `policies/` checks without errors, every scenario passes, and every
+//! rule and table row of a seed policy is exercised by some scenario.
+
+use haven_core::scenario::{parse_scenarios, run_scenario};
+use haven_tests::{compile, render_check, repo};
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+fn policy_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(repo().join("policies"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("policy.haven").is_file())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn every_policy_checks_without_errors() {
+    for dir in policy_dirs() {
+        let (rendered, errors, _) = render_check(&dir.join("policy.haven"));
+        assert_eq!(errors, 0, "{}:\n{rendered}", dir.display());
+    }
+}
+
+#[test]
+fn every_scenario_passes_and_covers_every_rule() {
+    for dir in policy_dirs() {
+        let policy = compile(&dir).unwrap_or_else(|e| panic!("{}", e.render()));
+        let text = std::fs::read_to_string(dir.join("scenarios.toml"))
+            .unwrap_or_else(|_| panic!("{} has no scenarios.toml", dir.display()));
+        let scenarios = parse_scenarios(&text).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let mut exercised = HashSet::new();
+        let mut failures = Vec::new();
+        for s in &scenarios {
+            let r = run_scenario(&policy, s);
+            exercised.extend(r.exercised.iter().cloned());
+            if !r.passed() {
+                failures.push(format!(
+                    "{} :: {}\n  {}",
+                    policy.id(),
+                    r.name,
+                    r.failures.join("\n  ")
+                ));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} scenario(s) failed:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+        let missed: Vec<&str> = policy
+            .own_rule_ids()
+            .filter(|r| !exercised.contains(*r))
+            .collect();
+        assert!(
+            missed.is_empty(),
+            "{}: rules no scenario exercises: {missed:?}",
+            policy.id()
+        );
+        let minimum = match policy.id() {
+            "example" => 5,
+            "baseline" => 30,
+            _ => 25,
+        };
+        assert!(
+            scenarios.len() >= minimum,
+            "{} has {} scenarios, at least {minimum} expected",
+            policy.id(),
+            scenarios.len()
+        );
+    }
+}

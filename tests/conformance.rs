@@ -7,6 +7,14 @@
 //! Regenerate after an intended change: `INSTA_UPDATE=always cargo test -p haven-tests`,
 //! then review the `.snap` diff.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a test failure with its message"
+)]
+
 use haven_tests::{compile, render_check, repo};
 use std::collections::BTreeSet;
 

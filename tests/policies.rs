@@ -1,6 +1,14 @@
 //! Every policy under `policies/` checks without errors, every scenario passes, and every
 //! rule and table row of a seed policy is exercised by some scenario.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a test failure with its message"
+)]
+
 use haven_core::scenario::{parse_scenarios, run_scenario};
 use haven_tests::{compile, render_check, repo};
 use std::collections::HashSet;
@@ -73,4 +81,28 @@ fn every_scenario_passes_and_covers_every_rule() {
             scenarios.len()
         );
     }
+}
+
+/// `docs/policies/<id>.md` is `haven render` of each policy; the suite fails when one is
+/// stale. Regenerate with `HAVEN_UPDATE_DOCS=1 cargo test -p haven-tests --test policies`.
+#[test]
+fn rendered_policy_documents_are_up_to_date() {
+    let update = std::env::var_os("HAVEN_UPDATE_DOCS").is_some();
+    let docs = repo().join("docs/policies");
+    let mut stale = Vec::new();
+    for dir in policy_dirs() {
+        let policy = compile(&dir).unwrap_or_else(|e| panic!("{}", e.render()));
+        let rendered = haven_core::render::markdown(&policy);
+        let path = docs.join(format!("{}.md", policy.id()));
+        if update {
+            std::fs::create_dir_all(&docs).unwrap();
+            std::fs::write(&path, &rendered).unwrap();
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(rendered.as_str()) {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale rendered policies (run `HAVEN_UPDATE_DOCS=1 cargo test -p haven-tests --test policies`): {stale:?}"
+    );
 }

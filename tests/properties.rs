@@ -3,6 +3,14 @@
 //! Checked on generated incidents against the example policy and every policy in
 //! `policies/` that compiles.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a test failure with its message"
+)]
+
 use haven_core::{Decision, Policy, Status};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};

@@ -55,6 +55,14 @@ enum OutFormat {
     Text,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum RenderFormat {
+    /// Markdown
+    Md,
+    /// a self-contained HTML page
+    Html,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check policies: report every error and warning with its location
@@ -90,6 +98,17 @@ enum Command {
         #[arg(long)]
         coverage: bool,
     },
+    /// Render a policy as a readable document (sections, tables, each rule with its citation)
+    Render {
+        /// Policy file or directory
+        policy: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value = "md")]
+        format: RenderFormat,
+        /// Write to this file instead of standard output
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -107,6 +126,11 @@ fn main() -> ExitCode {
             explain,
         } => eval(&policy, &incident, format, explain),
         Command::Test { policies, coverage } => test(&policies, coverage),
+        Command::Render {
+            policy,
+            format,
+            output,
+        } => render(&policy, format, output.as_deref()),
     };
     exit.into()
 }
@@ -494,5 +518,29 @@ fn test(paths: &[PathBuf], coverage: bool) -> Exit {
         Exit::Ok
     } else {
         Exit::Failure
+    }
+}
+
+fn render(path: &Path, format: RenderFormat, output: Option<&Path>) -> Exit {
+    let (policy, _) = match load(path) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let text = match format {
+        RenderFormat::Md => haven_core::render::markdown(&policy),
+        RenderFormat::Html => haven_core::render::html(&policy),
+    };
+    match output {
+        Some(out) => match std::fs::write(out, text) {
+            Ok(()) => Exit::Ok,
+            Err(e) => {
+                eprintln!("error: cannot write `{}`: {e}", out.display());
+                Exit::Io
+            }
+        },
+        None => {
+            print!("{text}");
+            Exit::Ok
+        }
     }
 }

@@ -128,8 +128,7 @@ fn load_tree(
     // The chain of policies: root, what it extends, what that extends...
     let mut chain: Vec<(SourceId, ast::File)> = vec![(root, file)];
     let mut seen_policies: HashSet<String> = HashSet::new();
-    loop {
-        let Some((_, last)) = chain.last() else { break };
+    while let Some((_, last)) = chain.last() {
         let extends: Vec<&ast::Name> = last
             .header
             .meta
@@ -1239,7 +1238,13 @@ impl<'a> Checker<'a> {
                 .iter()
                 .filter_map(|&i| self.ir.people.get(i).map(|p| p.name.clone()))
                 .collect::<Vec<_>>()
-                .join(" and ")
+                .join(
+                    if a.target_mode == ast::TargetMode::Any && a.targets.len() > 1 {
+                        " or "
+                    } else {
+                        " and "
+                    },
+                )
         });
         let person_key = if holders.is_empty() {
             None
@@ -1267,6 +1272,10 @@ impl<'a> Checker<'a> {
                 text.push_str(" due ");
                 text.push_str(&d.node);
             }
+        }
+        if let Some(b) = &a.by {
+            text.push_str(" by ");
+            text.push_str(&b.node);
         }
         Some(ActionIr {
             modality: a.modality.node,

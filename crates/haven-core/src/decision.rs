@@ -54,8 +54,9 @@ impl ActionOut<'_> {
 pub(crate) struct PermissionOut<'p> {
     /// `None` while an undecided rule could change it.
     pub(crate) verdict: Option<Verdict>,
-    pub(crate) conditions: &'p [(PermConditionKind, String)],
-    pub(crate) rule: Option<usize>,
+    pub(crate) conditions: Vec<&'p (PermConditionKind, String)>,
+    /// Every definite rule at the winning verdict (their `allowed_if` conditions combine).
+    pub(crate) rules: Vec<usize>,
 }
 
 /// A fact whose answer could add or change actions.
@@ -291,7 +292,7 @@ impl<'p> Decision<'p> {
         if let Some(p) = &self.permission {
             let verdict = p.verdict.map_or("undecided", Verdict::keyword);
             let _ = writeln!(out, "\npermission: {verdict}");
-            for (k, v) in p.conditions {
+            for (k, v) in p.conditions.iter().copied() {
                 let _ = writeln!(out, "  if {} {v}", k.keyword());
             }
         }
@@ -365,12 +366,12 @@ impl Serialize for ActionJson<'_, '_> {
     }
 }
 
-struct Conditions<'p>(&'p [(PermConditionKind, String)]);
+struct Conditions<'a, 'p>(&'a [&'p (PermConditionKind, String)]);
 
-impl Serialize for Conditions<'_> {
+impl Serialize for Conditions<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for (kind, value) in self.0 {
+        for (kind, value) in self.0.iter().copied() {
             seq.serialize_element(&ConditionJson(*kind, value))?;
         }
         seq.end()
@@ -393,14 +394,24 @@ struct PermissionJson<'d, 'p>(&'d PermissionOut<'p>, &'p PolicyIr);
 impl Serialize for PermissionJson<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let PermissionJson(p, ir) = self;
-        let rule = p.rule.and_then(|r| ir.rules.get(r));
-        let mut m = s.serialize_struct("Permission", 4)?;
+        let rules: Vec<&str> = p
+            .rules
+            .iter()
+            .filter_map(|&r| ir.rules.get(r).map(|r| r.id.as_str()))
+            .collect();
+        let mut cites: Vec<&str> = Vec::new();
+        for &r in &p.rules {
+            for c in ir.rules.get(r).map_or(&[][..], |r| r.cites.as_slice()) {
+                if !cites.contains(&c.as_str()) {
+                    cites.push(c.as_str());
+                }
+            }
+        }
+        let mut m = s.serialize_struct("Permission", 5)?;
         m.serialize_field("verdict", &p.verdict)?;
-        m.serialize_field("conditions", &Conditions(p.conditions))?;
-        m.serialize_field("rule", &rule.map(|r| r.id.as_str()))?;
-        let cites: Vec<&str> = rule
-            .map(|r| r.cites.iter().map(String::as_str).collect())
-            .unwrap_or_default();
+        m.serialize_field("conditions", &Conditions(&p.conditions))?;
+        m.serialize_field("rule", &rules.first())?;
+        m.serialize_field("rules", &rules)?;
         m.serialize_field("cites", &cites)?;
         m.end()
     }

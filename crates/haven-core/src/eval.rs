@@ -5,7 +5,7 @@
 use crate::decision::{ActionOut, Decision, PermissionOut, Question};
 use crate::incident::{Incident, Person, Val};
 use crate::ir::*;
-use crate::syntax::ast::{CmpOp, Modality, TokenKind, Verdict};
+use crate::syntax::ast::{CmpOp, Modality, PermConditionKind, TokenKind, Verdict};
 use std::borrow::Cow;
 
 /// Which person a quantifier is looking at, for naming questions.
@@ -16,6 +16,12 @@ pub(crate) enum PersonRef {
     Reporter,
     Other(usize),
 }
+
+/// Stands in for an actor the record does not describe.
+static UNKNOWN_PERSON: Person = Person {
+    role: Val::Unknown,
+    facts: Vec::new(),
+};
 
 struct Cx<'a> {
     ir: &'a PolicyIr,
@@ -86,9 +92,13 @@ impl<'a> Cx<'a> {
         let mut out = Vec::new();
         let mut others_unknown = false;
         if list == PeopleList::People {
-            if let Some(p) = &self.inc.actor {
-                out.push((p, PersonRef::Actor));
-            }
+            // There is always an actor: an absent one is a person whose facts are all unknown,
+            // never nobody. The subject is, by the contract, recorded "when different from the
+            // actor", so an absent subject adds no one.
+            out.push((
+                self.inc.actor.as_ref().unwrap_or(&UNKNOWN_PERSON),
+                PersonRef::Actor,
+            ));
             if let Some(p) = &self.inc.subject {
                 out.push((p, PersonRef::Subject));
             }
@@ -335,20 +345,16 @@ fn verdict_rank(v: Verdict) -> u8 {
 pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
     let cx = Cx { ir, inc };
     let whens: Vec<Tri> = ir.rules.iter().map(|r| cx.eval(&r.cond, None)).collect();
+    // An exception applies only where a rule it overrides would, transitively: in a chain
+    // `c overrides b overrides a`, `c` needs `b`'s and `a`'s conditions too.
+    let scoped: Vec<Tri> = (0..ir.rules.len())
+        .map(|i| scoped_when(ir, &whens, i))
+        .collect();
     let effective = |i: usize| -> Tri {
         let Some(rule) = ir.rules.get(i) else {
             return Tri::False;
         };
-        let mut t = whens.get(i).copied().unwrap_or(Tri::False);
-        if !rule.overrides.is_empty() && t != Tri::False {
-            // An exception applies only where a rule it overrides would.
-            let scope = rule.overrides.iter().fold(Tri::False, |acc, &o| {
-                acc.not()
-                    .and(whens.get(o).copied().unwrap_or(Tri::False).not())
-                    .not()
-            });
-            t = t.and(scope);
-        }
+        let mut t = scoped.get(i).copied().unwrap_or(Tri::False);
         for &e in rule.exceptions.iter().chain(&rule.preceded_by) {
             if t == Tri::False {
                 break;
@@ -359,7 +365,8 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
     };
 
     let mut decision = Decision::new(ir, inc.id.clone());
-    let mut permission: Option<(Verdict, usize)> = None;
+    // Definite permission rules at the most restrictive verdict seen so far.
+    let mut winners: Vec<usize> = Vec::new();
     let mut unknown_rules: Vec<usize> = Vec::new();
     let mut breach_possible = false;
     let mut unique_hits: Vec<(usize, usize)> = Vec::new();
@@ -376,10 +383,18 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
                     merge_action(&mut decision.actions, a, i, rule.layer);
                 }
                 if let Some(p) = &rule.effects.permission {
-                    let better =
-                        permission.is_none_or(|(v, _)| verdict_rank(p.verdict) > verdict_rank(v));
-                    if better {
-                        permission = Some((p.verdict, i));
+                    let current = winners
+                        .first()
+                        .and_then(|&w| ir.rules.get(w))
+                        .and_then(|w| w.effects.permission.as_ref())
+                        .map(|c| verdict_rank(c.verdict));
+                    match current {
+                        Some(c) if c > verdict_rank(p.verdict) => {}
+                        Some(c) if c == verdict_rank(p.verdict) => winners.push(i),
+                        _ => {
+                            winners.clear();
+                            winners.push(i);
+                        }
                     }
                 }
                 if rule.effects.breach {
@@ -422,14 +437,7 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
             continue;
         };
         if let Some(p) = &rule.effects.permission {
-            let stricter =
-                permission.is_none_or(|(v, _)| verdict_rank(p.verdict) > verdict_rank(v));
-            // A rule whose own exception is undecided may also be what currently wins.
-            if stricter
-                || permission.is_some_and(|(_, w)| {
-                    ir.rules.get(w).is_some_and(|wr| wr.exceptions.contains(&i))
-                })
-            {
+            if permission_can_change(ir, &winners, i, p.verdict) {
                 permission_open = true;
             }
         }
@@ -438,25 +446,37 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
         }
     }
     if activity_asked {
-        decision.permission = Some(match (permission, permission_open) {
+        let verdict = winners
+            .first()
+            .and_then(|&w| ir.rules.get(w))
+            .and_then(|w| w.effects.permission.as_ref())
+            .map(|p| p.verdict);
+        decision.permission = Some(match (verdict, permission_open) {
             (_, true) => PermissionOut {
                 verdict: None,
-                conditions: &[],
-                rule: None,
+                conditions: Vec::new(),
+                rules: Vec::new(),
             },
-            (Some((v, i)), false) => PermissionOut {
-                verdict: Some(v),
-                conditions: ir
-                    .rules
-                    .get(i)
-                    .and_then(|r| r.effects.permission.as_ref())
-                    .map_or(&[][..], |p| p.conditions.as_slice()),
-                rule: Some(i),
-            },
+            (Some(v), false) => {
+                let mut conditions: Vec<&(PermConditionKind, String)> = Vec::new();
+                for &w in &winners {
+                    let conds = ir.rules.get(w).and_then(|r| r.effects.permission.as_ref());
+                    for c in conds.map_or(&[][..], |p| p.conditions.as_slice()) {
+                        if !conditions.contains(&c) {
+                            conditions.push(c);
+                        }
+                    }
+                }
+                PermissionOut {
+                    verdict: Some(v),
+                    conditions,
+                    rules: winners.clone(),
+                }
+            }
             (None, false) => PermissionOut {
                 verdict: Some(Verdict::NotAllowed),
-                conditions: &[],
-                rule: None,
+                conditions: Vec::new(),
+                rules: Vec::new(),
             },
         });
     }
@@ -479,11 +499,12 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
         if whens.get(i) == Some(&Tri::Unknown) {
             cx.unknowns(&rule.cond, None, &mut keys);
         }
-        for &e in rule
+        for e in rule
             .exceptions
             .iter()
             .chain(&rule.preceded_by)
-            .chain(&rule.overrides)
+            .copied()
+            .chain(scope_chain(ir, i))
         {
             if whens.get(e) == Some(&Tri::Unknown) {
                 if let Some(er) = ir.rules.get(e) {
@@ -504,7 +525,9 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
             })
             .collect();
         if let Some(p) = &rule.effects.permission {
-            could_add.push((format!("permission {}", p.verdict.keyword()), (1, u32::MAX)));
+            if activity_asked && permission_can_change(ir, &winners, i, p.verdict) {
+                could_add.push((format!("permission {}", p.verdict.keyword()), (1, u32::MAX)));
+            }
         }
         if rule.effects.breach && decision.breach != Some(true) {
             could_add.push(("breach".to_owned(), (2, u32::MAX)));
@@ -573,6 +596,75 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
             })
     });
     decision
+}
+
+/// Whether undecided rule `i` with verdict `v` could change the definite verdict: there is
+/// none yet, `v` is stricter, `v` adds `allowed_if` conditions, or `i` is an exception to a
+/// rule that currently wins.
+fn permission_can_change(ir: &PolicyIr, winners: &[usize], i: usize, v: Verdict) -> bool {
+    let current = winners
+        .first()
+        .and_then(|&w| ir.rules.get(w))
+        .and_then(|w| w.effects.permission.as_ref());
+    match current {
+        None => true,
+        Some(cur) => {
+            verdict_rank(v) > verdict_rank(cur.verdict)
+                || (v == Verdict::AllowedIf && cur.verdict == Verdict::AllowedIf)
+                || winners
+                    .iter()
+                    .any(|&w| ir.rules.get(w).is_some_and(|r| r.exceptions.contains(&i)))
+        }
+    }
+}
+
+/// `when(i)` and, for an exception, the scope of the rules it overrides (any of them),
+/// followed down the chain. Bounded by the number of rules, so cycles cannot loop.
+fn scoped_when(ir: &PolicyIr, whens: &[Tri], i: usize) -> Tri {
+    let mut t = whens.get(i).copied().unwrap_or(Tri::False);
+    let mut frontier: Vec<usize> = ir
+        .rules
+        .get(i)
+        .map(|r| r.overrides.clone())
+        .unwrap_or_default();
+    let mut steps = 0usize;
+    while !frontier.is_empty() && t != Tri::False && steps <= ir.rules.len() {
+        steps += 1;
+        let scope = frontier.iter().fold(Tri::False, |acc, &o| {
+            acc.not()
+                .and(whens.get(o).copied().unwrap_or(Tri::False).not())
+                .not()
+        });
+        t = t.and(scope);
+        let mut next = Vec::new();
+        for &o in &frontier {
+            if let Some(r) = ir.rules.get(o) {
+                next.extend(r.overrides.iter().copied());
+            }
+        }
+        frontier = next;
+    }
+    t
+}
+
+/// The rules whose conditions bound rule `i`'s scope (the chain of rules it overrides).
+fn scope_chain(ir: &PolicyIr, i: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut frontier: Vec<usize> = ir
+        .rules
+        .get(i)
+        .map(|r| r.overrides.clone())
+        .unwrap_or_default();
+    while let Some(o) = frontier.pop() {
+        if out.contains(&o) || out.len() > ir.rules.len() {
+            continue;
+        }
+        out.push(o);
+        if let Some(r) = ir.rules.get(o) {
+            frontier.extend(r.overrides.iter().copied());
+        }
+    }
+    out
 }
 
 /// Add an action, merging with an equal one (same modality, action, targets, performer) or,

@@ -335,7 +335,7 @@ impl Checker<'_> {
                     self.diags.push(
                         Diagnostic::error(
                             "haven::check::type_mismatch",
-                            format!("a person's role cannot be `none`"),
+                            "a person's role cannot be `none`".to_owned(),
                             v.span,
                         )
                         .with_help(format!("to test that the role is unknown, ask; `{text} is none` only applies to role facts such as `approved_by`")),

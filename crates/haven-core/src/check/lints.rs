@@ -3,7 +3,7 @@
 
 use super::{is_tick, Checker};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Cond, Tri};
+use crate::ir::{Cond, Field, Sym, Test, Tri};
 use crate::syntax::ast::{self, HitPolicy, Modality};
 
 /// Evaluation order of a table's rows: by descending priority for `hit priority`
@@ -213,9 +213,11 @@ pub(super) fn statutory_contradictions(cx: &mut Checker<'_>) {
                     if sa.action != ra.action {
                         continue;
                     }
-                    let overlap = sa.targets.is_empty()
+                    let overlap = (sa.targets.is_empty()
                         || ra.targets.is_empty()
-                        || sa.targets.iter().any(|t| ra.targets.contains(t));
+                        || sa.targets.iter().any(|t| ra.targets.contains(t)))
+                        && categories_overlap(&s.cond, &r.cond)
+                        && !granted_by_baseline(cx, s_info.layer, ra);
                     let weakens = match sa.modality {
                         Modality::Must => matches!(
                             ra.modality,
@@ -250,6 +252,46 @@ pub(super) fn statutory_contradictions(cx: &mut Checker<'_>) {
         .with_help("statutory duties cannot be relaxed; encode a stricter rule or remove this one");
         cx.error(d);
     }
+}
+
+/// The categories a condition is limited to, if it is (a conjunction with a `category is`/
+/// `category in` test, or a disjunction of such conditions).
+fn category_set(cond: &Cond) -> Option<Vec<Sym>> {
+    match cond {
+        Cond::Test(Field::Category, Test::Sym(s)) => Some(vec![*s]),
+        Cond::Test(Field::Category, Test::Syms(ss)) => Some(ss.to_vec()),
+        Cond::And(parts) => parts
+            .iter()
+            .filter_map(category_set)
+            .reduce(|a, b| a.into_iter().filter(|x| b.contains(x)).collect()),
+        Cond::Or(parts) => {
+            let sets: Option<Vec<Vec<Sym>>> = parts.iter().map(category_set).collect();
+            sets.map(|s| s.concat())
+        }
+        _ => None,
+    }
+}
+
+/// Whether two conditions can hold for the same incident, as far as categories tell.
+fn categories_overlap(a: &Cond, b: &Cond) -> bool {
+    match (category_set(a), category_set(b)) {
+        (Some(x), Some(y)) => x.iter().any(|c| y.contains(c)),
+        _ => true,
+    }
+}
+
+/// Whether the layers at or below `layer` themselves grant this action to this performer
+/// (e.g. the baseline's `may view_imagery by dsl` beside its statutory `must_not`): a school
+/// restating that grant does not weaken anything.
+fn granted_by_baseline(cx: &Checker<'_>, layer: usize, a: &crate::ir::ActionIr) -> bool {
+    a.by.is_some()
+        && cx.ir.rules.iter().enumerate().any(|(i, r)| {
+            cx.statutory.get(i).is_some_and(|info| info.layer >= layer)
+                && r.effects
+                    .actions
+                    .iter()
+                    .any(|b| b.action == a.action && b.modality == a.modality && b.by == a.by)
+        })
 }
 
 /// Checks run once everything is resolved.

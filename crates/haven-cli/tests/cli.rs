@@ -231,3 +231,38 @@ fn render_html_is_a_page() {
     assert!(html.starts_with("<!doctype html>"));
     assert!(html.contains("<table>"));
 }
+
+/// The README's first command: Kenilworth, Year 6 pupil, phone, classroom, lesson → not
+/// allowed; switched off and in the locker (DESIGN §2, question 2).
+#[test]
+fn readme_main_command_answers_the_year6_phone_question() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with("cargo run --release -p haven-cli -- eval "))
+        .expect("README has the eval command");
+    let args: Vec<&str> = line
+        .trim_start_matches("cargo run --release -p haven-cli -- ")
+        .split_whitespace()
+        .collect();
+    let out = haven().args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("permission: not_allowed"), "{stdout}");
+    assert!(stdout.contains("store_device locker"), "{stdout}");
+    assert!(stdout.contains("\"In lesson times all such devices must be switched off and placed in the locker.\""), "{stdout}");
+}
+
+#[test]
+fn eval_jsonl_batch_example_runs() {
+    let out = haven()
+        .args(["eval", "policies/kenilworth_2022", "examples/incidents/kenilworth-batch.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let ids: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["incident_id"].clone())
+        .collect();
+    assert_eq!(ids, vec!["A1", "A2", "A3", "A4"]);
+}

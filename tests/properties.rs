@@ -245,7 +245,7 @@ fn incident_strategy(n_vars: usize) -> impl Strategy<Value = (Value, Vec<Option<
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 192, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
 
     #[test]
     fn a_complete_decision_does_not_depend_on_unknown_facts(

@@ -227,8 +227,7 @@ fn print_diagnostics(sources: &Sources, diags: &[Diagnostic], format: ErrorForma
 fn check(paths: &[PathBuf], format: ErrorFormat, deny_warnings: bool) -> Exit {
     let mut failed = false;
     let mut json_out = Vec::new();
-    for path in paths {
-        let file = policy_file(path);
+    for file in expand_modules(paths) {
         let text = match read(&file) {
             Ok(t) => t,
             Err(e) => return e,
@@ -272,6 +271,31 @@ fn check(paths: &[PathBuf], format: ErrorFormat, deny_warnings: bool) -> Exit {
     } else {
         Exit::Ok
     }
+}
+
+/// Policy paths to check: a policy directory means its `policy.haven`; a module directory
+/// (such as `policies/std`) means every `.haven` file in it.
+fn expand_modules(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        let file = policy_file(path);
+        if path.is_dir() && !file.exists() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "haven"))
+                .collect();
+            files.sort();
+            if !files.is_empty() {
+                out.extend(files);
+                continue;
+            }
+        }
+        out.push(file);
+    }
+    out
 }
 
 fn plural(n: usize) -> &'static str {
@@ -428,6 +452,13 @@ fn test(paths: &[PathBuf], coverage: bool) -> Exit {
     let mut failures: Vec<(String, String, Vec<String>)> = Vec::new();
     let started = std::time::Instant::now();
     for path in &paths {
+        if path.is_dir() && !policy_file(path).exists() {
+            println!(
+                "\nskipping {}: a module directory (no policy.haven)",
+                path.display()
+            );
+            continue;
+        }
         let (policy, file) = match load(path) {
             Ok(p) => p,
             Err(_) => {

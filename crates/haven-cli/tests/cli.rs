@@ -250,13 +250,22 @@ fn readme_main_command_answers_the_year6_phone_question() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("permission: not_allowed"), "{stdout}");
     assert!(stdout.contains("store_device locker"), "{stdout}");
-    assert!(stdout.contains("\"In lesson times all such devices must be switched off and placed in the locker.\""), "{stdout}");
+    assert!(
+        stdout.contains(
+            "\"In lesson times all such devices must be switched off and placed in the locker.\""
+        ),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn eval_jsonl_batch_example_runs() {
     let out = haven()
-        .args(["eval", "policies/kenilworth_2022", "examples/incidents/kenilworth-batch.jsonl"])
+        .args([
+            "eval",
+            "policies/kenilworth_2022",
+            "examples/incidents/kenilworth-batch.jsonl",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

@@ -51,8 +51,10 @@ pub(super) fn row_order(cx: &mut Checker<'_>, t: &ast::Table) -> Vec<usize> {
     order
 }
 
-/// Row-level checks: duplicated and unreachable rows, overlaps in unique tables.
+/// Row-level checks: duplicated and unreachable rows, overlaps in unique tables, missing
+/// combinations.
 pub(super) fn table(cx: &mut Checker<'_>, t: &ast::Table, row_rule_idx: &[usize]) {
+    missing_combinations(cx, t, row_rule_idx);
     let ticks = |r: &ast::Row| -> Vec<bool> {
         r.cells
             .iter()
@@ -122,6 +124,81 @@ pub(super) fn table(cx: &mut Checker<'_>, t: &ast::Table, row_rule_idx: &[usize]
                 );
             }
         }
+    }
+}
+
+/// Missing combinations in a `unique` or `first` table: where rows for the same categories
+/// split on a yes/no fact, both answers must have a row (or a row must ignore the fact).
+pub(super) fn missing_combinations(cx: &mut Checker<'_>, t: &ast::Table, row_rule_idx: &[usize]) {
+    if !matches!(t.hit.node, HitPolicy::Unique | HitPolicy::First) {
+        return;
+    }
+    // (category set, fact index) -> (seen true, seen false, seen unconstrained)
+    let mut groups: Vec<(Vec<Sym>, u16, [bool; 3])> = Vec::new();
+    // `None` categories: the row is not limited by category, so it covers every group.
+    let rows: Vec<(Option<Vec<Sym>>, Vec<(u16, bool)>)> = row_rule_idx
+        .iter()
+        .filter_map(|&idx| cx.ir.rules.get(idx))
+        .map(|r| (category_set(&r.cond), bool_literals(&r.cond)))
+        .collect();
+    for (cats, lits) in &rows {
+        let Some(cats) = cats else { continue };
+        for (fact, value) in lits {
+            if !groups.iter().any(|(c, f, _)| c == cats && f == fact) {
+                groups.push((cats.clone(), *fact, [false; 3]));
+            }
+            let _ = value;
+        }
+    }
+    for (cats, fact, seen) in &mut groups {
+        for (row_cats, lits) in &rows {
+            if row_cats.as_ref().is_some_and(|rc| rc != cats) {
+                continue;
+            }
+            match lits.iter().find(|(f, _)| f == fact) {
+                Some((_, true)) => seen[0] = true,
+                Some((_, false)) => seen[1] = true,
+                None => seen[2] = true,
+            }
+        }
+    }
+    for (cats, fact, seen) in groups {
+        if seen[2] || (seen[0] && seen[1]) {
+            continue;
+        }
+        let fact_name = cx.ir.vocab.facts.get(usize::from(fact)).map_or("?".to_owned(), |f| f.name.clone());
+        let missing = if seen[0] { format!("not {fact_name}") } else { fact_name.clone() };
+        let cat_names: Vec<String> = cats
+            .iter()
+            .map(|c| cx.ir.vocab.name(ast::TokenKind::Category, *c).to_owned())
+            .collect();
+        cx.diags.push(
+            Diagnostic::warning(
+                "haven::check::missing_combination",
+                format!(
+                    "table `{}` has no row for `category is {}` with `{missing}`",
+                    t.name.node,
+                    cat_names.join("|")
+                ),
+                t.name.span,
+            )
+            .with_help(format!("add a row for `{missing}`, or drop `{fact_name}` from the rows that test it")),
+        );
+    }
+}
+
+/// Yes/no facts a conjunction fixes: `fact` or `not fact` / `fact is false`.
+fn bool_literals(cond: &Cond) -> Vec<(u16, bool)> {
+    match cond {
+        Cond::Test(Field::Fact(f), Test::Truthy) => vec![(*f, true)],
+        Cond::Test(Field::Fact(f), Test::Bool(b)) => vec![(*f, *b)],
+        Cond::Not(inner) => match inner.as_ref() {
+            Cond::Test(Field::Fact(f), Test::Truthy) => vec![(*f, false)],
+            Cond::Test(Field::Fact(f), Test::Bool(b)) => vec![(*f, !*b)],
+            _ => Vec::new(),
+        },
+        Cond::And(parts) => parts.iter().flat_map(bool_literals).collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Build haven's WASM packages: pkg-node/ (CommonJS, `--target nodejs`) and pkg-web/
+# (ES module, `--target web`), optimised with wasm-opt from npm `binaryen`, and copy the web
+# package into playground/pkg/ so the playground folder is self-contained.
+# Idempotent: installs the wasm32 target, wasm-bindgen-cli and the npm tools only when missing.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$here"
+
+# The CLI must match the `wasm-bindgen = "=…"` pin in Cargo.toml exactly.
+bindgen_version="$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "toolchain"
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $bindgen_version" ]; then
+  # --locked first (reproducible); if the registry no longer serves a locked version, let
+  # cargo resolve the newest compatible dependencies instead.
+  cargo install wasm-bindgen-cli --version "$bindgen_version" --locked \
+    || cargo install wasm-bindgen-cli --version "$bindgen_version"
+fi
+wasm-bindgen --version
+if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+step "cargo build (wasm32, size-optimised release)"
+target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps \
+  | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
+# The workspace [profile.release] keeps debug info for the CLI; override it for this build only.
+(cd "$root" && cargo build -p haven-wasm --release --target wasm32-unknown-unknown \
+  --config 'profile.release.opt-level="z"' \
+  --config profile.release.lto=true \
+  --config profile.release.codegen-units=1 \
+  --config profile.release.debug=0 \
+  --config 'profile.release.panic="abort"')
+wasm="$target_dir/wasm32-unknown-unknown/release/haven_wasm.wasm"
+
+step "wasm-bindgen"
+rm -rf pkg-node pkg-web playground/pkg
+wasm-bindgen --target nodejs --out-dir pkg-node --out-name haven "$wasm"
+wasm-bindgen --target web --out-dir pkg-web --out-name haven "$wasm"
+# The raw exports behind init() take and return externrefs, typed `any`: make them `unknown`
+# so the public surface has no `any`.
+sed -i '/^export interface InitOutput/,/^}/ s/\bany\b/unknown/g' pkg-web/haven.d.ts
+
+step "wasm-opt -Oz"
+before="$(wc -c < pkg-web/haven_bg.wasm)"
+before_gz="$(gzip -9c pkg-web/haven_bg.wasm | wc -c)"
+# rustc's wasm32 target emits these features by default (Rust >= 1.87); wasm-opt must
+# be told, or it rejects e.g. memory.copy.
+npx --no-install wasm-opt -Oz --strip-debug --strip-producers \
+  --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  pkg-web/haven_bg.wasm -o pkg-web/haven_bg.opt.wasm
+mv pkg-web/haven_bg.opt.wasm pkg-web/haven_bg.wasm
+cp pkg-web/haven_bg.wasm pkg-node/haven_bg.wasm
+
+step "package metadata"
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1)"
+write_package() { # dir name type main
+  cat > "$1/package.json" <<EOF
+{
+  "name": "$2",
+  "version": "$version",
+  "description": "haven: UK school online-safety policies as code, in WebAssembly",
+  "license": "MIT OR Apache-2.0",
+  "type": "$3",
+  "main": "haven.js",
+  "types": "haven.d.ts",
+  "files": ["haven.js", "haven.d.ts", "haven_bg.wasm", "haven_bg.wasm.d.ts"],
+  "sideEffects": $4
+}
+EOF
+  cp README.md "$1/README.md"
+}
+write_package pkg-node haven-wasm commonjs true
+write_package pkg-web haven-wasm-web module '["./haven.js"]'
+
+mkdir -p playground/pkg
+cp pkg-web/haven.js pkg-web/haven.d.ts pkg-web/haven_bg.wasm playground/pkg/
+
+after="$(wc -c < pkg-web/haven_bg.wasm)"
+after_gz="$(gzip -9c pkg-web/haven_bg.wasm | wc -c)"
+kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1024 }'; }
+step "size of haven_bg.wasm"
+printf '  after wasm-bindgen: %9d bytes (%s), gzipped %8d bytes (%s)\n' \
+  "$before" "$(kb "$before")" "$before_gz" "$(kb "$before_gz")"
+printf '  after wasm-opt -Oz: %9d bytes (%s), gzipped %8d bytes (%s)\n' \
+  "$after" "$(kb "$after")" "$after_gz" "$(kb "$after_gz")"
+bundled="$(find "$root/policies" -name '*.haven' -print0 | xargs -0 cat)"
+printf '  of which bundled policy text (every .haven under policies/): %d bytes, gzipped %d bytes\n' \
+  "$(printf '%s' "$bundled" | wc -c)" "$(printf '%s' "$bundled" | gzip -9c | wc -c)"

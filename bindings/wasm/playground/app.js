@@ -1,0 +1,700 @@
+// haven playground: a static page over the `--target web` package in ./pkg/.
+// No server logic, no network after load: policies are bundled into the wasm module.
+import init, { bundledPolicies, compile, version } from "./pkg/haven.js";
+
+// ------------------------------------------------------------------ vocabulary for the form
+// The starting vocabulary of DESIGN §4; anything else goes in the JSON box (the form adds
+// unknown values it finds there to its lists).
+const VOCAB = {
+  category: [
+    "sharing_nudes", "sextortion", "grooming", "online_contact_unknown_adult", "csam",
+    "cyberbullying", "child_on_child_abuse", "upskirting", "radicalisation", "self_harm_risk",
+    "disturbing_communication", "extreme_pornography", "criminally_racist_material",
+    "terrorist_material", "accidental_access_inappropriate", "accidental_access_not_reported",
+    "deliberate_access_inappropriate", "age_inappropriate_content", "filter_bypass",
+    "account_misuse", "hacking_or_virus", "data_protection_breach", "unauthorised_download",
+    "copyright_breach", "offensive_message", "inappropriate_personal_use",
+    "inappropriate_chat_use", "inappropriate_files_from_home", "impersonation_account",
+    "negative_social_media_post", "video_conference_misconduct", "unauthorised_device_use",
+    "unauthorised_images", "exam_device_possession", "online_gambling", "private_business",
+    "staff_personal_comms_with_pupils", "staff_misuse_concern", "allegation_against_staff",
+    "disrepute", "professional_standing",
+  ],
+  activity: [
+    "use", "bring", "photograph", "record", "personal_call", "contact_pupil", "contact_parent",
+    "access_school_data", "connect_school_wifi", "befriend_online", "publish_images",
+    "install_software", "call_emergency_services",
+  ],
+  role: [
+    "pupil", "parent_carer", "teacher", "teaching_assistant", "support_staff", "office_staff",
+    "network_manager", "computing_lead", "online_safety_coordinator", "dsl", "deputy_dsl", "slt",
+    "headteacher", "deputy_headteacher", "head_of_year", "lead_teacher", "line_manager",
+    "practitioner", "supply_staff", "peripatetic_staff", "student_teacher", "governor",
+    "safeguarding_governor", "chair_of_governors", "volunteer", "parent_helper", "contractor",
+    "visitor", "unknown_adult",
+  ],
+  location: [
+    "classroom", "playground", "corridor", "toilets", "changing_room", "cloakroom", "office",
+    "staff_area", "designated_area", "parents_room", "exam_room", "nursery_room", "locker", "safe",
+    "off_site_trip", "off_site_event", "off_site", "home", "online", "video_call",
+  ],
+  time: [
+    "lesson", "break", "lunch", "registration", "before_school", "after_school",
+    "outside_school_hours", "ppa", "meeting", "exam", "session",
+  ],
+  device: [
+    "phone", "tablet", "laptop", "desktop", "camera", "smartwatch", "gaming_device",
+    "removable_media",
+  ],
+  owner: ["personal", "school"],
+};
+
+// [fact, label, type]; type "bool" (unknown / yes / no), "int" or "role".
+const FACTS = [
+  ["adult_involved", "An adult is involved", "bool"],
+  ["sexual_acts", "Imagery shows sexual acts", "bool"],
+  ["coerced_blackmailed_or_groomed", "Coerced, blackmailed or groomed", "bool"],
+  ["immediate_risk_of_harm", "Immediate risk of harm", "bool"],
+  ["significant_harm_risk", "Could lead to significant harm", "bool"],
+  ["deliberate", "Deliberate", "bool"],
+  ["emergency", "Emergency", "bool"],
+  ["consent_given", "Consent given", "bool"],
+  ["prior_incidents", "Prior incidents", "int"],
+  ["approved_by", "Approved by", "role"],
+];
+
+const PRESETS = {
+  phone: {
+    activity: "use",
+    actor: { role: "pupil", year_group: 6 },
+    device: { kind: "phone", owner: "personal" },
+    location: "classroom",
+    time: "lesson",
+  },
+  nudes: { category: "sharing_nudes", actor: { role: "pupil" }, subject: { role: "pupil" } },
+  head: { category: "staff_misuse_concern", actor: { role: "headteacher" }, reporter: { role: "teacher" } },
+  clear: {},
+};
+
+const STARTER = `// Your own policy. It can use the shared vocabulary and extend the national baseline.
+policy my_school "My School — Online Safety Policy" {
+  version "0.1"
+  adopted 2025-09
+  review_by 2026-09
+  extends baseline
+  use std/vocabulary
+}
+
+person "A. Lead" holds dsl, online_safety_coordinator
+
+rule report_everything {
+  cites "§1 Reporting": "All online-safety incidents are reported to the DSL on the same day."
+  when category is any
+  must notify dsl due same_day
+  must log_incident
+}
+
+rule pupil_phones {
+  cites "§2 Phones": "Pupils do not use personal phones in lessons; phones are handed in to the office."
+  when activity is use and actor is pupil and device is phone and device.owner is personal and time is lesson
+  permission not_allowed
+  must store_device office
+}
+`;
+
+const MODALITIES = [
+  ["must", "Must"],
+  ["must_not", "Must not"],
+  ["should", "Should"],
+  ["should_not", "Should not"],
+  ["may", "May"],
+];
+
+const ACRONYMS = {
+  dsl: "DSL", slt: "SLT", lado: "LADO", iwf: "IWF", ceop: "CEOP", aup: "AUP", la: "LA",
+  hr: "HR", sen: "SEN", ppa: "PPA", wifi: "Wi-Fi", ai: "AI",
+};
+
+const CUSTOM = "__custom";
+const STORE = { policy: "haven.playground.policy", draft: "haven.playground.draft", incident: "haven.playground.incident" };
+
+// ------------------------------------------------------------------ helpers
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const esc = (s) =>
+  String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const human = (token) =>
+  String(token)
+    .split("_")
+    .map((w) => ACRONYMS[w] ?? w)
+    .join(" ");
+/** Humanise the tokens in a phrase such as `must refer police due immediately by dsl`. */
+const humanWords = (phrase) =>
+  String(phrase)
+    .split(" ")
+    .map((w) => (w.includes("_") || w in ACRONYMS ? human(w) : w))
+    .join(" ");
+const capitalise = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+function debounce(fn, ms) {
+  let timer = 0;
+  const run = (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+  run.now = (...args) => {
+    clearTimeout(timer);
+    fn(...args);
+  };
+  return run;
+}
+
+function store(key, value) {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    /* private mode: fine */
+  }
+}
+function load(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+// ------------------------------------------------------------------ state
+let policies = [];
+/** @type {import("./pkg/haven.js").Policy | null} */
+let compiled = null;
+let fileName = "policy.haven";
+let incident = {};
+
+const els = {
+  select: $("policy-select"),
+  text: /** @type {HTMLTextAreaElement} */ ($("policy-text")),
+  gutter: $("gutter"),
+  backdrop: $("backdrop"),
+  status: $("policy-status"),
+  hint: $("policy-hint"),
+  diagnostics: $("diagnostics"),
+  form: /** @type {HTMLFormElement} */ ($("incident-form")),
+  json: /** @type {HTMLTextAreaElement} */ ($("incident-json")),
+  jsonStatus: $("incident-json-status"),
+  decision: $("decision"),
+  decisionJson: $("decision-json"),
+};
+
+// ------------------------------------------------------------------ policy editor
+function selectedPolicy() {
+  return policies.find((p) => p.id === els.select.value) ?? null;
+}
+
+function fillPolicySelect() {
+  const schools = policies.filter((p) => p.id !== "baseline" && p.id !== "example");
+  const others = policies.filter((p) => p.id === "baseline" || p.id === "example");
+  const option = (p) => `<option value="${esc(p.id)}">${esc(p.title ?? p.id)}</option>`;
+  els.select.innerHTML =
+    `<optgroup label="School policies">${schools.map(option).join("")}</optgroup>` +
+    `<optgroup label="Reference">${others.map(option).join("")}</optgroup>` +
+    `<optgroup label="Draft"><option value="${CUSTOM}">Your own policy (paste or write)…</option></optgroup>`;
+  els.select.disabled = false;
+}
+
+function choosePolicy(id) {
+  els.select.value = id;
+  if (els.select.value !== id) els.select.selectedIndex = 0;
+  const p = selectedPolicy();
+  if (p) {
+    fileName = p.name;
+    els.text.value = p.text;
+    els.hint.innerHTML = `Bundled copy of <code>${esc(p.name)}</code>. Edit freely: your changes are checked as you type and are not saved.`;
+  } else {
+    fileName = "my_policy.haven";
+    els.text.value = load(STORE.draft) ?? STARTER;
+    els.hint.innerHTML = `Your draft is kept in this browser only. It may <code>use std/vocabulary</code> and <code>extends baseline</code>.`;
+  }
+  store(STORE.policy, els.select.value);
+  els.text.scrollTop = 0;
+  els.text.scrollLeft = 0;
+  syncScroll();
+  renderGutter(els.text.value, new Map());
+  renderBackdrop(els.text.value, []);
+  recompile.now();
+}
+
+function onPolicyInput() {
+  if (els.select.value === CUSTOM) store(STORE.draft, els.text.value);
+  els.editor.classList.add("stale");
+  const lines = lineCount(els.text.value);
+  if (lines !== renderedLines) renderGutter(els.text.value, lastLineMarks);
+  recompile();
+}
+
+function lineCount(text) {
+  let n = 1;
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
+/** UTF-8 byte offset → UTF-16 index, for the label offsets haven reports. */
+function byteIndex(text) {
+  const map = new Uint32Array(new TextEncoder().encode(text).length + 1);
+  let b = 0;
+  let u = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) ?? 0;
+    const bytes = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    for (let k = 0; k < bytes; k++) map[b + k] = u;
+    b += bytes;
+    u += ch.length;
+  }
+  map[b] = u;
+  return (offset) => map[Math.min(offset, b)];
+}
+
+let renderedLines = 0;
+let lastLineMarks = new Map();
+
+function renderGutter(text, marks) {
+  const n = lineCount(text);
+  renderedLines = n;
+  lastLineMarks = marks;
+  let html = "";
+  for (let i = 1; i <= n; i++) {
+    const m = marks.get(i);
+    html += m
+      ? `<span class="ln ${m.severity}" data-line="${i}" title="${esc(m.message)}">${i}</span>\n`
+      : `<span class="ln">${i}</span>\n`;
+  }
+  els.gutter.innerHTML = html;
+}
+
+/** Mirror of the text with the diagnostics' spans marked and their messages at line ends. */
+function renderBackdrop(text, spans, lineMarks = new Map()) {
+  const lines = text.split("\n");
+  let pos = 0;
+  let html = "";
+  lines.forEach((line, i) => {
+    const start = pos;
+    const end = pos + line.length;
+    const here = spans
+      .filter((s) => (s.end > s.start ? s.start <= end && s.end > start : s.start >= start && s.start <= end))
+      .map((s) => ({ ...s, start: Math.max(s.start, start) - start, end: Math.min(s.end, end) - start }))
+      .sort((a, b) => a.start - b.start);
+    let cursor = 0;
+    for (const s of here) {
+      if (s.start < cursor) continue;
+      html += esc(line.slice(cursor, s.start));
+      if (s.end > s.start) {
+        html += `<mark class="${s.severity}">${esc(line.slice(s.start, s.end))}</mark>`;
+      } else {
+        html += `<mark class="${s.severity} caret"></mark>`;
+      }
+      cursor = Math.max(cursor, s.end);
+    }
+    html += esc(line.slice(cursor));
+    const m = lineMarks.get(i + 1);
+    if (m) html += `<span class="lens ${m.severity}">${esc(m.lens)}</span>`;
+    html += "\n";
+    pos = end + 1;
+  });
+  els.backdrop.innerHTML = html;
+}
+
+function syncScroll() {
+  const { scrollTop, scrollLeft } = els.text;
+  els.backdrop.style.transform = `translate(${-scrollLeft}px, ${-scrollTop}px)`;
+  els.gutter.style.transform = `translateY(${-scrollTop}px)`;
+}
+
+function jumpTo(start, end, line) {
+  els.text.focus();
+  els.text.setSelectionRange(start, end);
+  const lh = parseFloat(getComputedStyle(els.text).lineHeight) || 20;
+  els.text.scrollTop = Math.max(0, (line - 4) * lh);
+  syncScroll();
+}
+
+const recompile = debounce(() => {
+  const text = els.text.value;
+  const t0 = performance.now();
+  const result = compile(text, fileName, { today: new Date() });
+  const ms = performance.now() - t0;
+  if (compiled) compiled.free();
+  compiled = result.type === "success" ? result.policy : null;
+  const diags = result.type === "success" ? [...result.warnings] : result.errors;
+  renderDiagnostics(text, diags);
+  renderPolicyStatus(result, diags, ms);
+  els.editor.classList.remove("stale");
+  evaluate.now();
+}, 220);
+
+function renderDiagnostics(text, diags) {
+  const toUtf16 = byteIndex(text);
+  const rank = (d) => (d.severity === "error" ? 0 : 1);
+  const sorted = [...diags].sort((a, b) => rank(a) - rank(b) || (a.line ?? 0) - (b.line ?? 0));
+  const inThisFile = (file) => file === fileName || file === null;
+
+  const lineMarks = new Map();
+  const spans = [];
+  for (const d of sorted) {
+    if (!inThisFile(d.file) || d.line === null) continue;
+    const primary = d.labels.find((l) => l.primary);
+    if (primary && inThisFile(primary.file)) {
+      spans.push({ start: toUtf16(primary.start), end: toUtf16(primary.end), severity: d.severity });
+    }
+    const m = lineMarks.get(d.line);
+    if (!m) {
+      lineMarks.set(d.line, { severity: d.severity, message: d.message, lens: `  ${d.severity === "error" ? "✖" : "▲"} ${d.message}`, count: 1 });
+    } else {
+      m.count++;
+      m.message += `\n${d.message}`;
+      m.lens = m.lens.replace(/ \(\+\d+ more\)$/, "") + ` (+${m.count - 1} more)`;
+    }
+  }
+  renderGutter(text, lineMarks);
+  renderBackdrop(text, spans, lineMarks);
+
+  const limit = 60;
+  els.diagnostics.innerHTML = sorted
+    .slice(0, limit)
+    .map((d, i) => {
+      const primary = d.labels.find((l) => l.primary);
+      const local = inThisFile(d.file) && d.line !== null;
+      const where = d.line === null ? "" : `${local ? "" : `${d.file}:`}line ${d.line}, col ${d.column}`;
+      const loc = local && primary
+        ? `<button type="button" class="loc" data-start="${toUtf16(primary.start)}" data-end="${toUtf16(primary.end)}" data-line="${d.line}">${esc(where)}</button>`
+        : `<span class="loc">${esc(where || "no location")}</span>`;
+      const label = primary && primary.message ? `<span class="label-msg">${esc(primary.message)}</span>` : "";
+      return `<li class="diag ${d.severity}" data-line="${d.line ?? ""}">
+        <div class="diag-head">${loc}<span class="sev">${d.severity}</span><span class="msg">${esc(d.message)}</span></div>
+        ${label}
+        ${d.help ? `<p class="help"><span>help:</span> ${esc(d.help)}</p>` : ""}
+        <details><summary>${esc(d.code)}</summary><pre>${esc(d.rendered)}</pre></details>
+      </li>`;
+    })
+    .join("") + (sorted.length > limit ? `<li class="more">…and ${sorted.length - limit} more</li>` : "");
+}
+
+function renderPolicyStatus(result, diags, ms) {
+  const errors = diags.filter((d) => d.severity === "error").length;
+  const warnings = diags.length - errors;
+  if (result.type === "success") {
+    const p = result.policy;
+    els.status.className = "status-bar ok";
+    els.status.innerHTML = `<span class="icon" aria-hidden="true">✓</span> <strong>${esc(p.id)}</strong>${p.version ? ` version ${esc(p.version)}` : ""} compiles` +
+      ` <span class="sub">· ${plural(warnings, "warning")} · ${ms.toFixed(0)} ms</span>`;
+  } else {
+    els.status.className = "status-bar bad";
+    els.status.innerHTML = `<span class="icon" aria-hidden="true">✖</span> <strong>${plural(errors, "error")}</strong>` +
+      `${warnings ? `, ${plural(warnings, "warning")}` : ""} <span class="sub">· fix them to see a decision</span>`;
+  }
+}
+
+// ------------------------------------------------------------------ incident form
+function options(list, unknownLabel) {
+  return `<option value="">${esc(unknownLabel)}</option>` + list.map((v) => `<option value="${esc(v)}">${esc(human(v))}</option>`).join("");
+}
+
+function buildForm() {
+  $("f-category").innerHTML = options(VOCAB.category, "— none —");
+  $("f-activity").innerHTML = options(VOCAB.activity, "— none —");
+  $("f-location").innerHTML = options(VOCAB.location, "unknown");
+  $("f-time").innerHTML = options(VOCAB.time, "unknown");
+  $("f-actor-role").innerHTML = options(VOCAB.role, "unknown");
+  $("f-device-kind").innerHTML = options(VOCAB.device, "unknown");
+  $("f-device-owner").innerHTML = options(VOCAB.owner, "unknown");
+  const facts = $("facts");
+  for (const [fact, label, type] of FACTS) {
+    const id = `fact-${fact}`;
+    const wrap = document.createElement("div");
+    wrap.className = `field ${type === "bool" ? "" : "narrow"}`;
+    let control;
+    if (type === "bool") {
+      control = `<select id="${id}" data-path="facts.${fact}" data-type="bool"><option value="">unknown</option><option value="true">yes</option><option value="false">no</option></select>`;
+    } else if (type === "int") {
+      control = `<input id="${id}" data-path="facts.${fact}" data-type="int" type="number" inputmode="numeric" min="0" placeholder="unknown">`;
+    } else {
+      control = `<select id="${id}" data-path="facts.${fact}">${options(["none", ...VOCAB.role], "unknown")}</select>`;
+    }
+    wrap.innerHTML = `<label for="${id}">${esc(label)}</label>${control}`;
+    facts.append(wrap);
+  }
+}
+
+const controls = () => /** @type {NodeListOf<HTMLInputElement | HTMLSelectElement>} */ (els.form.querySelectorAll("[data-path]"));
+
+function getPath(obj, path) {
+  return path.split(".").reduce((o, k) => (o && typeof o === "object" ? o[k] : undefined), obj);
+}
+
+function setPath(obj, path, value) {
+  const keys = path.split(".");
+  const last = keys.pop();
+  const parents = [];
+  let o = obj;
+  for (const k of keys) {
+    if (o[k] === null || typeof o[k] !== "object" || Array.isArray(o[k])) {
+      if (value === undefined) return;
+      o[k] = {};
+    }
+    parents.push([o, k]);
+    o = o[k];
+  }
+  if (value === undefined) delete o[last];
+  else o[last] = value;
+  // drop objects the form emptied
+  for (let i = parents.length - 1; i >= 0; i--) {
+    const [p, k] = parents[i];
+    if (Object.keys(p[k]).length === 0) delete p[k];
+  }
+}
+
+function controlValue(el) {
+  const raw = el.value.trim();
+  if (raw === "") return undefined;
+  if (el.dataset.type === "bool") return raw === "true";
+  if (el instanceof HTMLInputElement && el.type === "number") {
+    const n = Number(raw);
+    return Number.isFinite(n) ? n : raw;
+  }
+  return raw;
+}
+
+function writeForm() {
+  for (const el of controls()) {
+    const v = getPath(incident, el.dataset.path ?? "");
+    const text = v === undefined || v === null ? "" : String(v);
+    if (el instanceof HTMLSelectElement && text !== "" && ![...el.options].some((o) => o.value === text)) {
+      el.add(new Option(human(text), text));
+    }
+    el.value = text;
+  }
+}
+
+function writeJson() {
+  els.json.value = JSON.stringify(incident, null, 2);
+  els.jsonStatus.textContent = "";
+  els.jsonStatus.className = "json-status";
+  store(STORE.incident, els.json.value);
+}
+
+function onFormInput(event) {
+  const el = event.target;
+  if (!(el instanceof HTMLElement) || !el.dataset.path) return;
+  setPath(incident, el.dataset.path, controlValue(el));
+  writeJson();
+  evaluate();
+}
+
+function onJsonInput() {
+  store(STORE.incident, els.json.value);
+  try {
+    const parsed = JSON.parse(els.json.value);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
+      incident = parsed;
+      writeForm();
+      els.jsonStatus.textContent = "";
+      els.jsonStatus.className = "json-status";
+    }
+  } catch (e) {
+    els.jsonStatus.textContent = "Not valid JSON yet: the decision shows where.";
+    els.jsonStatus.className = "json-status bad";
+  }
+  evaluate();
+}
+
+function usePreset(name) {
+  incident = structuredClone(PRESETS[name] ?? {});
+  writeForm();
+  writeJson();
+  evaluate.now();
+}
+
+// ------------------------------------------------------------------ decision
+const evaluate = debounce(() => {
+  if (!compiled) {
+    els.decision.innerHTML = `<p class="empty">The policy has errors. Fix them (see the list under the editor) to see a decision.</p>`;
+    els.decisionJson.textContent = "";
+    return;
+  }
+  const text = els.json.value.trim();
+  if (text === "" || text === "{}") {
+    els.decision.innerHTML = `<p class="empty">Describe an incident: pick an <strong>incident category</strong> or an <strong>activity</strong>, or choose an example above.</p>`;
+    els.decisionJson.textContent = "";
+    return;
+  }
+  const answer = compiled.evaluate(text);
+  if (answer.type === "failure") {
+    renderIncidentErrors(answer.errors);
+    els.decisionJson.textContent = JSON.stringify(answer, null, 2);
+  } else {
+    renderDecision(answer.decision);
+    els.decisionJson.textContent = JSON.stringify(answer.decision, null, 2);
+  }
+}, 120);
+
+function renderIncidentErrors(errors) {
+  els.decision.innerHTML = `<div class="rejected" role="alert"><h3>The incident record was rejected</h3><ul>${errors
+    .map((e) => {
+      const where = e.line !== null ? `line ${e.line}, col ${e.column}: ` : e.kind === "incident" && e.key ? `${e.key}: ` : "";
+      const expected = e.kind === "incident" && e.expected ? `<p class="expected">expected ${esc(e.expected)}</p>` : "";
+      return `<li><code>${esc(where)}</code>${esc(e.message)}${expected}<span class="code">${esc(e.code)}</span></li>`;
+    })
+    .join("")}</ul></div>`;
+}
+
+/** `source §Section: "sentence"` → [source §Section, sentence]. */
+function splitCite(cite) {
+  const m = /^(.*?):\s*"([\s\S]*)"\s*$/.exec(cite);
+  return m ? [m[1], m[2]] : [cite, ""];
+}
+
+/**
+ * Cited sentences. The first time a sentence appears in a decision it is shown in full; later
+ * repeats are one line (full text on hover). More than three new sentences fold away.
+ */
+function citesHtml(cites, seen) {
+  const one = (c, repeat) => {
+    const [where, sentence] = splitCite(c);
+    const body = sentence ? `<p>“${esc(sentence)}”</p>` : "";
+    return repeat
+      ? `<blockquote class="cite repeat" title="${esc(c)}">${body || `<p>${esc(where)}</p>`}</blockquote>`
+      : `<blockquote class="cite">${body}<footer>${esc(where)}</footer></blockquote>`;
+  };
+  const fresh = cites.filter((c) => !seen.has(c));
+  const repeats = cites.filter((c) => seen.has(c));
+  for (const c of fresh) seen.add(c);
+  const shown = fresh.slice(0, 3).map((c) => one(c, false)).join("");
+  const folded = fresh.length > 3
+    ? `<details class="more-cites"><summary>${fresh.length - 3} more cited sentence${fresh.length - 3 === 1 ? "" : "s"}</summary>${fresh.slice(3).map((c) => one(c, false)).join("")}</details>`
+    : "";
+  return shown + folded + repeats.map((c) => one(c, true)).join("");
+}
+
+function targetText(a) {
+  if (a.target.length === 0) return "";
+  return a.target.map(human).join(a.target_mode === "any" ? " or " : " and ");
+}
+
+function renderDecision(d) {
+  const parts = [];
+  const seen = new Set();
+  const status = d.status === "complete"
+    ? `<span class="pill ok">Complete</span>`
+    : `<span class="pill warn">Incomplete · ${plural(d.questions.length, "open question")}</span>`;
+  const breach = d.breach === true
+    ? `<span class="pill bad">Breach of policy</span>`
+    : d.breach === false ? `<span class="pill ok">No breach</span>` : `<span class="pill muted">Breach: unknown</span>`;
+  parts.push(`<div class="summary">${status}${breach}<span class="policy-ref">${esc(d.policy.id)}${d.policy.version ? ` v${esc(d.policy.version)}` : ""}</span></div>`);
+
+  if (d.questions.length > 0) {
+    const item = (q) =>
+      `<li><p class="ask">${esc(q.ask)}</p><code class="fact">${esc(q.fact)}</code>` +
+      (q.could_add.length ? `<p class="could"><span>If so:</span> ${q.could_add.map((c) => esc(humanWords(c))).join(" · ")}</p>` : "") +
+      `</li>`;
+    const shown = 5;
+    const rest = d.questions.slice(shown);
+    parts.push(`<section class="questions" aria-label="Open questions"><h3>Open questions <span class="sub">most severe first: the answers could add or change actions</span></h3>` +
+      `<ol>${d.questions.slice(0, shown).map(item).join("")}</ol>` +
+      (rest.length ? `<details><summary>${rest.length} more question${rest.length === 1 ? "" : "s"}</summary><ol start="${shown + 1}">${rest.map(item).join("")}</ol></details>` : "") +
+      `</section>`);
+  }
+
+  if (d.permission) {
+    const p = d.permission;
+    const verdict = p.verdict ?? "undecided";
+    const word = { allowed: "Allowed", allowed_if: "Allowed if…", not_allowed: "Not allowed", undecided: "Undecided: answer the questions" }[verdict];
+    const conditions = p.conditions.length
+      ? `<ul class="conditions">${p.conditions.map((c) => `<li><span>${esc(c.kind)}</span> ${esc(human(c.value))}</li>`).join("")}</ul>`
+      : "";
+    parts.push(`<section class="permission ${verdict}" aria-label="Permission"><div class="verdict"><span class="label">Permission</span> ${word}</div>${conditions}${citesHtml(p.cites, seen)}</section>`);
+  }
+
+  for (const [modality, title] of MODALITIES) {
+    const actions = d.actions.filter((a) => a.modality === modality);
+    if (actions.length === 0) continue;
+    parts.push(`<section class="group ${modality}" aria-label="${title}"><h3>${title} <span class="count">${actions.length}</span></h3><ul class="actions">${actions
+      .map((a) => {
+        const target = targetText(a);
+        const chips = [
+          a.deadline ? `<span class="chip deadline" title="deadline">⏱ ${esc(human(a.deadline))}</span>` : "",
+          a.by ? `<span class="chip by">by ${esc(human(a.by))}</span>` : "",
+          a.person ? `<span class="chip person">${esc(a.person)}</span>` : "",
+          a.source === "baseline" ? `<span class="chip source" title="national guidance the school policy extends">baseline</span>` : "",
+        ].join("");
+        return `<li class="action"><div class="action-line"><span class="verb">${esc(capitalise(human(a.action)))}</span>${target ? `<span class="target">${esc(target)}</span>` : ""}${chips}</div>${citesHtml(a.cites, seen)}</li>`;
+      })
+      .join("")}</ul></section>`);
+  }
+  if (d.actions.length === 0 && !d.permission) {
+    parts.push(`<p class="empty">No rule of this policy applies${d.questions.length ? " unless the questions above say otherwise" : ""}.</p>`);
+  }
+  if (d.notes.length) {
+    parts.push(`<section class="notes" aria-label="Notes"><h3>Notes</h3><ul>${d.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul></section>`);
+  }
+  els.decision.innerHTML = parts.join("");
+}
+
+// ------------------------------------------------------------------ start
+function wire() {
+  els.editor = $("editor");
+  els.select.addEventListener("change", () => choosePolicy(els.select.value));
+  els.text.addEventListener("input", onPolicyInput);
+  els.text.addEventListener("scroll", syncScroll);
+  els.diagnostics.addEventListener("click", (e) => {
+    const b = e.target instanceof Element ? e.target.closest("button.loc") : null;
+    if (b instanceof HTMLElement) jumpTo(Number(b.dataset.start), Number(b.dataset.end), Number(b.dataset.line));
+  });
+  els.form.addEventListener("input", onFormInput);
+  els.form.addEventListener("change", onFormInput);
+  els.form.addEventListener("submit", (e) => e.preventDefault());
+  els.json.addEventListener("input", onJsonInput);
+  for (const b of document.querySelectorAll("[data-preset]")) {
+    b.addEventListener("click", () => usePreset(/** @type {HTMLElement} */ (b).dataset.preset ?? "clear"));
+  }
+  document.addEventListener("keydown", (e) => {
+    if (!e.altKey || e.ctrlKey || e.metaKey) return;
+    const target = { 1: els.text, 2: $("f-category"), 3: $("decision-heading") }[e.key];
+    if (target) {
+      e.preventDefault();
+      if (target.id === "decision-heading") target.setAttribute("tabindex", "-1");
+      target.focus();
+    }
+  });
+}
+
+async function main() {
+  try {
+    await init({ module_or_path: new URL("./pkg/haven_bg.wasm", import.meta.url) });
+  } catch (e) {
+    $("engine-meta").textContent = `The engine failed to load: ${e}`;
+    return;
+  }
+  policies = bundledPolicies();
+  $("engine-meta").innerHTML = `haven ${esc(version())} · WebAssembly · ${policies.length} bundled ${policies.length === 1 ? "policy" : "policies"}`;
+  wire();
+  buildForm();
+  fillPolicySelect();
+  const savedIncident = load(STORE.incident);
+  try {
+    incident = savedIncident ? JSON.parse(savedIncident) : structuredClone(PRESETS.phone);
+  } catch {
+    incident = structuredClone(PRESETS.phone);
+  }
+  if (!incident || typeof incident !== "object" || Array.isArray(incident)) incident = structuredClone(PRESETS.phone);
+  writeForm();
+  writeJson();
+  const saved = load(STORE.policy);
+  const first = policies.find((p) => p.id === "kenilworth_2022") ?? policies[0];
+  choosePolicy(saved && (saved === CUSTOM || policies.some((p) => p.id === saved)) ? saved : first?.id ?? CUSTOM);
+  document.body.dataset.ready = "1";
+
+  if ("serviceWorker" in navigator && location.protocol.startsWith("http")) {
+    navigator.serviceWorker.register("./sw.js").catch(() => {});
+  }
+}
+
+main();

@@ -1,0 +1,324 @@
+//! haven for JavaScript, in Node and the browser.
+//!
+//! Thin functions over the JSON envelope of [`envelope`]: compile a policy, check it,
+//! evaluate incidents. Nothing throws: every result is a tagged object (`type: "success"`
+//! or `type: "failure"`) whose errors carry a code and, where there is one, a line and
+//! column. The TypeScript types are in `types.d.ts`, spliced into the generated `.d.ts`.
+
+pub mod envelope;
+
+use envelope::Compiled;
+use js_sys::{Array, Object, Reflect, JSON};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = include_str!("../types.d.ts");
+
+/// A compiled policy: compile once, evaluate many.
+#[wasm_bindgen(js_name = Policy)]
+pub struct JsPolicy {
+    inner: Compiled,
+    /// The warnings, parsed once and frozen: every answer shares this one array.
+    warnings: JsValue,
+}
+
+#[wasm_bindgen(js_class = Policy)]
+impl JsPolicy {
+    /// The policy id, e.g. `kenilworth_2022`.
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> String {
+        self.inner.policy.id().to_owned()
+    }
+
+    /// The version string, or `undefined` when the header gives none.
+    #[wasm_bindgen(getter)]
+    pub fn version(&self) -> Option<String> {
+        self.inner.policy.version().map(str::to_owned)
+    }
+
+    /// The title, or `undefined`.
+    #[wasm_bindgen(getter)]
+    pub fn title(&self) -> Option<String> {
+        self.inner.policy.title().map(str::to_owned)
+    }
+
+    /// Warnings found while checking (a frozen array, shared with every answer).
+    #[wasm_bindgen(getter, unchecked_return_type = "readonly Diagnostic[]")]
+    pub fn warnings(&self) -> JsValue {
+        self.warnings.clone()
+    }
+
+    /// Evaluate one incident record (an object, or its JSON text).
+    #[wasm_bindgen(unchecked_return_type = "Answer")]
+    pub fn evaluate(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Incident | string")] incident: JsValue,
+    ) -> JsValue {
+        let answer = parse(&self.answer(&incident));
+        self.share_warnings(&answer);
+        answer
+    }
+
+    /// Evaluate many incident records: one answer each, in order. If `incidents` is not an
+    /// array, the result is a single failure.
+    #[wasm_bindgen(js_name = evaluateMany, unchecked_return_type = "Answer[]")]
+    pub fn evaluate_many(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ReadonlyArray<Incident | string>")]
+        incidents: JsValue,
+    ) -> JsValue {
+        if !Array::is_array(&incidents) {
+            let errors = envelope::incident_error(
+                "haven::incident::wrong_type",
+                "an array of incidents",
+                format!(
+                    "`incidents` must be an array, found {}",
+                    describe(&incidents)
+                ),
+            );
+            return parse(&format!("[{}]", envelope::failure(&errors)));
+        }
+        let list = Array::from(&incidents);
+        let mut out = String::from("[");
+        for (i, incident) in list.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&self.answer(&incident));
+        }
+        out.push(']');
+        let answers = parse(&out);
+        if let Some(answers) = answers.dyn_ref::<Array>() {
+            for answer in answers.iter() {
+                self.share_warnings(&answer);
+            }
+        }
+        answers
+    }
+}
+
+impl JsPolicy {
+    fn new(inner: Compiled) -> JsPolicy {
+        let warnings = parse(&inner.warnings_json);
+        if let Some(list) = warnings.dyn_ref::<Array>() {
+            for w in list.iter() {
+                if let Some(w) = w.dyn_ref::<Object>() {
+                    Object::freeze(w);
+                }
+            }
+            Object::freeze(list);
+        }
+        JsPolicy { inner, warnings }
+    }
+
+    /// Answers are built with `"warnings": null`; point each success at the shared array
+    /// rather than parsing the same warnings into every answer.
+    fn share_warnings(&self, answer: &JsValue) {
+        let key = JsValue::from_str("warnings");
+        if Reflect::get(answer, &key).is_ok_and(|w| w.is_null()) {
+            let _ = Reflect::set(answer, &key, &self.warnings);
+        }
+    }
+
+    fn answer(&self, incident: &JsValue) -> String {
+        match incident_text(incident) {
+            Ok(text) => envelope::evaluate(&self.inner, &text, "null"),
+            Err(errors) => envelope::failure(&errors),
+        }
+    }
+}
+
+/// Parse, check and compile a policy. `use` and `extends` resolve from `options.modules`,
+/// then from the bundled `std/vocabulary`, `baseline` and school policies. `name` is the file
+/// name diagnostics show (default `policy.haven`).
+#[wasm_bindgen(unchecked_return_type = "CompileResult")]
+pub fn compile(
+    #[wasm_bindgen(unchecked_param_type = "string")] source: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "string")] name: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "CompileOptions")] options: JsValue,
+) -> JsValue {
+    let (source, name, options) = match arguments(&source, &name, &options) {
+        Ok(args) => args,
+        Err(errors) => return parse(&envelope::failure(&errors)),
+    };
+    match envelope::compile(&source, &name, &options) {
+        Ok(inner) => {
+            let result = Object::new();
+            let policy = JsPolicy::new(inner);
+            let warnings = policy.warnings.clone();
+            let _ = Reflect::set(&result, &"type".into(), &"success".into());
+            let _ = Reflect::set(&result, &"policy".into(), &policy.into());
+            let _ = Reflect::set(&result, &"warnings".into(), &warnings);
+            result.into()
+        }
+        Err(errors) => parse(&envelope::failure(&errors)),
+    }
+}
+
+/// Every diagnostic (errors and warnings) of a policy, in source order; empty when clean.
+#[wasm_bindgen(unchecked_return_type = "Diagnostic[]")]
+pub fn check(
+    #[wasm_bindgen(unchecked_param_type = "string")] source: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "string")] name: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "CompileOptions")] options: JsValue,
+) -> JsValue {
+    match arguments(&source, &name, &options) {
+        Ok((source, name, options)) => parse(&envelope::check(&source, &name, &options)),
+        Err(errors) => parse(&errors),
+    }
+}
+
+/// The policies bundled into this module: the school policies, `baseline` and `example`.
+#[wasm_bindgen(js_name = bundledPolicies, unchecked_return_type = "BundledPolicy[]")]
+pub fn bundled_policies() -> JsValue {
+    parse(&envelope::bundled())
+}
+
+/// The version of this package.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+type Arguments = (String, String, envelope::Options);
+
+/// Read `(source, name?, options?)`; a wrong type is a `Diagnostic[]` JSON error.
+fn arguments(source: &JsValue, name: &JsValue, options: &JsValue) -> Result<Arguments, String> {
+    let wrong = |argument: &str, expected: &str, found: &JsValue| {
+        envelope::argument_error(argument, expected, &describe(found))
+    };
+    let Some(source) = source.as_string() else {
+        return Err(wrong("source", "a string", source));
+    };
+    let name = if is_absent(name) {
+        envelope::DEFAULT_NAME.to_owned()
+    } else {
+        name.as_string()
+            .ok_or_else(|| wrong("name", "a string", name))?
+    };
+    let mut out = envelope::Options::default();
+    if is_absent(options) {
+        return Ok((source, name, out));
+    }
+    if !options.is_object() || Array::is_array(options) {
+        return Err(wrong("options", "an object", options));
+    }
+    let today = get(options, "today");
+    if !is_absent(&today) {
+        out.today = if let Some(date) = today.dyn_ref::<js_sys::Date>() {
+            date_of(date)
+        } else if let Some(text) = today.as_string() {
+            envelope::parse_date(&text)
+        } else {
+            None
+        };
+        if out.today.is_none() {
+            return Err(wrong(
+                "options.today",
+                "a valid Date or a \"YYYY-MM-DD\" string",
+                &today,
+            ));
+        }
+    }
+    let modules = get(options, "modules");
+    if !is_absent(&modules) {
+        if !modules.is_object() || Array::is_array(&modules) {
+            return Err(wrong(
+                "options.modules",
+                "an object of module path to text",
+                &modules,
+            ));
+        }
+        for entry in Object::entries(modules.unchecked_ref::<Object>()).iter() {
+            let entry = Array::from(&entry);
+            let (module, text) = (entry.get(0), entry.get(1));
+            let module = module.as_string().unwrap_or_default();
+            let Some(text) = text.as_string() else {
+                return Err(wrong(
+                    &format!("options.modules[\"{module}\"]"),
+                    "a string",
+                    &text,
+                ));
+            };
+            let file = format!("{module}.haven");
+            out.modules.insert(module, file, text);
+        }
+    }
+    Ok((source, name, out))
+}
+
+fn is_absent(v: &JsValue) -> bool {
+    v.is_undefined() || v.is_null()
+}
+
+fn get(object: &JsValue, key: &str) -> JsValue {
+    Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// An incident as JSON text: strings pass through, other values go through `JSON.stringify`.
+fn incident_text(incident: &JsValue) -> Result<String, String> {
+    if let Some(text) = incident.as_string() {
+        return Ok(text);
+    }
+    let expected = "an incident object or its JSON text";
+    let wrong = || {
+        envelope::incident_error(
+            "haven::incident::wrong_type",
+            expected,
+            format!("incident must be {expected}, found {}", describe(incident)),
+        )
+    };
+    if incident.is_undefined()
+        || incident.is_function()
+        || incident.is_symbol()
+        || incident.is_bigint()
+    {
+        return Err(wrong());
+    }
+    match JSON::stringify(incident) {
+        Ok(text) => text.as_string().ok_or_else(wrong),
+        Err(e) => {
+            let why = e
+                .dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+                .unwrap_or_default();
+            Err(envelope::incident_error(
+                "haven::incident::invalid_json",
+                expected,
+                format!("incident cannot be converted to JSON: {why}"),
+            ))
+        }
+    }
+}
+
+fn describe(v: &JsValue) -> String {
+    if v.is_null() {
+        "null".to_owned()
+    } else if Array::is_array(v) {
+        "an array".to_owned()
+    } else {
+        match v.js_typeof().as_string().as_deref() {
+            Some("object") => "an object".to_owned(),
+            Some("undefined") => "undefined".to_owned(),
+            Some(t) => format!("a {t}"),
+            None => "a value".to_owned(),
+        }
+    }
+}
+
+/// The local calendar date of a JS `Date`; `None` for an invalid date.
+fn date_of(date: &js_sys::Date) -> Option<haven_core::Date> {
+    if date.get_time().is_nan() {
+        return None;
+    }
+    Some(haven_core::Date {
+        year: u16::try_from(date.get_full_year()).ok()?,
+        month: u8::try_from(date.get_month() + 1).ok()?,
+        day: Some(u8::try_from(date.get_date()).ok()?),
+    })
+}
+
+/// JSON text made here → a JS value. The text always parses; `null` if it ever does not.
+fn parse(json: &str) -> JsValue {
+    JSON::parse(json).unwrap_or(JsValue::NULL)
+}

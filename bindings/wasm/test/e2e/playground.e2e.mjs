@@ -1,0 +1,197 @@
+// End-to-end test of the playground in headless Debian Chromium, driven by playwright-core
+// (never a browser download). run-tests.sh serves playground/ and sets HAVEN_PLAYGROUND_URL.
+//   HAVEN_PLAYGROUND_URL=http://127.0.0.1:8765/ node --test test/e2e/
+import test, { after, before } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const { POLICY_ID } = require("../support/fixtures.cjs");
+
+const URL_ = process.env.HAVEN_PLAYGROUND_URL ?? "http://127.0.0.1:8765/";
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const OUT = process.env.HAVEN_TEST_OUTPUT ?? fileURLToPath(new URL("../../test-output/", import.meta.url));
+mkdirSync(OUT, { recursive: true });
+
+let profile;
+let context;
+let page;
+const consoleErrors = [];
+
+before(async () => {
+  profile = mkdtempSync(join(tmpdir(), "haven-chromium-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1600, height: 1000 },
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--disable-dev-shm-usage",
+    ],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  await page.goto(URL_);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
+});
+
+after(async () => {
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+/** The 1-based line of the first line containing `needle` in the editor. */
+async function lineOf(needle) {
+  return page.$eval("#policy-text", (ta, n) => ta.value.slice(0, ta.value.indexOf(n)).split("\n").length, needle);
+}
+
+test(`pick ${POLICY_ID}, enter a Year 6 phone-in-lesson incident, read the decision`, async () => {
+  await page.selectOption("#policy-select", POLICY_ID);
+  await page.waitForFunction((id) => document.querySelector("#policy-status")?.textContent?.includes(`${id}`) &&
+    document.querySelector("#policy-status")?.classList.contains("ok"), POLICY_ID);
+
+  // Start from nothing and fill the form as a person would (keyboard-reachable controls).
+  await page.click('[data-preset="clear"]');
+  await page.selectOption("#f-activity", "use");
+  await page.selectOption("#f-actor-role", "pupil");
+  await page.fill("#f-actor-year", "6");
+  await page.selectOption("#f-device-kind", "phone");
+  await page.selectOption("#f-device-owner", "personal");
+  await page.selectOption("#f-location", "classroom");
+  await page.selectOption("#f-time", "lesson");
+
+  // The raw JSON follows the form.
+  const json = JSON.parse(await page.inputValue("#incident-json"));
+  assert.deepEqual(json, {
+    activity: "use",
+    actor: { role: "pupil", year_group: 6 },
+    device: { kind: "phone", owner: "personal" },
+    location: "classroom",
+    time: "lesson",
+  });
+
+  await page.waitForSelector("#decision .permission");
+  const permission = await page.textContent("#decision .permission");
+  assert.match(permission, /Not allowed/);
+  assert.match(permission, /must not use them for personal purposes within lesson time/);
+  const must = await page.textContent("#decision .group.must");
+  assert.match(must, /Must/);
+  assert.match(must, /Store device\s*locker/);
+  assert.match(must, /In lesson times all such devices must be switched off and placed in the locker\./);
+  assert.match(await page.textContent("#decision .summary"), /Complete/);
+  assert.match(await page.textContent("#decision .summary"), /Breach of policy/);
+
+  await page.screenshot({ path: join(OUT, "playground-decision.png"), fullPage: true });
+});
+
+test("missing facts list the open questions first", async () => {
+  await page.click('[data-preset="nudes"]');
+  await page.waitForSelector("#decision .questions");
+  const first = await page.$eval("#decision", (d) => [...d.children].find((c) => c.matches("section"))?.className);
+  assert.equal(first, "questions");
+  assert.match(await page.textContent("#decision .summary"), /Incomplete/);
+  assert.ok((await page.$$("#decision .questions li")).length > 0);
+  await page.screenshot({ path: join(OUT, "playground-questions.png"), fullPage: true });
+});
+
+test("editing the JSON updates the form; bad JSON shows where", async () => {
+  await page.fill("#incident-json", '{\n  "category": "cyberbullying",\n  "actor": {"role": "pupil", "age": 9}\n}');
+  await page.waitForFunction(() => document.querySelector("#f-category")?.value === "cyberbullying");
+  assert.equal(await page.inputValue("#f-actor-age"), "9");
+  await page.fill("#incident-json", '{\n  "category": "cyberbullying",\n  "actor": {role: "pupil"}\n}');
+  await page.waitForSelector("#decision .rejected");
+  assert.match(await page.textContent("#decision .rejected"), /line 3, col \d+/);
+  await page.fill("#incident-json", '{"category": "cyberbullying", "actor": {"age": "nine"}}');
+  await page.waitForFunction(() => document.querySelector("#decision .rejected")?.textContent?.includes("actor.age"));
+});
+
+test("breaking the policy shows the diagnostic at its line, as you type", async () => {
+  await page.click('[data-preset="phone"]');
+  const needle = "must store_device locker";
+  const line = await lineOf(needle);
+  assert.ok(line > 1);
+  // Put the caret just after `store_device` and type, like an author would.
+  await page.focus("#policy-text");
+  await page.$eval("#policy-text", (ta, n) => {
+    const at = ta.value.indexOf(n) + "must store_device".length;
+    ta.setSelectionRange(at, at);
+  }, needle);
+  await page.keyboard.type("zz");
+
+  await page.waitForSelector("#policy-status.bad");
+  const first = page.locator("#diagnostics li.diag.error").first();
+  const text = await first.textContent();
+  assert.match(text, new RegExp(`line ${line}, col \\d+`));
+  assert.match(text, /store_devicezz/);
+  // the gutter marks the line, the lens repeats the message inline
+  assert.equal(await page.getAttribute(`#gutter .ln.error[data-line="${line}"]`, "data-line"), String(line));
+  assert.match(await page.textContent("#backdrop .lens.error"), /store_devicezz/);
+  assert.match(await page.textContent("#decision"), /policy has errors/);
+
+  // Clicking the location selects the offending text.
+  await first.locator("button.loc").click();
+  const selected = await page.$eval("#policy-text", (ta) => ta.value.slice(ta.selectionStart, ta.selectionEnd));
+  assert.match(selected, /store_devicezz/);
+
+  await page.screenshot({ path: join(OUT, "playground-diagnostic.png"), fullPage: true });
+
+  // Fixing it brings the decision back.
+  await page.$eval("#policy-text", (ta) => {
+    const at = ta.value.indexOf("store_devicezz") + "store_devicezz".length;
+    ta.setSelectionRange(at, at);
+  });
+  await page.keyboard.press("Backspace");
+  await page.keyboard.press("Backspace");
+  await page.waitForSelector("#policy-status.ok");
+  await page.waitForSelector("#decision .permission.not_allowed");
+});
+
+test("your own policy: the starter draft compiles and decides", async () => {
+  await page.selectOption("#policy-select", "__custom");
+  await page.waitForSelector("#policy-status.ok");
+  await page.click('[data-preset="phone"]');
+  await page.waitForSelector("#decision .permission.not_allowed");
+  assert.match(await page.textContent("#decision .group.must"), /office/);
+});
+
+test("keyboard: Alt+1/2 move focus; every form control has a label", async () => {
+  await page.keyboard.press("Alt+1");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "policy-text");
+  await page.keyboard.press("Alt+2");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "f-category");
+  const unlabelled = await page.$$eval("select, input, textarea", (els) =>
+    els.filter((e) => !e.labels?.length && !e.getAttribute("aria-label")).map((e) => e.id));
+  assert.deepEqual(unlabelled, []);
+});
+
+test("works offline after the first load", async () => {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]');
+  await page.evaluate(async () => {
+    // make sure every asset went through the worker's cache
+    const c = await caches.open("haven-playground-v1");
+    return (await c.keys()).length;
+  });
+  await context.setOffline(true);
+  try {
+    await page.reload();
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 15_000 });
+    await page.selectOption("#policy-select", POLICY_ID);
+    await page.click('[data-preset="phone"]');
+    await page.waitForSelector("#decision .permission.not_allowed");
+  } finally {
+    await context.setOffline(false);
+  }
+});
+
+test("no errors in the console", () => {
+  assert.deepEqual(consoleErrors, []);
+});

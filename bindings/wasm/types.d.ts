@@ -1,0 +1,237 @@
+// ---- haven types (bindings/wasm/types.d.ts, spliced in by wasm-bindgen) ----
+// The incident record is DESIGN §4 (version 1), the decision DESIGN §5 (version 1).
+// Vocabulary tokens are strings: a policy may declare its own roles, facts and places.
+// The known spellings are listed for editor completion; `(string & {})` keeps any other.
+
+/** A name a policy's vocabulary may extend. */
+export type Token<Known extends string> = Known | (string & {});
+
+export type Modality = "must" | "must_not" | "should" | "should_not" | "may";
+export type Verdict = "allowed" | "allowed_if" | "not_allowed";
+export type TargetMode = "any" | "all";
+export type Source = "school" | "baseline";
+export type Severity = "error" | "warning";
+export type Deadline = Token<
+  | "immediately" | "same_day" | "end_of_day" | "within_1_working_day"
+  | "as_soon_as_practicable" | "termly" | "annually"
+>;
+export type Role = Token<
+  | "pupil" | "parent_carer" | "teacher" | "teaching_assistant" | "support_staff"
+  | "office_staff" | "network_manager" | "computing_lead" | "online_safety_coordinator"
+  | "dsl" | "deputy_dsl" | "slt" | "headteacher" | "line_manager" | "governor"
+  | "safeguarding_governor" | "chair_of_governors" | "supply_staff" | "peripatetic_staff"
+  | "student_teacher" | "volunteer" | "parent_helper" | "contractor" | "visitor"
+  | "unknown_adult" | "practitioner" | "deputy_headteacher" | "head_of_year" | "lead_teacher"
+>;
+export type DeviceKind = Token<
+  | "phone" | "tablet" | "laptop" | "desktop" | "camera" | "smartwatch" | "gaming_device"
+  | "removable_media"
+>;
+export type DeviceOwner = "personal" | "school";
+export type Location = Token<
+  | "classroom" | "designated_area" | "staff_area" | "office" | "locker" | "safe" | "toilets"
+  | "changing_room" | "playground" | "corridor" | "exam_room" | "parents_room"
+  | "off_site_trip" | "off_site_event" | "off_site" | "home" | "online" | "video_call"
+  | "nursery_room" | "cloakroom"
+>;
+export type Time = Token<
+  | "lesson" | "break" | "lunch" | "ppa" | "meeting" | "exam" | "before_school"
+  | "after_school" | "outside_school_hours" | "session" | "registration"
+>;
+export type Activity = Token<
+  | "bring" | "use" | "photograph" | "record" | "personal_call" | "contact_pupil"
+  | "contact_parent" | "access_school_data" | "connect_school_wifi" | "befriend_online"
+  | "publish_images" | "install_software" | "call_emergency_services"
+>;
+export type Category = Token<
+  | "csam" | "grooming" | "extreme_pornography" | "criminally_racist_material"
+  | "terrorist_material" | "upskirting" | "sharing_nudes" | "sextortion" | "cyberbullying"
+  | "child_on_child_abuse" | "radicalisation" | "self_harm_risk" | "disturbing_communication"
+  | "accidental_access_inappropriate" | "accidental_access_not_reported"
+  | "deliberate_access_inappropriate" | "filter_bypass" | "account_misuse"
+  | "hacking_or_virus" | "data_protection_breach" | "unauthorised_download"
+  | "copyright_breach" | "offensive_message" | "inappropriate_personal_use"
+  | "staff_personal_comms_with_pupils" | "disrepute" | "professional_standing"
+  | "unauthorised_device_use" | "unauthorised_images" | "private_business"
+  | "online_gambling" | "age_inappropriate_content" | "impersonation_account"
+  | "inappropriate_files_from_home" | "inappropriate_chat_use"
+  | "negative_social_media_post" | "video_conference_misconduct" | "exam_device_possession"
+  | "staff_misuse_concern" | "allegation_against_staff" | "online_contact_unknown_adult"
+>;
+
+/** A fact's value: `null` (or leaving it out) means unknown, never false. */
+export type FactValue = boolean | number | string | null;
+
+/** A person in an incident (DESIGN §4). Other keys are person facts the vocabulary declares. */
+export interface Person {
+  role?: Role | null;
+  age?: number | null;
+  /** 0 = Reception, -1 = Nursery. */
+  year_group?: number | null;
+  sen?: boolean | null;
+  travels_alone?: boolean | null;
+  vulnerable?: boolean | null;
+  [personFact: string]: FactValue | undefined;
+}
+
+/** An incident record or permission request, version 1 (DESIGN §4). Every field is optional,
+ * but `category` and/or `activity` must be given. Unknown keys are errors. */
+export interface Incident {
+  id?: string | number | null;
+  category?: Category | null;
+  activity?: Activity | null;
+  actor?: Person | null;
+  subject?: Person | null;
+  reporter?: Person | null;
+  others?: ReadonlyArray<Person> | null;
+  device?: { kind?: DeviceKind | null; owner?: DeviceOwner | null } | null;
+  location?: Location | null;
+  time?: Time | null;
+  facts?: { readonly [fact: string]: FactValue | undefined } | null;
+}
+
+/** One action of a decision (DESIGN §5). */
+export interface Action {
+  modality: Modality;
+  /** The action token, e.g. `refer`, `notify`, `store_device`. */
+  action: string;
+  /** Roles, agencies or places the action is directed at. */
+  target: string[];
+  /** Whether any one target (`any`) or all of them (`all`) is meant. */
+  target_mode: TargetMode;
+  /** The strictest deadline of the merged rules; `null` when the policy names none. */
+  deadline: Deadline | null;
+  /** The role that carries it out, when the policy says. */
+  by: Role | null;
+  /** The named holder(s) of the target role. */
+  person: string | null;
+  /** The first rule (or `table/N` row) that requires it. */
+  rule: string | null;
+  /** Every rule that requires it. */
+  rules: string[];
+  source: Source;
+  /** Every cited sentence behind it. */
+  cites: string[];
+}
+
+export interface PermissionCondition {
+  kind: "approval" | "consent" | "place" | "time";
+  value: string;
+}
+
+export interface Permission {
+  /** `null` while an unanswered question could change it. */
+  verdict: Verdict | null;
+  conditions: PermissionCondition[];
+  /** The first rule that decided it. */
+  rule: string | null;
+  /** Every rule that decided it. */
+  rules: string[];
+  cites: string[];
+}
+
+/** A fact whose answer could add or change actions. */
+export interface Question {
+  /** Path in the incident record, e.g. `facts.adult_involved`. */
+  fact: string;
+  ask: string;
+  could_add: string[];
+}
+
+/** The decision, version 1 (DESIGN §5). Actions are sorted: modality, deadline, target. */
+export interface Decision {
+  policy: { id: string; version: string | null };
+  /** The incident's `id`, when it had one. */
+  incident_id?: string | number;
+  status: "complete" | "incomplete";
+  breach: boolean | null;
+  permission: Permission | null;
+  actions: Action[];
+  /** Most severe first. */
+  questions: Question[];
+  notes: string[];
+}
+
+/** A labelled span of a diagnostic. Lines and columns are 1-based; offsets are UTF-8 bytes. */
+export interface DiagnosticLabel {
+  file: string;
+  line: number;
+  column: number;
+  start: number;
+  end: number;
+  /** The underlined text. */
+  text: string;
+  message: string;
+  primary: boolean;
+}
+
+/** A problem in a policy (or a wrong argument: then `line` is `null`). */
+export interface Diagnostic {
+  kind: "policy";
+  severity: Severity;
+  /** Stable code, e.g. `haven::check::unknown_role`. */
+  code: string;
+  message: string;
+  help: string | null;
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  labels: DiagnosticLabel[];
+  /** rustc-style rendering with the source line underlined. */
+  rendered: string;
+}
+
+/** A rejected incident record. `line`/`column` are set for JSON syntax errors. */
+export interface IncidentError {
+  kind: "incident";
+  severity: "error";
+  /** Stable code, e.g. `haven::incident::unknown_key`. */
+  code: string;
+  message: string;
+  /** The offending key path, e.g. `actor.age`; empty for the record as a whole. */
+  key: string;
+  /** What was expected there. */
+  expected: string;
+  line: number | null;
+  column: number | null;
+}
+
+export type HavenError = Diagnostic | IncidentError;
+
+/** The serde envelope shared with the CLI's `--format json` and the Python binding. */
+export type Answer =
+  | {
+      type: "success";
+      decision: Decision;
+      /** The policy's warnings: one frozen array, shared by every answer. */
+      warnings: readonly Diagnostic[];
+    }
+  | { type: "failure"; errors: HavenError[] };
+
+export type CompileResult =
+  | { type: "success"; policy: Policy; warnings: readonly Diagnostic[] }
+  | { type: "failure"; errors: Diagnostic[] };
+
+/** What `compile` and `check` take besides the source. */
+export interface CompileOptions {
+  /**
+   * Today's date (a `Date`, or `"YYYY-MM-DD"`): turns on the "review date has passed"
+   * warning. Without it that check is skipped, so results do not depend on the clock.
+   */
+  today?: Date | string | null;
+  /**
+   * Modules for `use` and `extends`, by module path (`"trust/shared"`, `"baseline"`), found
+   * before the bundled copies of `policies/`.
+   */
+  modules?: { readonly [module: string]: string } | null;
+}
+
+/** A policy bundled into the module. */
+export interface BundledPolicy {
+  id: string;
+  title: string | null;
+  /** The file name to compile it under, e.g. `policies/kenilworth_2022/policy.haven`. */
+  name: string;
+  text: string;
+}
+// ---- end of haven types ----

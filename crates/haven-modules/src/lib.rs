@@ -43,6 +43,17 @@ impl Bundled {
     }
 }
 
+/// Tries the caller's loader first, then the bundled copies (e.g. modules a binding's caller
+/// passes in memory, with `std/vocabulary` and `baseline` still available).
+#[derive(Clone, Debug, Default)]
+pub struct WithBundled<L>(pub L);
+
+impl<L: Loader> Loader for WithBundled<L> {
+    fn load(&self, module: &str) -> Option<(String, String)> {
+        self.0.load(module).or_else(|| Bundled.load(module))
+    }
+}
+
 /// Loads modules from a policies directory on disk, then from the bundled copies.
 #[derive(Clone, Debug)]
 pub struct FsLoader {

@@ -76,6 +76,24 @@ pub struct Date {
     pub day: Option<u8>,
 }
 
+impl Date {
+    /// Parse `YYYY-MM` or `YYYY-MM-DD` (as in a policy header); `None` if malformed or out
+    /// of range.
+    pub fn parse(text: &str) -> Option<Date> {
+        let mut parts = text.trim().split('-');
+        let year: u16 = parts.next()?.parse().ok()?;
+        let month: u8 = parts.next()?.parse().ok()?;
+        let day: Option<u8> = match parts.next() {
+            Some(d) => Some(d.parse().ok()?),
+            None => None,
+        };
+        let valid = (1..=12).contains(&month)
+            && day.is_none_or(|d| (1..=31).contains(&d))
+            && parts.next().is_none();
+        valid.then_some(Date { year, month, day })
+    }
+}
+
 impl std::fmt::Display for Date {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:04}-{:02}", self.year, self.month)?;
@@ -727,6 +745,35 @@ impl PartialEq for Outcome {
             (Outcome::Breach(_), Outcome::Breach(_)) => true,
             (Outcome::Note(a), Outcome::Note(b)) => a == b,
             _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Date;
+
+    #[test]
+    fn dates_parse_with_optional_day_and_reject_nonsense() {
+        assert_eq!(
+            Date::parse("2025-03-01"),
+            Some(Date {
+                year: 2025,
+                month: 3,
+                day: Some(1)
+            })
+        );
+        assert_eq!(Date::parse("2025-03").map(|d| d.day), Some(None));
+        for bad in [
+            "",
+            "2025",
+            "2025-13",
+            "2025-03-32",
+            "2025-03-01-01",
+            "x-1-1",
+            "2025-3-x",
+        ] {
+            assert_eq!(Date::parse(bad), None, "{bad}");
         }
     }
 }

@@ -136,7 +136,7 @@ pub(super) fn missing_combinations(cx: &mut Checker<'_>, t: &ast::Table, row_rul
     // (category set, fact index) -> (seen true, seen false, seen unconstrained)
     let mut groups: Vec<(Vec<Sym>, u16, [bool; 3])> = Vec::new();
     // `None` categories: the row is not limited by category, so it covers every group.
-    let rows: Vec<(Option<Vec<Sym>>, Vec<(u16, bool)>)> = row_rule_idx
+    let rows: Vec<RowShape> = row_rule_idx
         .iter()
         .filter_map(|&idx| cx.ir.rules.get(idx))
         .map(|r| (category_set(&r.cond), bool_literals(&r.cond)))
@@ -166,8 +166,17 @@ pub(super) fn missing_combinations(cx: &mut Checker<'_>, t: &ast::Table, row_rul
         if seen[2] || (seen[0] && seen[1]) {
             continue;
         }
-        let fact_name = cx.ir.vocab.facts.get(usize::from(fact)).map_or("?".to_owned(), |f| f.name.clone());
-        let missing = if seen[0] { format!("not {fact_name}") } else { fact_name.clone() };
+        let fact_name = cx
+            .ir
+            .vocab
+            .facts
+            .get(usize::from(fact))
+            .map_or("?".to_owned(), |f| f.name.clone());
+        let missing = if seen[0] {
+            format!("not {fact_name}")
+        } else {
+            fact_name.clone()
+        };
         let cat_names: Vec<String> = cats
             .iter()
             .map(|c| cx.ir.vocab.name(ast::TokenKind::Category, *c).to_owned())
@@ -182,10 +191,15 @@ pub(super) fn missing_combinations(cx: &mut Checker<'_>, t: &ast::Table, row_rul
                 ),
                 t.name.span,
             )
-            .with_help(format!("add a row for `{missing}`, or drop `{fact_name}` from the rows that test it")),
+            .with_help(format!(
+                "add a row for `{missing}`, or drop `{fact_name}` from the rows that test it"
+            )),
         );
     }
 }
+
+/// A row's category set (`None`: not limited by category) and the yes/no facts it fixes.
+type RowShape = (Option<Vec<Sym>>, Vec<(u16, bool)>);
 
 /// Yes/no facts a conjunction fixes: `fact` or `not fact` / `fact is false`.
 fn bool_literals(cond: &Cond) -> Vec<(u16, bool)> {

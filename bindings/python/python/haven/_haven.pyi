@@ -1,0 +1,148 @@
+"""Type stubs for ``haven._haven``, the native half of the ``haven`` package.
+
+Incident records and decisions are plain JSON-like data: an incident is a ``dict`` in
+the shape of the version-1 incident contract, a decision a ``dict`` in the shape of the
+version-1 decision contract (``policy``, ``incident_id`` when the record has an ``id``,
+``status``, ``breach``, ``permission``, ``actions``, ``questions``, ``notes``).
+"""
+
+import datetime
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal, final
+
+__all__ = [
+    "Diagnostic",
+    "IncidentError",
+    "Policy",
+    "PolicyError",
+    "__version__",
+    "_bench_native",
+    "_check_panic_handling",
+    "check",
+]
+
+__version__: str
+
+@final
+class Policy:
+    """A compiled policy: compile once, evaluate many, from any number of threads."""
+
+    @staticmethod
+    def from_file(
+        path: str | os.PathLike[str], *, today: datetime.date | None = None
+    ) -> Policy:
+        """Compile ``policy.haven`` at ``path`` (a file, or a directory holding one).
+
+        Raises ``PolicyError`` if it does not compile, ``OSError`` if it cannot be read.
+        """
+
+    @staticmethod
+    def from_source(
+        text: str,
+        name: str = "<source>",
+        *,
+        modules: str | os.PathLike[str] | None = None,
+        today: datetime.date | None = None,
+    ) -> Policy:
+        """Compile policy source text; ``name`` labels it in diagnostics.
+
+        ``use``/``extends`` resolve from ``modules`` (a policies directory) when given,
+        then from the copies of ``policies/`` bundled into the module.
+        """
+
+    @property
+    def id(self) -> str:
+        """The policy id, e.g. ``"kenilworth_2022"``."""
+
+    @property
+    def version(self) -> str | None:
+        """The version string from the policy header, if any."""
+
+    @property
+    def title(self) -> str | None:
+        """The title from the policy header, if any."""
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        """Warnings found while compiling."""
+
+    def evaluate(self, incident: Mapping[str, Any]) -> dict[str, Any]:
+        """Evaluate one incident record; return the decision.
+
+        Raises ``IncidentError`` if the record is invalid (unknown key, wrong type, a
+        value with no JSON form, not a dict or other mapping).
+        """
+
+    def evaluate_many(
+        self, incidents: Iterable[Mapping[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Evaluate every record, with the GIL released while evaluating.
+
+        Returns the decisions in input order. The first invalid record raises
+        ``IncidentError`` with ``index`` set and ``key`` prefixed, e.g. ``[17].actor.age``.
+        """
+
+@final
+class Diagnostic:
+    """One finding of the parser or the checker."""
+
+    @property
+    def severity(self) -> Literal["error", "warning"]: ...
+    @property
+    def code(self) -> str:
+        """Stable code, e.g. ``haven::check::unknown_role``."""
+
+    @property
+    def message(self) -> str: ...
+    @property
+    def file(self) -> str | None: ...
+    @property
+    def line(self) -> int | None:
+        """1-based line of the primary label."""
+
+    @property
+    def column(self) -> int | None:
+        """1-based column of the primary label."""
+
+    @property
+    def help(self) -> str | None: ...
+    @property
+    def rendered(self) -> str:
+        """The rustc-style rendering with the source line underlined."""
+
+class PolicyError(ValueError):
+    """A policy did not compile. The attributes describe its first error."""
+
+    message: str
+    code: str
+    file: str | None
+    line: int | None
+    column: int | None
+    help: str | None
+    rendered: str
+    diagnostics: list[Diagnostic]
+
+class IncidentError(ValueError):
+    """An incident record was rejected."""
+
+    key: str
+    expected: str
+    code: str
+    message: str
+    index: int | None
+
+def check(
+    text: str,
+    name: str = "<source>",
+    *,
+    modules: str | os.PathLike[str] | None = None,
+    today: datetime.date | None = None,
+) -> list[Diagnostic]:
+    """Parse and check policy source text: every error and warning, in source order."""
+
+def _bench_native(policy: Policy, incident: str, n: int, stage: str) -> float:
+    """Benchmark helper: seconds for ``n`` evaluations of JSON ``incident`` in Rust."""
+
+def _check_panic_handling() -> None:
+    """Test hook: panics inside the guard, so always raises ``RuntimeError``."""

@@ -93,13 +93,14 @@ pub(crate) fn compile(
     }
     let mut cx = Checker::new(opts, diags);
     cx.run(&files);
-    let Checker { diags, ir, .. } = cx;
+    let Checker { diags, mut ir, .. } = cx;
     let failed = diags.iter().any(Diagnostic::is_error);
     let mut diags = diags;
     sort_diagnostics(&mut diags);
     if failed {
         (None, diags)
     } else {
+        ir.build_index();
         (Some(ir), diags)
     }
 }
@@ -333,6 +334,7 @@ impl<'a> Checker<'a> {
                 people: Vec::new(),
                 rules: Vec::new(),
                 tables: Vec::new(),
+                index: RuleIndex::default(),
             },
             criteria: HashMap::new(),
             root_layer_is_baseline: false,

@@ -7,6 +7,7 @@ use crate::syntax::ast::{Modality, PermConditionKind, TargetMode, TokenKind, Ver
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// Whether questions remain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -24,8 +25,35 @@ pub(crate) struct ActionOut<'p> {
     pub(crate) ir: &'p ActionIr,
     pub(crate) targets: Cow<'p, [Target]>,
     pub(crate) deadline: Option<Sym>,
-    pub(crate) rules: Vec<usize>,
+    pub(crate) rules: RuleList,
     pub(crate) school: bool,
+}
+
+/// The rules behind a merged action: almost always one, kept without allocating.
+#[derive(Clone, Debug)]
+pub(crate) struct RuleList {
+    first: usize,
+    rest: Vec<usize>,
+}
+
+impl RuleList {
+    pub(crate) fn new(first: usize) -> Self {
+        RuleList {
+            first,
+            rest: Vec::new(),
+        }
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        std::iter::once(self.first).chain(self.rest.iter().copied())
+    }
+
+    /// Add `rule` unless it is there already.
+    pub(crate) fn add(&mut self, rule: usize) {
+        if self.first != rule && !self.rest.contains(&rule) {
+            self.rest.push(rule);
+        }
+    }
 }
 
 impl ActionOut<'_> {
@@ -76,7 +104,7 @@ pub struct Question {
 #[derive(Clone, Debug)]
 pub struct Decision<'p> {
     pub(crate) ir: &'p PolicyIr,
-    pub(crate) id: Option<serde_json::Value>,
+    pub(crate) id: Option<Arc<serde_json::Value>>,
     pub(crate) breach: Option<bool>,
     pub(crate) permission: Option<PermissionOut<'p>>,
     pub(crate) actions: Vec<ActionOut<'p>>,
@@ -143,7 +171,7 @@ impl<'d, 'p> ActionView<'d, 'p> {
         self.out
             .rules
             .iter()
-            .filter_map(|&r| self.ir.rules.get(r).map(|r| r.id.as_str()))
+            .filter_map(|r| self.ir.rules.get(r).map(|r| r.id.as_str()))
             .collect()
     }
 
@@ -159,7 +187,7 @@ impl<'d, 'p> ActionView<'d, 'p> {
     /// Every citation behind it.
     pub fn cites(&self) -> Vec<&'p str> {
         let mut out: Vec<&'p str> = Vec::new();
-        for &r in &self.out.rules {
+        for r in self.out.rules.iter() {
             if let Some(rule) = self.ir.rules.get(r) {
                 for c in &rule.cites {
                     if !out.contains(&c.as_str()) {
@@ -193,7 +221,7 @@ impl<'d, 'p> ActionView<'d, 'p> {
 }
 
 impl<'p> Decision<'p> {
-    pub(crate) fn new(ir: &'p PolicyIr, id: Option<serde_json::Value>) -> Self {
+    pub(crate) fn new(ir: &'p PolicyIr, id: Option<Arc<serde_json::Value>>) -> Self {
         Decision {
             ir,
             id,
@@ -445,7 +473,7 @@ impl Serialize for Decision<'_> {
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("policy", &PolicyRef(self.ir))?;
         if let Some(id) = &self.id {
-            m.serialize_entry("incident_id", id)?;
+            m.serialize_entry("incident_id", &**id)?;
         }
         m.serialize_entry("status", &self.status())?;
         m.serialize_entry("breach", &self.breach)?;

@@ -2,7 +2,7 @@
 //! is unknown contributes questions, never a silent "no". Evaluation is a fixed number of
 //! passes over the rules: it always terminates and is deterministic.
 
-use crate::decision::{ActionOut, Decision, PermissionOut, Question};
+use crate::decision::{ActionOut, Decision, PermissionOut, Question, RuleList};
 use crate::incident::{Incident, Person, Val};
 use crate::ir::*;
 use crate::syntax::ast::{CmpOp, Modality, PermConditionKind, TokenKind, Verdict};
@@ -88,33 +88,33 @@ impl<'a> Cx<'a> {
         Tri::from_bool(b)
     }
 
-    fn people(&self, list: PeopleList) -> (Vec<(&'a Person, PersonRef)>, bool) {
-        let mut out = Vec::new();
-        let mut others_unknown = false;
-        if list == PeopleList::People {
-            // There is always an actor: an absent one is a person whose facts are all unknown,
-            // never nobody. The subject is, by the contract, recorded "when different from the
-            // actor", so an absent subject adds no one.
-            out.push((
-                self.inc.actor.as_ref().unwrap_or(&UNKNOWN_PERSON),
+    /// The people a quantifier ranges over (without allocating), and whether the `others`
+    /// list is unknown.
+    fn people(
+        &self,
+        list: PeopleList,
+    ) -> (impl Iterator<Item = (&'a Person, PersonRef)> + 'a, bool) {
+        let inc = self.inc;
+        // There is always an actor: an absent one is a person whose facts are all unknown,
+        // never nobody. The subject is, by the contract, recorded "when different from the
+        // actor", so an absent subject adds no one.
+        let lead = (list == PeopleList::People).then(|| {
+            std::iter::once((
+                inc.actor.as_ref().unwrap_or(&UNKNOWN_PERSON),
                 PersonRef::Actor,
-            ));
-            if let Some(p) = &self.inc.subject {
-                out.push((p, PersonRef::Subject));
-            }
-        }
-        match &self.inc.others {
-            Some(others) => {
-                out.extend(
-                    others
-                        .iter()
-                        .enumerate()
-                        .map(|(i, p)| (p, PersonRef::Other(i))),
-                );
-            }
-            None => others_unknown = true,
-        }
-        (out, others_unknown)
+            ))
+            .chain(inc.subject.as_ref().map(|p| (p, PersonRef::Subject)))
+        });
+        let others = inc
+            .others
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, p)| (p, PersonRef::Other(i)));
+        (
+            lead.into_iter().flatten().chain(others),
+            inc.others.is_none(),
+        )
     }
 
     fn eval(&self, cond: &Cond, each: Option<(&'a Person, PersonRef)>) -> Tri {
@@ -184,12 +184,12 @@ impl<'a> Cx<'a> {
                 } else {
                     Tri::True
                 };
-                let vals: Vec<Tri> = cs.iter().map(|c| self.eval(c, each)).collect();
-                if vals.contains(&decided) {
+                // Evaluation is pure: evaluating twice costs less than collecting the values.
+                if cs.iter().any(|c| self.eval(c, each) == decided) {
                     return;
                 }
-                for (c, v) in cs.iter().zip(vals) {
-                    if v == Tri::Unknown {
+                for c in cs.iter() {
+                    if self.eval(c, each) == Tri::Unknown {
                         self.unknowns(c, each, out);
                     }
                 }
@@ -344,17 +344,40 @@ fn verdict_rank(v: Verdict) -> u8 {
 /// Evaluate `inc` against `ir`.
 pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
     let cx = Cx { ir, inc };
-    let whens: Vec<Tri> = ir.rules.iter().map(|r| cx.eval(&r.cond, None)).collect();
-    // An exception applies only where a rule it overrides would, transitively: in a chain
-    // `c overrides b overrides a`, `c` needs `b`'s and `a`'s conditions too.
-    let scoped: Vec<Tri> = (0..ir.rules.len())
-        .map(|i| scoped_when(ir, &whens, i))
-        .collect();
+    // Only the rules the index lists for this category (or activity) can hold; every other
+    // rule's condition is false whatever the rest of the record says (`ir::RuleIndex`).
+    // Ascending, so everything below happens in rule order, as over all the rules.
+    let listed = ir.index.candidates(inc.category, inc.activity);
+    let candidates = || {
+        let all = if listed.is_none() { ir.rules.len() } else { 0 };
+        listed
+            .unwrap_or_default()
+            .iter()
+            .map(|&i| i as usize)
+            .chain(0..all)
+    };
+    // Small policies keep their truth values on the stack.
+    let mut stack = [Tri::False; 64];
+    let mut heap: Vec<Tri> = Vec::new();
+    let whens: &mut [Tri] = match stack.get_mut(..ir.rules.len()) {
+        Some(w) => w,
+        None => {
+            heap.resize(ir.rules.len(), Tri::False);
+            &mut heap
+        }
+    };
+    for i in candidates() {
+        if let (Some(w), Some(rule)) = (whens.get_mut(i), ir.rules.get(i)) {
+            *w = cx.eval(&rule.cond, None);
+        }
+    }
     let effective = |i: usize| -> Tri {
         let Some(rule) = ir.rules.get(i) else {
             return Tri::False;
         };
-        let mut t = scoped.get(i).copied().unwrap_or(Tri::False);
+        // An exception applies only where a rule it overrides would, transitively: in a
+        // chain `c overrides b overrides a`, `c` needs `b`'s and `a`'s conditions too.
+        let mut t = scoped_when(ir, whens, i);
         for &e in rule.exceptions.iter().chain(&rule.preceded_by) {
             if t == Tri::False {
                 break;
@@ -367,14 +390,19 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
     let mut decision = Decision::new(ir, inc.id.clone());
     // Definite permission rules at the most restrictive verdict seen so far.
     let mut winners: Vec<usize> = Vec::new();
-    let mut unknown_rules: Vec<usize> = Vec::new();
     let mut breach_possible = false;
     let mut unique_hits: Vec<(usize, usize)> = Vec::new();
 
-    for (i, rule) in ir.rules.iter().enumerate() {
+    for i in candidates() {
+        let Some(rule) = ir.rules.get(i) else {
+            continue;
+        };
         match effective(i) {
             Tri::False => {}
             Tri::True => {
+                if decision.fired.capacity() == 0 {
+                    decision.fired.reserve(8);
+                }
                 decision.fired.push(i);
                 if let Some(t) = rule.unique_table {
                     unique_hits.push((t, i));
@@ -407,8 +435,10 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
                 }
             }
             Tri::Unknown => {
+                if decision.possible.capacity() == 0 {
+                    decision.possible.reserve(8);
+                }
                 decision.possible.push(i);
-                unknown_rules.push(i);
             }
         }
     }
@@ -432,7 +462,7 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
     // make it stricter (or there is no definite verdict yet).
     let activity_asked = matches!(inc.activity, Val::Sym(_));
     let mut permission_open = false;
-    for &i in &unknown_rules {
+    for &i in &decision.possible {
         let Some(rule) = ir.rules.get(i) else {
             continue;
         };
@@ -491,10 +521,41 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
 
     // Questions: for each undecided rule, the unknown fields that keep it undecided.
     let mut keys: Vec<QKey> = Vec::new();
-    for &i in &unknown_rules {
+    // Which question each key asks (a question is found by its key before its path is
+    // rendered, so a repeated key costs no allocation).
+    let mut asked: Vec<(QKey, usize)> = Vec::new();
+    let mut could_add: Vec<(Cow<'p, str>, (u8, u32))> = Vec::new();
+    for &i in &decision.possible {
         let Some(rule) = ir.rules.get(i) else {
             continue;
         };
+        could_add.clear();
+        could_add.extend(
+            rule.effects
+                .actions
+                .iter()
+                .filter(|a| !decision.actions.iter().any(|d| d.covers(a)))
+                .map(|a| {
+                    (
+                        Cow::Borrowed(a.text.as_str()),
+                        (modality_rank(a.modality), a.deadline.unwrap_or(u32::MAX)),
+                    )
+                }),
+        );
+        if let Some(p) = &rule.effects.permission {
+            if activity_asked && permission_can_change(ir, &winners, i, p.verdict) {
+                could_add.push((
+                    Cow::Owned(format!("permission {}", p.verdict.keyword())),
+                    (1, u32::MAX),
+                ));
+            }
+        }
+        if rule.effects.breach && decision.breach != Some(true) {
+            could_add.push((Cow::Borrowed("breach"), (2, u32::MAX)));
+        }
+        if could_add.is_empty() {
+            continue;
+        }
         keys.clear();
         if whens.get(i) == Some(&Tri::Unknown) {
             cx.unknowns(&rule.cond, None, &mut keys);
@@ -512,51 +573,37 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
                 }
             }
         }
-        let mut could_add: Vec<(String, (u8, u32))> = rule
-            .effects
-            .actions
-            .iter()
-            .filter(|a| !decision.actions.iter().any(|d| d.covers(a)))
-            .map(|a| {
-                (
-                    a.text.clone(),
-                    (modality_rank(a.modality), a.deadline.unwrap_or(u32::MAX)),
-                )
-            })
-            .collect();
-        if let Some(p) = &rule.effects.permission {
-            if activity_asked && permission_can_change(ir, &winners, i, p.verdict) {
-                could_add.push((format!("permission {}", p.verdict.keyword()), (1, u32::MAX)));
-            }
-        }
-        if rule.effects.breach && decision.breach != Some(true) {
-            could_add.push(("breach".to_owned(), (2, u32::MAX)));
-        }
-        if could_add.is_empty() {
-            continue;
-        }
         for key in &keys {
-            let path = key.path(ir);
-            let q = match decision.questions.iter_mut().find(|q| q.fact == path) {
-                Some(q) => q,
+            let found = match asked.iter().find(|(k, _)| k == key) {
+                Some(&(_, qi)) => Some(qi),
                 None => {
-                    decision.questions.push(Question {
-                        fact: path,
-                        ask: key.ask(ir),
-                        could_add: Vec::new(),
-                        rules: Vec::new(),
-                        severity: (u8::MAX, u32::MAX),
-                    });
-                    let last = decision.questions.len() - 1;
-                    match decision.questions.get_mut(last) {
-                        Some(q) => q,
-                        None => continue,
-                    }
+                    let path = key.path(ir);
+                    let qi = match decision.questions.iter().position(|q| q.fact == path) {
+                        Some(qi) => qi,
+                        None => {
+                            if decision.questions.capacity() == 0 {
+                                decision.questions.reserve(8);
+                            }
+                            decision.questions.push(Question {
+                                fact: path,
+                                ask: key.ask(ir),
+                                could_add: Vec::new(),
+                                rules: Vec::new(),
+                                severity: (u8::MAX, u32::MAX),
+                            });
+                            decision.questions.len() - 1
+                        }
+                    };
+                    asked.push((*key, qi));
+                    Some(qi)
                 }
             };
+            let Some(q) = found.and_then(|qi| decision.questions.get_mut(qi)) else {
+                continue;
+            };
             for (text, sev) in &could_add {
-                if !q.could_add.contains(text) {
-                    q.could_add.push(text.clone());
+                if !q.could_add.iter().any(|c| c == text) {
+                    q.could_add.push(text.clone().into_owned());
                 }
                 q.severity = q.severity.min(*sev);
             }
@@ -584,10 +631,9 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
                 let name = |x: &ActionOut<'_>| {
                     x.targets
                         .first()
-                        .map(|t| ir.vocab.name(t.kind, t.sym).to_owned())
-                        .unwrap_or_default()
+                        .map_or("", |t| ir.vocab.name(t.kind, t.sym))
                 };
-                name(a).cmp(&name(b))
+                name(a).cmp(name(b))
             })
             .then_with(|| {
                 ir.vocab
@@ -622,6 +668,9 @@ fn permission_can_change(ir: &PolicyIr, winners: &[usize], i: usize, v: Verdict)
 /// followed down the chain. Bounded by the number of rules, so cycles cannot loop.
 fn scoped_when(ir: &PolicyIr, whens: &[Tri], i: usize) -> Tri {
     let mut t = whens.get(i).copied().unwrap_or(Tri::False);
+    if t == Tri::False {
+        return t;
+    }
     let mut frontier: Vec<usize> = ir
         .rules
         .get(i)
@@ -692,20 +741,22 @@ fn merge_action<'p>(actions: &mut Vec<ActionOut<'p>>, a: &'p ActionIr, rule: usi
                 (Some(x), Some(y)) => Some(x.min(y)),
                 (x, y) => x.or(y),
             };
-            if !existing.rules.contains(&rule) {
-                existing.rules.push(rule);
-            }
+            existing.rules.add(rule);
             if layer == Layer::School {
                 existing.school = true;
             }
             return;
         }
     }
+    if actions.capacity() == 0 {
+        // One allocation for the usual handful of actions, rather than growing 1, 4, 8.
+        actions.reserve(8);
+    }
     actions.push(ActionOut {
         ir: a,
         targets: Cow::Borrowed(&a.targets),
         deadline: a.deadline,
-        rules: vec![rule],
+        rules: RuleList::new(rule),
         school: layer == Layer::School,
     });
 }

@@ -6,6 +6,7 @@ use crate::limits::Limits;
 use crate::syntax::ast::TokenKind;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// A field value as evaluation sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +32,8 @@ pub(crate) struct Person {
 /// A validated incident record, ready to evaluate against the policy that read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Incident {
-    pub(crate) id: Option<Value>,
+    /// Shared with every decision made from this record (no copy per evaluation).
+    pub(crate) id: Option<Arc<Value>>,
     pub(crate) category: Val,
     pub(crate) activity: Val,
     pub(crate) location: Val,
@@ -106,8 +108,27 @@ const TOP_KEYS: [&str; 11] = [
     "time", "facts",
 ];
 
-/// Parse JSON text into a value, enforcing the size and depth limits.
-pub(crate) fn parse_json(text: &str, limits: &Limits) -> Result<Value, IncidentError> {
+/// Where a value sits in the record (`actor.age`, `others[2].role`): rendered only when an
+/// error names it, so validating a good record formats no paths.
+#[derive(Clone, Copy)]
+enum Key<'a> {
+    Top(&'a str),
+    Other(usize),
+    Field(&'a Key<'a>, &'a str),
+}
+
+impl Key<'_> {
+    fn render(&self) -> String {
+        match self {
+            Key::Top(s) => (*s).to_owned(),
+            Key::Other(i) => format!("others[{i}]"),
+            Key::Field(parent, name) => format!("{}.{name}", parent.render()),
+        }
+    }
+}
+
+/// The size and depth limits, checked on the text before any parser runs.
+fn check_text(text: &str, limits: &Limits) -> Result<(), IncidentError> {
     if text.len() > limits.max_incident_bytes {
         return Err(IncidentError::new(
             "haven::incident::too_large",
@@ -156,6 +177,12 @@ pub(crate) fn parse_json(text: &str, limits: &Limits) -> Result<Value, IncidentE
             _ => {}
         }
     }
+    Ok(())
+}
+
+/// Parse JSON text into a value, enforcing the size and depth limits.
+pub(crate) fn parse_json(text: &str, limits: &Limits) -> Result<Value, IncidentError> {
+    check_text(text, limits)?;
     serde_json::from_str(text).map_err(|e| {
         IncidentError::new(
             "haven::incident::invalid_json",
@@ -167,6 +194,23 @@ pub(crate) fn parse_json(text: &str, limits: &Limits) -> Result<Value, IncidentE
 }
 
 impl Incident {
+    /// Validate JSON text against a policy's vocabulary. A record that validates is read
+    /// straight from the text into typed values ([`fast`]); anything else takes the path
+    /// through a `serde_json::Value` ([`Incident::from_value`]), which names the problem.
+    /// Both give the same incident for every record that validates.
+    pub(crate) fn from_json(
+        ir: &PolicyIr,
+        text: &str,
+        limits: &Limits,
+    ) -> Result<Incident, IncidentError> {
+        check_text(text, limits)?;
+        if let Some(incident) = fast::read(ir, text, limits) {
+            return Ok(incident);
+        }
+        let value = parse_json(text, limits)?;
+        Incident::from_value(ir, &value, limits)
+    }
+
     /// Validate a JSON value against a policy's vocabulary.
     pub(crate) fn from_value(
         ir: &PolicyIr,
@@ -184,16 +228,35 @@ impl Incident {
         let vocab = &ir.vocab;
         let get = |k: &str| map.get(k).filter(|v| !v.is_null());
         let mut incident = Incident {
-            id: map.get("id").cloned().filter(|v| !v.is_null()),
-            category: token(vocab, TokenKind::Category, "category", get("category"))?,
-            activity: token(vocab, TokenKind::Activity, "activity", get("activity"))?,
-            location: token(vocab, TokenKind::Location, "location", get("location"))?,
-            time: token(vocab, TokenKind::Time, "time", get("time"))?,
+            id: map
+                .get("id")
+                .filter(|v| !v.is_null())
+                .cloned()
+                .map(Arc::new),
+            category: token(
+                vocab,
+                TokenKind::Category,
+                Key::Top("category"),
+                get("category"),
+            )?,
+            activity: token(
+                vocab,
+                TokenKind::Activity,
+                Key::Top("activity"),
+                get("activity"),
+            )?,
+            location: token(
+                vocab,
+                TokenKind::Location,
+                Key::Top("location"),
+                get("location"),
+            )?,
+            time: token(vocab, TokenKind::Time, Key::Top("time"), get("time"))?,
             device_kind: Val::Unknown,
             device_owner: Val::Unknown,
-            actor: person(vocab, "actor", get("actor"))?,
-            subject: person(vocab, "subject", get("subject"))?,
-            reporter: person(vocab, "reporter", get("reporter"))?,
+            actor: person(vocab, Key::Top("actor"), get("actor"))?,
+            subject: person(vocab, Key::Top("subject"), get("subject"))?,
+            reporter: person(vocab, Key::Top("reporter"), get("reporter"))?,
             others: None,
             facts: vec![Val::Unknown; vocab.facts.len()],
         };
@@ -229,8 +292,18 @@ impl Incident {
                 }
             }
             let dget = |k: &str| d.get(k).filter(|v| !v.is_null());
-            incident.device_kind = token(vocab, TokenKind::Device, "device.kind", dget("kind"))?;
-            incident.device_owner = token(vocab, TokenKind::Owner, "device.owner", dget("owner"))?;
+            incident.device_kind = token(
+                vocab,
+                TokenKind::Device,
+                Key::Top("device.kind"),
+                dget("kind"),
+            )?;
+            incident.device_owner = token(
+                vocab,
+                TokenKind::Owner,
+                Key::Top("device.owner"),
+                dget("owner"),
+            )?;
         }
         if let Some(others) = get("others") {
             let Value::Array(list) = others else {
@@ -254,11 +327,15 @@ impl Incident {
             }
             let mut people = Vec::with_capacity(list.len());
             for (i, p) in list.iter().enumerate() {
-                let key = format!("others[{i}]");
+                let key = Key::Other(i);
                 if p.is_null() {
-                    return Err(IncidentError::wrong_type(&key, "a person object", p));
+                    return Err(IncidentError::wrong_type(
+                        &key.render(),
+                        "a person object",
+                        p,
+                    ));
                 }
-                if let Some(person) = person(vocab, &key, Some(p))? {
+                if let Some(person) = person(vocab, key, Some(p))? {
                     people.push(person);
                 }
             }
@@ -290,7 +367,7 @@ impl Incident {
                     continue;
                 };
                 if let Some(slot) = incident.facts.get_mut(idx) {
-                    *slot = fact_value(vocab, info, &format!("facts.{key}"), v)?;
+                    *slot = fact_value(vocab, info, Key::Field(&Key::Top("facts"), key), v)?;
                 }
             }
         }
@@ -316,10 +393,16 @@ fn unknown_key(key: &str, allowed: &[&str]) -> IncidentError {
 fn token(
     vocab: &Vocab,
     kind: TokenKind,
-    key: &str,
+    key: Key<'_>,
     v: Option<&Value>,
 ) -> Result<Val, IncidentError> {
     let Some(v) = v else { return Ok(Val::Unknown) };
+    if let Value::String(s) = v {
+        if let Some(sym) = vocab.lookup(kind, s) {
+            return Ok(Val::Sym(sym));
+        }
+    }
+    let key = &key.render();
     let expected = || {
         format!(
             "a {} name such as {}",
@@ -348,11 +431,11 @@ fn token(
     }
 }
 
-fn person(vocab: &Vocab, key: &str, v: Option<&Value>) -> Result<Option<Person>, IncidentError> {
+fn person(vocab: &Vocab, key: Key<'_>, v: Option<&Value>) -> Result<Option<Person>, IncidentError> {
     let Some(v) = v else { return Ok(None) };
     let Value::Object(map) = v else {
         return Err(IncidentError::wrong_type(
-            key,
+            &key.render(),
             "a person object like {\"role\": \"pupil\", \"age\": 12}",
             v,
         ));
@@ -362,7 +445,7 @@ fn person(vocab: &Vocab, key: &str, v: Option<&Value>) -> Result<Option<Person>,
 
 fn person_fields(
     vocab: &Vocab,
-    key: &str,
+    key: Key<'_>,
     map: &Map<String, Value>,
 ) -> Result<Person, IncidentError> {
     let mut person = Person {
@@ -370,12 +453,12 @@ fn person_fields(
         facts: vec![Val::Unknown; vocab.person_facts.len()],
     };
     for (k, v) in map {
-        let path = format!("{key}.{k}");
+        let path = Key::Field(&key, k);
         if k == "role" {
             person.role = token(
                 vocab,
                 TokenKind::Role,
-                &path,
+                path,
                 Some(v).filter(|v| !v.is_null()),
             )?;
             continue;
@@ -383,23 +466,50 @@ fn person_fields(
         let Some(&idx) = vocab.person_fact_index.get(k) else {
             let mut allowed: Vec<&str> = vec!["role"];
             allowed.extend(vocab.person_facts.iter().map(|f| f.name.as_str()));
-            return Err(unknown_key(&path, &allowed));
+            return Err(unknown_key(&path.render(), &allowed));
         };
         let Some(info) = vocab.person_facts.get(idx) else {
             continue;
         };
         if let Some(slot) = person.facts.get_mut(idx) {
-            *slot = fact_value(vocab, info, &path, v)?;
+            *slot = fact_value(vocab, info, path, v)?;
         }
     }
     Ok(person)
 }
 
-fn fact_value(vocab: &Vocab, info: &FactInfo, key: &str, v: &Value) -> Result<Val, IncidentError> {
+fn fact_value(
+    vocab: &Vocab,
+    info: &FactInfo,
+    key: Key<'_>,
+    v: &Value,
+) -> Result<Val, IncidentError> {
     if v.is_null() {
         return Ok(Val::Unknown);
     }
+    // The good cases first: nothing is formatted unless the value is rejected.
+    match (&info.ty, v) {
+        (FactTy::Bool, Value::Bool(b)) => return Ok(Val::Bool(*b)),
+        (FactTy::Int { min, max }, Value::Number(n)) => {
+            if let Some(i) = n.as_i64().filter(|i| i >= min && i <= max) {
+                return Ok(Val::Int(i));
+            }
+        }
+        (FactTy::Enum(values), Value::String(s)) => {
+            if let Some(i) = values.iter().position(|x| x == s) {
+                return Ok(Val::Sym(u32::try_from(i).unwrap_or(u32::MAX)));
+            }
+        }
+        (FactTy::Role, Value::String(s)) if s == "none" => return Ok(Val::RoleNone),
+        (FactTy::Role, Value::String(s)) => {
+            if let Some(sym) = vocab.lookup(TokenKind::Role, s) {
+                return Ok(Val::Sym(sym));
+            }
+        }
+        _ => {}
+    }
     let expected = info.ty.describe();
+    let key = &key.render();
     match (&info.ty, v) {
         (FactTy::Bool, Value::Bool(b)) => Ok(Val::Bool(*b)),
         (FactTy::Int { min, max }, Value::Number(n)) => {
@@ -430,7 +540,7 @@ fn fact_value(vocab: &Vocab, info: &FactInfo, key: &str, v: &Value) -> Result<Va
             Ok(Val::Int(i))
         }
         (FactTy::Role, Value::String(s)) if s == "none" => Ok(Val::RoleNone),
-        (FactTy::Role, Value::String(_)) => token(vocab, TokenKind::Role, key, Some(v)),
+        (FactTy::Role, Value::String(_)) => token(vocab, TokenKind::Role, Key::Top(key), Some(v)),
         (FactTy::Enum(values), Value::String(s)) => match values.iter().position(|x| x == s) {
             Some(i) => Ok(Val::Sym(u32::try_from(i).unwrap_or(u32::MAX))),
             None => Err(IncidentError::new(
@@ -441,5 +551,601 @@ fn fact_value(vocab: &Vocab, info: &FactInfo, key: &str, v: &Value) -> Result<Va
             )),
         },
         _ => Err(IncidentError::wrong_type(key, &expected, v)),
+    }
+}
+
+/// JSON text straight into an [`Incident`], without building a `serde_json::Value`: the
+/// path every valid record takes. It gives up (`None`) at the first thing that is not
+/// plainly valid — an unknown key or value, a wrong type, a repeated key, a list over the
+/// limit, invalid JSON — and the caller re-reads the record through `from_value`, which
+/// produces the located error. So it never has to produce errors itself.
+mod fast {
+    use super::{Incident, Person, Val};
+    use crate::ir::{FactInfo, FactTy, PolicyIr, Vocab};
+    use crate::limits::Limits;
+    use crate::syntax::ast::TokenKind;
+    use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde_json::Value;
+    use std::fmt;
+    use std::sync::Arc;
+
+    /// Give up: the slow path will say why.
+    fn bail<T, E: de::Error>() -> Result<T, E> {
+        Err(E::custom("not on the fast path"))
+    }
+
+    pub(super) fn read(ir: &PolicyIr, text: &str, limits: &Limits) -> Option<Incident> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let incident = IncidentSeed {
+            vocab: &ir.vocab,
+            limits,
+        }
+        .deserialize(&mut de)
+        .ok()?;
+        de.end().ok()?;
+        Some(incident)
+    }
+
+    /// A key, as a borrowed or unescaped string, handed to `f`.
+    struct KeySeed<F>(F);
+
+    impl<'de, T, F: FnOnce(&str) -> Option<T>> DeserializeSeed<'de> for KeySeed<F> {
+        type Value = T;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+
+    impl<'de, T, F: FnOnce(&str) -> Option<T>> Visitor<'de> for KeySeed<F> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a key")
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<T, E> {
+            match (self.0)(s) {
+                Some(t) => Ok(t),
+                None => bail(),
+            }
+        }
+    }
+
+    /// A token field: `null` is unknown, a declared name is its token.
+    struct TokenSeed<'a> {
+        vocab: &'a Vocab,
+        kind: TokenKind,
+    }
+
+    impl<'de> DeserializeSeed<'de> for TokenSeed<'_> {
+        type Value = Val;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Val, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for TokenSeed<'_> {
+        type Value = Val;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a token")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Val, E> {
+            Ok(Val::Unknown)
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Val, E> {
+            match self.vocab.lookup(self.kind, s) {
+                Some(sym) => Ok(Val::Sym(sym)),
+                None => bail(),
+            }
+        }
+    }
+
+    /// A fact value of a declared type (mirrors `fact_value`'s accepted cases).
+    struct FactSeed<'a> {
+        vocab: &'a Vocab,
+        info: &'a FactInfo,
+    }
+
+    impl<'de> DeserializeSeed<'de> for FactSeed<'_> {
+        type Value = Val;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Val, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for FactSeed<'_> {
+        type Value = Val;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a fact value")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Val, E> {
+            Ok(Val::Unknown)
+        }
+        fn visit_bool<E: de::Error>(self, b: bool) -> Result<Val, E> {
+            match self.info.ty {
+                FactTy::Bool => Ok(Val::Bool(b)),
+                _ => bail(),
+            }
+        }
+        fn visit_i64<E: de::Error>(self, i: i64) -> Result<Val, E> {
+            match self.info.ty {
+                FactTy::Int { min, max } if i >= min && i <= max => Ok(Val::Int(i)),
+                _ => bail(),
+            }
+        }
+        fn visit_u64<E: de::Error>(self, u: u64) -> Result<Val, E> {
+            match i64::try_from(u) {
+                Ok(i) => self.visit_i64(i),
+                Err(_) => bail(),
+            }
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Val, E> {
+            match &self.info.ty {
+                FactTy::Role if s == "none" => Ok(Val::RoleNone),
+                FactTy::Role => match self.vocab.lookup(TokenKind::Role, s) {
+                    Some(sym) => Ok(Val::Sym(sym)),
+                    None => bail(),
+                },
+                FactTy::Enum(values) => match values.iter().position(|x| x == s) {
+                    Some(i) => Ok(Val::Sym(u32::try_from(i).unwrap_or(u32::MAX))),
+                    None => bail(),
+                },
+                _ => bail(),
+            }
+        }
+    }
+
+    /// Marks keys seen, to give up on a repeated key (the `Value` path keeps the last).
+    struct Seen([u64; 4]);
+
+    impl Seen {
+        /// False if `i` was seen already or is out of range.
+        fn first(&mut self, i: usize) -> bool {
+            let Some(word) = self.0.get_mut(i / 64) else {
+                return false;
+            };
+            let bit = 1u64 << (i % 64);
+            let fresh = *word & bit == 0;
+            *word |= bit;
+            fresh
+        }
+    }
+
+    /// A person object (or `null`: nobody described).
+    struct PersonSeed<'a> {
+        vocab: &'a Vocab,
+    }
+
+    impl<'de> DeserializeSeed<'de> for PersonSeed<'_> {
+        type Value = Option<Person>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for PersonSeed<'_> {
+        type Value = Option<Person>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a person")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let vocab = self.vocab;
+            let mut person = Person {
+                role: Val::Unknown,
+                facts: vec![Val::Unknown; vocab.person_facts.len()],
+            };
+            let mut seen = Seen([0; 4]);
+            let mut role_seen = false;
+            // `None`: the role; `Some(i)`: person fact `i`.
+            while let Some(key) = map.next_key_seed(KeySeed(|k: &str| {
+                if k == "role" {
+                    Some(None)
+                } else {
+                    vocab.person_fact_index.get(k).map(|&i| Some(i))
+                }
+            }))? {
+                match key {
+                    None => {
+                        if std::mem::replace(&mut role_seen, true) {
+                            return bail();
+                        }
+                        person.role = map.next_value_seed(TokenSeed {
+                            vocab,
+                            kind: TokenKind::Role,
+                        })?;
+                    }
+                    Some(i) => {
+                        let (Some(info), true) = (vocab.person_facts.get(i), seen.first(i)) else {
+                            return bail();
+                        };
+                        let v = map.next_value_seed(FactSeed { vocab, info })?;
+                        if let Some(slot) = person.facts.get_mut(i) {
+                            *slot = v;
+                        }
+                    }
+                }
+            }
+            Ok(Some(person))
+        }
+    }
+
+    /// The `others` list (`null`: unknown).
+    struct OthersSeed<'a> {
+        vocab: &'a Vocab,
+        max: usize,
+    }
+
+    impl<'de> DeserializeSeed<'de> for OthersSeed<'_> {
+        type Value = Option<Vec<Person>>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for OthersSeed<'_> {
+        type Value = Option<Vec<Person>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of people")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut people = Vec::new();
+            while let Some(p) = seq.next_element_seed(PersonSeed { vocab: self.vocab })? {
+                // A `null` entry is an error; so is a list over the limit.
+                let Some(p) = p else { return bail() };
+                if people.len() >= self.max {
+                    return bail();
+                }
+                people.push(p);
+            }
+            Ok(Some(people))
+        }
+    }
+
+    /// `device`: `(kind, owner)`.
+    struct DeviceSeed<'a> {
+        vocab: &'a Vocab,
+    }
+
+    impl<'de> DeserializeSeed<'de> for DeviceSeed<'_> {
+        type Value = (Val, Val);
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for DeviceSeed<'_> {
+        type Value = (Val, Val);
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a device")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok((Val::Unknown, Val::Unknown))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let (mut kind, mut owner) = (Val::Unknown, Val::Unknown);
+            let mut seen = Seen([0; 4]);
+            while let Some(is_kind) = map.next_key_seed(KeySeed(|k: &str| match k {
+                "kind" => Some(true),
+                "owner" => Some(false),
+                _ => None,
+            }))? {
+                if !seen.first(usize::from(is_kind)) {
+                    return bail();
+                }
+                let (slot, token) = if is_kind {
+                    (&mut kind, TokenKind::Device)
+                } else {
+                    (&mut owner, TokenKind::Owner)
+                };
+                *slot = map.next_value_seed(TokenSeed {
+                    vocab: self.vocab,
+                    kind: token,
+                })?;
+            }
+            Ok((kind, owner))
+        }
+    }
+
+    /// `facts`: into the incident's fact slots.
+    struct FactsSeed<'a> {
+        vocab: &'a Vocab,
+        facts: &'a mut Vec<Val>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for FactsSeed<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for FactsSeed<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of facts")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let vocab = self.vocab;
+            let mut seen = Seen([0; 4]);
+            while let Some(i) =
+                map.next_key_seed(KeySeed(|k: &str| vocab.fact_index.get(k).copied()))?
+            {
+                let (Some(info), true) = (vocab.facts.get(i), seen.first(i)) else {
+                    return bail();
+                };
+                let v = map.next_value_seed(FactSeed { vocab, info })?;
+                if let Some(slot) = self.facts.get_mut(i) {
+                    *slot = v;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    #[derive(Clone, Copy)]
+    enum Top {
+        Id,
+        Category,
+        Activity,
+        Actor,
+        Subject,
+        Reporter,
+        Others,
+        Device,
+        Location,
+        Time,
+        Facts,
+    }
+
+    struct IncidentSeed<'a> {
+        vocab: &'a Vocab,
+        limits: &'a Limits,
+    }
+
+    impl<'de> DeserializeSeed<'de> for IncidentSeed<'_> {
+        type Value = Incident;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Incident, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for IncidentSeed<'_> {
+        type Value = Incident;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an incident record")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Incident, A::Error> {
+            let vocab = self.vocab;
+            let mut inc = Incident {
+                id: None,
+                category: Val::Unknown,
+                activity: Val::Unknown,
+                location: Val::Unknown,
+                time: Val::Unknown,
+                device_kind: Val::Unknown,
+                device_owner: Val::Unknown,
+                actor: None,
+                subject: None,
+                reporter: None,
+                others: None,
+                facts: vec![Val::Unknown; vocab.facts.len()],
+            };
+            let mut seen = Seen([0; 4]);
+            let token = |kind| TokenSeed { vocab, kind };
+            let person = || PersonSeed { vocab };
+            while let Some(key) = map.next_key_seed(KeySeed(|k: &str| {
+                Some(match k {
+                    "id" => Top::Id,
+                    "category" => Top::Category,
+                    "activity" => Top::Activity,
+                    "actor" => Top::Actor,
+                    "subject" => Top::Subject,
+                    "reporter" => Top::Reporter,
+                    "others" => Top::Others,
+                    "device" => Top::Device,
+                    "location" => Top::Location,
+                    "time" => Top::Time,
+                    "facts" => Top::Facts,
+                    _ => return None,
+                })
+            }))? {
+                if !seen.first(key as usize) {
+                    return bail();
+                }
+                match key {
+                    Top::Id => {
+                        let v: Value = map.next_value()?;
+                        match v {
+                            Value::Null => {}
+                            Value::String(_) | Value::Number(_) => inc.id = Some(Arc::new(v)),
+                            _ => return bail(),
+                        }
+                    }
+                    Top::Category => {
+                        inc.category = map.next_value_seed(token(TokenKind::Category))?
+                    }
+                    Top::Activity => {
+                        inc.activity = map.next_value_seed(token(TokenKind::Activity))?
+                    }
+                    Top::Location => {
+                        inc.location = map.next_value_seed(token(TokenKind::Location))?
+                    }
+                    Top::Time => inc.time = map.next_value_seed(token(TokenKind::Time))?,
+                    Top::Actor => inc.actor = map.next_value_seed(person())?,
+                    Top::Subject => inc.subject = map.next_value_seed(person())?,
+                    Top::Reporter => inc.reporter = map.next_value_seed(person())?,
+                    Top::Others => {
+                        inc.others = map.next_value_seed(OthersSeed {
+                            vocab,
+                            max: self.limits.max_list_len,
+                        })?;
+                    }
+                    Top::Device => {
+                        (inc.device_kind, inc.device_owner) =
+                            map.next_value_seed(DeviceSeed { vocab })?;
+                    }
+                    Top::Facts => map.next_value_seed(FactsSeed {
+                        vocab,
+                        facts: &mut inc.facts,
+                    })?,
+                }
+            }
+            match (inc.category, inc.activity) {
+                (Val::Unknown, Val::Unknown) => return bail(),
+                (Val::Unknown, _) => inc.category = Val::Absent,
+                (_, Val::Unknown) => inc.activity = Val::Absent,
+                _ => {}
+            }
+            Ok(inc)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "test code: a panic is a test failure with its message"
+    )]
+
+    use super::*;
+    use crate::{CheckOptions, NoModules, Policy};
+
+    const POLICY: &str = r#"policy t "fast path test" {
+  version "1"
+  source "t.txt"
+}
+role adult "Adult"
+role staff is adult "Staff"
+role pupil "Pupil"
+category bullying
+activity use
+location classroom
+time lesson
+device phone
+owner personal
+action log_incident
+fact flag: bool
+fact count: int 0..10
+fact approver: role
+fact platform: one_of [snap, other]
+person_fact age: int 0..120
+person_fact sen: bool
+rule r {
+  cites "§1": "Log it."
+  when category is bullying and flag
+  must log_incident
+}
+"#;
+
+    /// The fast path and the `Value` path agree on every record: the same incident when it
+    /// validates, and the fast path gives up whenever the `Value` path rejects it.
+    #[test]
+    fn fast_path_agrees_with_the_value_path() {
+        let policy = Policy::compile("t", POLICY, &NoModules, &CheckOptions::default())
+            .unwrap_or_else(|e| panic!("{}", e.render()));
+        let limits = Limits {
+            max_list_len: 3,
+            ..Limits::default()
+        };
+        let valid = [
+            r#"{"category": "bullying"}"#,
+            r#"{"activity": "use", "device": {"kind": "phone", "owner": "personal"}}"#,
+            r#"{"activity": "use", "device": {"kind": null}, "category": null}"#,
+            r#"{"id": "a-1", "category": "bullying", "location": "classroom", "time": "lesson"}"#,
+            r#"{"id": 17, "category": "bullying", "time": null, "device": null}"#,
+            r#"{"id": null, "category": "bullying", "others": null, "facts": null}"#,
+            r#"{"category": "bullying", "actor": {"role": "staff", "age": 40, "sen": false}}"#,
+            r#"{"category": "bullying", "actor": {"role": null, "age": null}, "subject": null}"#,
+            r#"{"category": "bullying", "reporter": {}, "subject": {"role": "pupil"}}"#,
+            r#"{"category": "bullying", "others": [], "facts": {}}"#,
+            r#"{"category": "bullying", "others": [{"age": 9}, {"role": "pupil", "sen": true}]}"#,
+            r#"{"category": "bullying", "facts": {"flag": true, "count": 10, "approver": "none"}}"#,
+            r#"{"category": "bullying", "facts": {"count": 0, "approver": "staff", "platform": "other"}}"#,
+            r#"{"category": "bullying", "facts": {"flag": null, "count": null, "platform": "snap"}}"#,
+            r#"{"c\u0061tegory": "bull\u0079ing", "facts": {"fl\u0061g": false}}"#,
+            " {\"category\" : \"bullying\" } \n",
+            r#"{"category": "bullying", "activity": "use"}"#,
+        ];
+        let invalid = [
+            "",
+            "null",
+            "[]",
+            r#""bullying""#,
+            "{",
+            r#"{"category": "bullying"} x"#,
+            r#"{}"#,
+            r#"{"category": null}"#,
+            r#"{"category": "nope"}"#,
+            r#"{"category": 3}"#,
+            r#"{"category": "bullying", "zzz": 1}"#,
+            r#"{"category": "bullying", "id": true}"#,
+            r#"{"category": "bullying", "id": [1]}"#,
+            r#"{"category": "bullying", "actor": "staff"}"#,
+            r#"{"category": "bullying", "actor": {"role": "chef"}}"#,
+            r#"{"category": "bullying", "actor": {"height": 3}}"#,
+            r#"{"category": "bullying", "actor": {"age": 121}}"#,
+            r#"{"category": "bullying", "actor": {"age": -1}}"#,
+            r#"{"category": "bullying", "actor": {"age": 12.0}}"#,
+            r#"{"category": "bullying", "actor": {"age": 99999999999999999999}}"#,
+            r#"{"category": "bullying", "others": {}}"#,
+            r#"{"category": "bullying", "others": [null]}"#,
+            r#"{"category": "bullying", "others": [{}, {}, {}, {}]}"#,
+            r#"{"category": "bullying", "device": "phone"}"#,
+            r#"{"category": "bullying", "device": {"colour": "red"}}"#,
+            r#"{"category": "bullying", "device": {"kind": "pager"}}"#,
+            r#"{"category": "bullying", "facts": []}"#,
+            r#"{"category": "bullying", "facts": {"nope": true}}"#,
+            r#"{"category": "bullying", "facts": {"nope": null}}"#,
+            r#"{"category": "bullying", "facts": {"flag": "yes"}}"#,
+            r#"{"category": "bullying", "facts": {"count": 11}}"#,
+            r#"{"category": "bullying", "facts": {"approver": "chef"}}"#,
+            r#"{"category": "bullying", "facts": {"platform": "myspace"}}"#,
+            r#"{"category": "bullying", "facts": {"platform": 1}}"#,
+        ];
+        // Repeated keys: the `Value` path keeps the last; the fast path leaves them to it.
+        let repeated = [
+            r#"{"category": "bullying", "category": "bullying"}"#,
+            r#"{"category": "bullying", "actor": {"age": 9, "age": 10}}"#,
+            r#"{"category": "bullying", "actor": {"role": "staff", "role": "pupil"}}"#,
+            r#"{"category": "bullying", "device": {"kind": "phone", "kind": "phone"}}"#,
+            r#"{"category": "bullying", "facts": {"flag": true, "flag": false}}"#,
+        ];
+        for text in repeated {
+            let slow = parse_json(text, &limits)
+                .and_then(|v| Incident::from_value(&policy.ir, &v, &limits));
+            assert_eq!(fast::read(&policy.ir, text, &limits), None, "{text}");
+            assert_eq!(
+                Incident::from_json(&policy.ir, text, &limits),
+                slow,
+                "{text}"
+            );
+        }
+        for text in valid {
+            let slow = parse_json(text, &limits)
+                .and_then(|v| Incident::from_value(&policy.ir, &v, &limits))
+                .unwrap_or_else(|e| panic!("{text}: {e}"));
+            let fast = fast::read(&policy.ir, text, &limits);
+            assert_eq!(fast.as_ref(), Some(&slow), "{text}");
+            assert_eq!(Incident::from_json(&policy.ir, text, &limits), Ok(slow));
+        }
+        for text in invalid {
+            let slow = parse_json(text, &limits)
+                .and_then(|v| Incident::from_value(&policy.ir, &v, &limits));
+            let Err(slow) = slow else {
+                panic!("{text} should be rejected")
+            };
+            assert_eq!(fast::read(&policy.ir, text, &limits), None, "{text}");
+            assert_eq!(Incident::from_json(&policy.ir, text, &limits), Err(slow));
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The checked, resolved policy that evaluation runs: every name is an index, every
 //! table row is a rule with its precedence made explicit, every citation pre-rendered.
 
+use crate::incident::Val;
 use crate::source::Span;
 use crate::syntax::ast::{
     CmpOp, Date, Modality, PermConditionKind, TargetMode, TokenKind, Verdict,
@@ -321,4 +322,183 @@ pub(crate) struct PolicyIr {
     pub(crate) people: Vec<PersonIr>,
     pub(crate) rules: Vec<RuleIr>,
     pub(crate) tables: Vec<TableIr>,
+    /// Which rules can apply to which kind of incident; built by [`PolicyIr::build_index`].
+    pub(crate) index: RuleIndex,
+}
+
+/// The rules that can apply to an incident of a given category (or, for a permission
+/// request without one, a given activity). Every other rule's condition is `false` whatever
+/// the rest of the record says, so evaluation skips it: the decision is the same, and the
+/// cost of an evaluation follows the rules that concern the incident, not the policy's size.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RuleIndex {
+    /// `by_category[c]`: the rules that may hold when `category` is token `c`, ascending.
+    by_category: Vec<Box<[u32]>>,
+    /// `incident[c]`: the same when, as in most incident records, there is no `activity`
+    /// (every permission rule asking about an activity drops out).
+    incident: Vec<Box<[u32]>>,
+    /// `by_activity[a]`: the rules that may hold when there is no category and `activity`
+    /// is token `a`, ascending.
+    by_activity: Vec<Box<[u32]>>,
+}
+
+impl RuleIndex {
+    /// The candidate rules for an incident with these `category` and `activity` values, or
+    /// `None` when every rule must be evaluated.
+    pub(crate) fn candidates(&self, category: Val, activity: Val) -> Option<&[u32]> {
+        match (category, activity) {
+            (Val::Sym(c), Val::Absent) => self.incident.get(c as usize).map(|l| &**l),
+            (Val::Sym(c), _) => self.by_category.get(c as usize).map(|l| &**l),
+            (Val::Absent, Val::Sym(a)) => self.by_activity.get(a as usize).map(|l| &**l),
+            _ => None,
+        }
+    }
+}
+
+/// A set of possible truth values, as bits: `F`, `U`, `T`.
+type TriSet = u8;
+const F: TriSet = 1;
+const U: TriSet = 2;
+const T: TriSet = 4;
+const ANY: TriSet = F | U | T;
+
+fn tri_bit(t: Tri) -> TriSet {
+    match t {
+        Tri::False => F,
+        Tri::Unknown => U,
+        Tri::True => T,
+    }
+}
+
+fn tri_members(s: TriSet) -> impl Iterator<Item = Tri> {
+    [Tri::False, Tri::Unknown, Tri::True]
+        .into_iter()
+        .filter(move |t| s & tri_bit(*t) != 0)
+}
+
+/// `{ op(x, y) | x in a, y in b }`.
+fn combine(a: TriSet, b: TriSet, op: fn(Tri, Tri) -> Tri) -> TriSet {
+    let mut out = 0;
+    for x in tri_members(a) {
+        for y in tri_members(b) {
+            out |= tri_bit(op(x, y));
+        }
+    }
+    out
+}
+
+fn tri_or(a: Tri, b: Tri) -> Tri {
+    a.not().and(b.not()).not()
+}
+
+/// What a token test gives on a known token value (mirrors `eval`'s test), or `None` for a
+/// test this analysis does not read.
+fn token_test(val: Val, test: &Test) -> Option<Tri> {
+    match (val, test) {
+        (Val::Unknown, _) => Some(Tri::Unknown),
+        (Val::Absent, _) => Some(Tri::False),
+        (Val::Sym(_), Test::Present) => Some(Tri::True),
+        (Val::Sym(v), Test::Sym(s)) => Some(Tri::from_bool(v == *s)),
+        (Val::Sym(v), Test::Syms(ss)) => Some(Tri::from_bool(ss.contains(&v))),
+        _ => None,
+    }
+}
+
+/// The truth values `cond` can take when the category and activity are as given (`None`:
+/// anything); every other field may be anything. Sound: the true value is always in the set.
+fn range(cond: &Cond, category: Option<Val>, activity: Option<Val>) -> TriSet {
+    match cond {
+        Cond::Const(t) => tri_bit(*t),
+        Cond::Not(c) => {
+            let r = range(c, category, activity);
+            (r & U) | if r & F != 0 { T } else { 0 } | if r & T != 0 { F } else { 0 }
+        }
+        Cond::And(cs) => cs.iter().fold(T, |acc, c| {
+            combine(acc, range(c, category, activity), Tri::and)
+        }),
+        Cond::Or(cs) => cs.iter().fold(F, |acc, c| {
+            combine(acc, range(c, category, activity), tri_or)
+        }),
+        Cond::Test(Field::Category, test) => category
+            .and_then(|v| token_test(v, test))
+            .map_or(ANY, tri_bit),
+        Cond::Test(Field::Activity, test) => activity
+            .and_then(|v| token_test(v, test))
+            .map_or(ANY, tri_bit),
+        Cond::Test(..) | Cond::Quant { .. } => ANY,
+    }
+}
+
+/// The tokens of `field` that `cond` tests for (outside quantifiers).
+fn tested_syms(cond: &Cond, field: Field, out: &mut Vec<Sym>) {
+    match cond {
+        Cond::Not(c) => tested_syms(c, field, out),
+        Cond::And(cs) | Cond::Or(cs) => cs.iter().for_each(|c| tested_syms(c, field, out)),
+        Cond::Test(f, Test::Sym(s)) if *f == field => out.push(*s),
+        Cond::Test(f, Test::Syms(ss)) if *f == field => out.extend(ss.iter().copied()),
+        _ => {}
+    }
+}
+
+/// For each token of `field` (`n` of them), the rules that may hold when the field has that
+/// value. A rule's condition only tells apart the tokens it names, so it is analysed once
+/// per named token and once for "any other token".
+fn candidates_by(
+    rules: &[RuleIr],
+    n: usize,
+    field: Field,
+    at: impl Fn(&Cond, Val) -> TriSet,
+) -> Vec<Box<[u32]>> {
+    let mut lists: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut named: Vec<Sym> = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        let Ok(i) = u32::try_from(i) else { break };
+        named.clear();
+        tested_syms(&rule.cond, field, &mut named);
+        named.sort_unstable();
+        named.dedup();
+        // A token no test names: `Sym::MAX` is never declared.
+        let other_possible = at(&rule.cond, Val::Sym(Sym::MAX)) != F;
+        for (sym, list) in lists.iter_mut().enumerate() {
+            let Ok(sym) = Sym::try_from(sym) else { break };
+            let possible = if named.binary_search(&sym).is_ok() {
+                at(&rule.cond, Val::Sym(sym)) != F
+            } else {
+                other_possible
+            };
+            if possible {
+                list.push(i);
+            }
+        }
+    }
+    lists.into_iter().map(Vec::into_boxed_slice).collect()
+}
+
+impl PolicyIr {
+    /// Build [`RuleIndex`]; call once the rules are final.
+    pub(crate) fn build_index(&mut self) {
+        let by_category = candidates_by(
+            &self.rules,
+            self.vocab.count(TokenKind::Category),
+            Field::Category,
+            |c, v| range(c, Some(v), None),
+        );
+        let incident = candidates_by(
+            &self.rules,
+            self.vocab.count(TokenKind::Category),
+            Field::Category,
+            |c, v| range(c, Some(v), Some(Val::Absent)),
+        );
+        let by_activity = candidates_by(
+            &self.rules,
+            self.vocab.count(TokenKind::Activity),
+            Field::Activity,
+            |c, v| range(c, Some(Val::Absent), Some(v)),
+        );
+        self.index = RuleIndex {
+            by_category,
+            incident,
+            by_activity,
+        };
+    }
 }

@@ -186,8 +186,7 @@ impl Policy {
 
     /// Validate an incident given as JSON text.
     pub fn incident_from_json(&self, text: &str) -> Result<Incident, IncidentError> {
-        let value = incident::parse_json(text, &self.limits)?;
-        Incident::from_value(&self.ir, &value, &self.limits)
+        Incident::from_json(&self.ir, text, &self.limits)
     }
 
     /// Validate an incident given as a JSON value.
@@ -207,6 +206,13 @@ impl Policy {
     pub fn evaluate_json(&self, text: &str) -> Result<Decision<'_>, IncidentError> {
         let incident = self.incident_from_json(text)?;
         Ok(self.evaluate(&incident))
+    }
+
+    /// Validate and evaluate JSON text, answering with the decision JSON (the version-1
+    /// contract) as text: the whole round trip an MIS integration makes.
+    pub fn evaluate_json_to_string(&self, text: &str) -> Result<String, IncidentError> {
+        let decision = self.evaluate_json(text)?;
+        Ok(serde_json::to_string(&decision).unwrap_or_default())
     }
 }
 

@@ -300,6 +300,10 @@ fn load_module(
 struct CriteriaIr {
     cond: Cond,
     items: HashMap<String, Cond>,
+    /// 1 + the depth of the deepest criteria list it refers to.
+    depth: usize,
+    /// Condition nodes it expands to.
+    size: usize,
 }
 
 /// What a rule id refers to while checking relations.
@@ -321,6 +325,8 @@ pub(crate) struct Checker<'a> {
     cite_prefix: String,
     /// Statutory flag and layer of each rule in `ir.rules`.
     pub(crate) statutory: Vec<StatutoryInfo>,
+    /// Deepest criteria list referred to while resolving the current criteria list.
+    criteria_ref_depth: usize,
 }
 
 impl<'a> Checker<'a> {
@@ -341,6 +347,7 @@ impl<'a> Checker<'a> {
             person_keys: HashMap::new(),
             cite_prefix: String::new(),
             statutory: Vec::new(),
+            criteria_ref_depth: 0,
         }
     }
 
@@ -782,6 +789,7 @@ impl<'a> Checker<'a> {
         }
         let mut items = HashMap::new();
         let mut conds = Vec::new();
+        self.criteria_ref_depth = 0;
         for item in &c.items {
             let cond = self.cond(&item.expr, false);
             if items.insert(item.name.node.clone(), cond.clone()).is_some() {
@@ -800,11 +808,63 @@ impl<'a> Checker<'a> {
             ast::Quantifier::Any => Cond::Or(conds.into_boxed_slice()),
             ast::Quantifier::All => Cond::And(conds.into_boxed_slice()),
         };
-        self.criteria
-            .insert(c.name.node.clone(), CriteriaIr { cond, items });
+        let depth = self.criteria_ref_depth + 1;
+        let size = cond_size(&cond);
+        self.criteria.insert(
+            c.name.node.clone(),
+            CriteriaIr {
+                cond,
+                items,
+                depth,
+                size,
+            },
+        );
     }
 
-    pub(crate) fn criteria_cond(&self, name: &str, item: Option<&str>) -> Option<Option<Cond>> {
+    pub(crate) fn has_criteria(&self, name: &str) -> bool {
+        self.criteria.contains_key(name)
+    }
+
+    /// The condition of criteria list `name` (or one of its items), inlined. Refuses, with a
+    /// located error, lists that nest or expand beyond the limits, before copying anything.
+    pub(crate) fn criteria_ref(
+        &mut self,
+        name: &str,
+        item: Option<&str>,
+        span: Span,
+    ) -> Option<Option<Cond>> {
+        let (depth, size) = {
+            let c = self.criteria.get(name)?;
+            (c.depth, c.size)
+        };
+        let limits = &self.opts.limits;
+        if depth >= limits.max_criteria_depth {
+            let limit = limits.max_criteria_depth;
+            self.diags.push(
+                Diagnostic::error(
+                    "haven::check::criteria_too_deep",
+                    format!("criteria lists refer to each other too deeply (limit {limit})"),
+                    span,
+                )
+                .with_help("flatten the chain: refer to the facts directly"),
+            );
+            return Some(None);
+        }
+        if size > limits.max_condition_nodes {
+            let limit = limits.max_condition_nodes;
+            self.diags.push(
+                Diagnostic::error(
+                    "haven::check::condition_too_large",
+                    format!("criteria list `{name}` expands to {size} conditions (limit {limit})"),
+                    span,
+                )
+                .with_help(
+                    "criteria lists are copied where they are used; share facts instead of lists",
+                ),
+            );
+            return Some(None);
+        }
+        self.criteria_ref_depth = self.criteria_ref_depth.max(depth);
         let c = self.criteria.get(name)?;
         Some(match item {
             None => Some(c.cond.clone()),
@@ -874,7 +934,7 @@ impl<'a> Checker<'a> {
             effects,
             exceptions: Vec::new(),
             overrides: Vec::new(),
-            preceded_by: Vec::new(),
+            preceded_by: 0..0,
             unique_table: None,
             layer: self.layer_of(layer),
             cites,
@@ -996,8 +1056,8 @@ impl<'a> Checker<'a> {
                 *slot = idx;
             }
             let preceded_by = match t.hit.node {
-                ast::HitPolicy::First | ast::HitPolicy::Priority => (first_row..idx).collect(),
-                _ => Vec::new(),
+                ast::HitPolicy::First | ast::HitPolicy::Priority => first_row..idx,
+                _ => idx..idx,
             };
             self.ir.rules.push(RuleIr {
                 id: format!("{}/{}", t.name.node, row_i + 1),
@@ -1427,11 +1487,16 @@ impl<'a> Checker<'a> {
                 .iter()
                 .filter_map(|e| remap.get(*e).copied().filter(|v| *v != usize::MAX))
                 .collect();
-            rule.preceded_by = rule
-                .preceded_by
-                .iter()
-                .filter_map(|e| remap.get(*e).copied().filter(|v| *v != usize::MAX))
-                .collect();
+            // Table rows are never removed (only `replaces` targets are), so the range of
+            // earlier rows shifts as a block.
+            let start = remap
+                .get(rule.preceded_by.start)
+                .copied()
+                .filter(|v| *v != usize::MAX);
+            rule.preceded_by = match start {
+                Some(start) => start..start + rule.preceded_by.len(),
+                None => 0..0,
+            };
             self.ir.rules.push(rule);
         }
         for t in &mut self.ir.tables {
@@ -1446,6 +1511,16 @@ impl<'a> Checker<'a> {
             .filter(|(i, _)| !removed.get(*i).copied().unwrap_or(false))
             .map(|(_, s)| s)
             .collect();
+    }
+}
+
+/// Number of nodes in a condition tree.
+fn cond_size(cond: &Cond) -> usize {
+    match cond {
+        Cond::Const(_) | Cond::Test(..) => 1,
+        Cond::Not(c) => 1 + cond_size(c),
+        Cond::And(cs) | Cond::Or(cs) => 1 + cs.iter().map(cond_size).sum::<usize>(),
+        Cond::Quant { body, .. } => 1 + cond_size(body),
     }
 }
 

@@ -378,7 +378,12 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
         // An exception applies only where a rule it overrides would, transitively: in a
         // chain `c overrides b overrides a`, `c` needs `b`'s and `a`'s conditions too.
         let mut t = scoped_when(ir, whens, i);
-        for &e in rule.exceptions.iter().chain(&rule.preceded_by) {
+        for e in rule
+            .exceptions
+            .iter()
+            .copied()
+            .chain(rule.preceded_by.clone())
+        {
             if t == Tri::False {
                 break;
             }
@@ -563,8 +568,8 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
         for e in rule
             .exceptions
             .iter()
-            .chain(&rule.preceded_by)
             .copied()
+            .chain(rule.preceded_by.clone())
             .chain(scope_chain(ir, i))
         {
             if whens.get(e) == Some(&Tri::Unknown) {

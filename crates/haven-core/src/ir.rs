@@ -279,7 +279,7 @@ pub(crate) struct RuleIr {
     /// Rules this one is an exception to: it applies only within their scope.
     pub(crate) overrides: Vec<usize>,
     /// Earlier rows of a first-hit or priority table: this row applies only if none did.
-    pub(crate) preceded_by: Vec<usize>,
+    pub(crate) preceded_by: std::ops::Range<usize>,
     /// Unique-hit table this row belongs to, if any.
     pub(crate) unique_table: Option<usize>,
     pub(crate) layer: Layer,

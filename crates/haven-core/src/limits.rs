@@ -12,6 +12,10 @@ pub struct Limits {
     pub parser_call_limit: usize,
     /// Most files one policy may load through `use` and `extends`.
     pub max_modules: usize,
+    /// How deep criteria lists may refer to other criteria lists.
+    pub max_criteria_depth: usize,
+    /// Most condition nodes a criteria list may expand to (criteria are inlined).
+    pub max_condition_nodes: usize,
     /// Largest incident record, in bytes of JSON.
     pub max_incident_bytes: usize,
     /// Deepest nesting of arrays and objects in an incident record.
@@ -27,6 +31,8 @@ impl Default for Limits {
             max_nesting: 64,
             parser_call_limit: 50_000_000,
             max_modules: 64,
+            max_criteria_depth: 16,
+            max_condition_nodes: 100_000,
             max_incident_bytes: 1024 * 1024,
             max_incident_depth: 16,
             max_list_len: 1_000,

@@ -177,14 +177,25 @@ impl Checker<'_> {
             }
             ["facts", fact] => self.fact(fact, path.span),
             [name] if self.ir.vocab.fact_index.contains_key(*name) => self.fact(name, path.span),
-            [name] if self.criteria_cond(name, None).is_some() => self
-                .criteria_cond(name, None)
+            [name] if self.has_criteria(name) => self
+                .criteria_ref(name, None, path.span)
                 .flatten()
                 .map(Resolved::Criteria),
-            [name, item] if self.criteria_cond(name, None).is_some() => {
-                match self.criteria_cond(name, Some(item)).flatten() {
-                    Some(c) => Some(Resolved::Criteria(c)),
-                    None => {
+            [name, item] if self.has_criteria(name) => {
+                match self.criteria_ref(name, Some(item), path.span) {
+                    Some(Some(c)) => Some(Resolved::Criteria(c)),
+                    Some(None)
+                        if self.diags.last().is_some_and(|d| {
+                            matches!(
+                                d.code,
+                                "haven::check::criteria_too_deep"
+                                    | "haven::check::condition_too_large"
+                            )
+                        }) =>
+                    {
+                        None
+                    }
+                    _ => {
                         self.diags.push(Diagnostic::error(
                             "haven::check::unknown_criterion",
                             format!("criteria list `{name}` has no item `{item}`"),

@@ -4,7 +4,7 @@
 //! 2 bad command-line usage; 3 an incident record was rejected; 4 a file could not be read.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use haven_core::{CheckOptions, Date, Diagnostic, Policy, Sources};
+use haven_core::{CheckOptions, Date, Diagnostic, Limits, Policy, Sources};
 use haven_modules::{policy_file, scenarios_file, FsLoader};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -98,6 +98,15 @@ enum Command {
         #[arg(long)]
         coverage: bool,
     },
+    /// Rewrite .haven files in the one canonical layout, keeping every comment
+    Fmt {
+        /// Files, or directories (every .haven file under them)
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Change nothing: list the files that would change, and exit 1 if any would
+        #[arg(long)]
+        check: bool,
+    },
     /// Render a policy as a readable document (sections, tables, each rule with its citation)
     Render {
         /// Policy file or directory
@@ -126,6 +135,7 @@ fn main() -> ExitCode {
             explain,
         } => eval(&policy, &incident, format, explain),
         Command::Test { policies, coverage } => test(&policies, coverage),
+        Command::Fmt { files, check } => fmt(&files, check),
         Command::Render {
             policy,
             format,
@@ -549,6 +559,86 @@ fn test(paths: &[PathBuf], coverage: bool) -> Exit {
         Exit::Ok
     } else {
         Exit::Failure
+    }
+}
+
+/// Every `.haven` file named, or under a directory named, in a stable order.
+fn haven_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Exit> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Exit> {
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            eprintln!("error: cannot read `{}`: {e}", dir.display());
+            Exit::Io
+        })?;
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for p in paths {
+            if p.is_dir() {
+                walk(&p, out)?;
+            } else if p.extension().is_some_and(|e| e == "haven") {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn fmt(paths: &[PathBuf], check: bool) -> Exit {
+    let files = match haven_files(paths) {
+        Ok(f) => f,
+        Err(e) => return e,
+    };
+    let mut failed = false;
+    let mut changed = 0usize;
+    for file in &files {
+        let text = match read(file) {
+            Ok(t) => t,
+            Err(e) => return e,
+        };
+        let mut sources = Sources::new();
+        let id = sources.add(file.display().to_string(), "", text.as_str());
+        let (ast, diags) = haven_core::syntax::parse(id, &text, &Limits::default());
+        let ast = match ast {
+            Some(ast) if !diags.iter().any(Diagnostic::is_error) => ast,
+            _ => {
+                print_diagnostics(&sources, &diags, ErrorFormat::Human);
+                eprintln!("{}: not formatted (see the errors above)", file.display());
+                failed = true;
+                continue;
+            }
+        };
+        let formatted = haven_core::syntax::format(&ast, &text);
+        if formatted == text {
+            continue;
+        }
+        changed += 1;
+        if check {
+            println!("{}", file.display());
+        } else if let Err(e) = std::fs::write(file, formatted) {
+            eprintln!("error: cannot write `{}`: {e}", file.display());
+            return Exit::Io;
+        } else {
+            eprintln!("formatted {}", file.display());
+        }
+    }
+    if check && changed > 0 {
+        eprintln!(
+            "{changed} file{} would be reformatted (run `haven fmt` without --check)",
+            plural(changed)
+        );
+    }
+    if failed || (check && changed > 0) {
+        Exit::Failure
+    } else {
+        Exit::Ok
     }
 }
 

@@ -7,26 +7,96 @@ use crate::limits::Limits;
 use crate::source::{SourceId, Span, Spanned};
 use pest::iterators::Pair;
 use pest::Parser as _;
+use std::sync::{Mutex, PoisonError};
 
 /// Parse one file. Returns the tree if the text is well-formed, plus every diagnostic.
 pub fn parse(source: SourceId, text: &str, limits: &Limits) -> (Option<File>, Vec<Diagnostic>) {
+    // A byte-order mark (Notepad and Word add one) reads as three spaces, so every offset
+    // still points at the same byte of the file.
+    let without_bom;
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            without_bom = format!("   {rest}");
+            without_bom.as_str()
+        }
+        None => text,
+    };
     if let Some(diag) = precheck(source, text, limits) {
         return (None, vec![diag]);
     }
     pest::set_call_limit(std::num::NonZeroUsize::new(limits.parser_call_limit));
     let pairs = match HavenParser::parse(R::file, text) {
         Ok(pairs) => pairs,
-        Err(err) => return (None, vec![translate_error(source, text, err)]),
-    };
-    let mut cx = Cx {
-        source,
-        diags: Vec::new(),
+        Err(err) => {
+            let detail = || detailed_attempts(text);
+            return (None, vec![translate_error(source, text, err, detail)]);
+        }
     };
     let Some(file_pair) = pairs.into_iter().next() else {
-        return (None, cx.diags);
+        return (None, Vec::new());
     };
-    let file = cx.file(file_pair, text);
+    // Strings and table ticks may hold `//` or `"`: only pest knows where they are.
+    let mut opaque: Vec<(usize, usize)> = Vec::new();
+    for p in file_pair.clone().into_inner().flatten() {
+        let span = p.as_span();
+        if matches!(p.as_rule(), R::string | R::tick) {
+            opaque.push((span.start(), span.end()));
+        }
+        if let Some(diag) = glued_keyword(source, text, span.start()) {
+            return (None, vec![diag]);
+        }
+    }
+    let mut cx = Cx {
+        source,
+        text,
+        comments: collect_comments(source, text, &opaque),
+        diags: Vec::new(),
+        max_depth: limits.max_nesting,
+        depth: 0,
+        depth_reported: false,
+    };
+    let file = cx.file(file_pair);
     (Some(file), cx.diags)
+}
+
+/// The grammar matches some keywords (`not`, `and`, `or`, `is`, `when`, ...) without
+/// requiring a word boundary after them, so `notify_parents` in a condition would be read as
+/// `not ify_parents`. Two name characters on either side of a token boundary can only come
+/// from such a split: report it rather than silently read something else.
+fn glued_keyword(source: SourceId, text: &str, start: usize) -> Option<Diagnostic> {
+    let bytes = text.as_bytes();
+    let is_name = |i: usize| {
+        bytes
+            .get(i)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    };
+    if start == 0 || !is_name(start - 1) || !is_name(start) {
+        return None;
+    }
+    let mut word_start = start;
+    while word_start > 0 && is_name(word_start - 1) {
+        word_start -= 1;
+    }
+    let mut word_end = start;
+    while is_name(word_end) {
+        word_end += 1;
+    }
+    let word = text.get(word_start..word_end)?;
+    let keyword = text.get(word_start..start)?;
+    let rest = text.get(start..word_end)?;
+    Some(
+        Diagnostic::error(
+            "haven::parse::glued_keyword",
+            format!("`{}` is read as the keyword `{keyword}` followed by `{}`", truncate(word, 40), truncate(rest, 40)),
+            Span::new(source, word_start, word_end.min(word_start + 64)),
+        )
+        .with_label(format!("`{keyword}` then `{}`", truncate(rest, 40)))
+        .with_help(format!(
+            "here the parser reads a name that starts with `{keyword}` as that keyword: rename `{}`, or write `{keyword} {}` if that was meant",
+            truncate(word, 40),
+            truncate(rest, 40)
+        )),
+    )
 }
 
 /// Size and nesting limits, checked before pest runs so a hostile file cannot exhaust the
@@ -46,12 +116,33 @@ fn precheck(source: SourceId, text: &str, limits: &Limits) -> Option<Diagnostic>
             .with_help("split the policy into modules with `use`"),
         );
     }
+    let too_deep = |i: usize| {
+        Diagnostic::error(
+            "haven::parse::nesting_too_deep",
+            format!("nesting too deep (limit {})", limits.max_nesting),
+            Span::new(source, i, i + 1),
+        )
+        .with_label("this bracket is too deeply nested")
+        .with_help("split the condition into criteria lists")
+    };
     let mut depth = 0usize;
+    // Brackets of the current line counted everywhere, strings and comments included: a
+    // table tick such as `a"` is not a string to pest, so brackets after it on the same line
+    // may be real. Strings and comments end at the line's end, so the line bound suffices.
+    let mut line_depth = 0usize;
     let mut in_string = false;
     let mut in_comment = false;
     let mut escaped = false;
     let mut prev = '\0';
     for (i, c) in text.char_indices() {
+        if matches!(c, '(' | '[' | '{') {
+            line_depth += 1;
+            if line_depth > limits.max_nesting {
+                return Some(too_deep(i));
+            }
+        } else if matches!(c, ')' | ']' | '}') {
+            line_depth = line_depth.saturating_sub(1);
+        }
         if in_comment {
             if c == '\n' {
                 in_comment = false;
@@ -71,18 +162,13 @@ fn precheck(source: SourceId, text: &str, limits: &Limits) -> Option<Diagnostic>
         } else if matches!(c, '(' | '[' | '{') {
             depth += 1;
             if depth > limits.max_nesting {
-                return Some(
-                    Diagnostic::error(
-                        "haven::parse::nesting_too_deep",
-                        format!("nesting too deep (limit {})", limits.max_nesting),
-                        Span::new(source, i, i + 1),
-                    )
-                    .with_label("this bracket is too deeply nested")
-                    .with_help("split the condition into criteria lists"),
-                );
+                return Some(too_deep(i));
             }
         } else if matches!(c, ')' | ']' | '}') {
             depth = depth.saturating_sub(1);
+        }
+        if c == '\n' {
+            line_depth = depth;
         }
         prev = if in_comment { '\0' } else { c };
     }
@@ -157,85 +243,254 @@ fn rule_name(grammar_rule: &R) -> &'static str {
     }
 }
 
-fn translate_error(source: SourceId, text: &str, err: pest::error::Error<R>) -> Diagnostic {
+/// What pest's detailed attempts say: the furthest position reached and the literal words
+/// expected there.
+struct Detail {
+    position: usize,
+    tokens: Vec<String>,
+}
+
+/// Parse again with pest's error detail on, to learn the literal words expected at the
+/// furthest position reached (plain errors name only grammar rules, and sometimes stop at
+/// the start of the item). The switch is process-wide, so detailed parses take turns.
+fn detailed_attempts(text: &str) -> Option<Detail> {
+    static DETAIL: Mutex<()> = Mutex::new(());
+    let _turn = DETAIL.lock().unwrap_or_else(PoisonError::into_inner);
+    pest::set_error_detail(true);
+    let result = HavenParser::parse(R::file, text);
+    pest::set_error_detail(false);
+    let attempts = result.err()?.parse_attempts()?;
+    // Keep the words worth naming: not whitespace, comments, the characters of a name or
+    // character ranges (displayed as `a..z`).
+    let tokens = attempts
+        .expected_tokens()
+        .into_iter()
+        .map(|t| t.to_string())
+        .filter(|t| {
+            let range = t.chars().count() == 4 && t.get(1..3) == Some("..");
+            !(t.trim().is_empty() || t == "//" || t == "_" || t == "BUILTIN_RULE" || range)
+        })
+        .collect();
+    Some(Detail {
+        position: attempts.max_position,
+        tokens,
+    })
+}
+
+fn one_of(names: &[String]) -> String {
+    match names {
+        [] => "something else".to_owned(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+fn is_keyword(word: &str) -> bool {
+    HavenParser::parse(R::keyword, word).is_ok_and(|p| p.as_str() == word)
+}
+
+/// A hint for a syntax error, from what was expected and what was found.
+fn syntax_help(expected: &[String], tokens: &[String], found: &str) -> String {
+    let wants = |s: &str| expected.iter().any(|e| e.contains(s));
+    let word: String = found
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if found.is_empty() {
+        return "the file ends too early: is a closing `}` missing?".to_owned();
+    }
+    if found.starts_with("/*") {
+        return "comments start with `//` and run to the end of the line".to_owned();
+    }
+    if found.starts_with('\'') && wants("a string") {
+        return "strings use double quotes: `\"...\"`".to_owned();
+    }
+    if wants("a string") {
+        return "write text in double quotes, e.g. `cites \"§2 Roles\"` or `version \"1\"`"
+            .to_owned();
+    }
+    if found.starts_with(';') {
+        return "write one outcome per line, without `;`".to_owned();
+    }
+    if found.starts_with('=') && !found.starts_with("==") {
+        return "compare with `is` (`actor is pupil`) or `==` (`actor.year_group == 6`)".to_owned();
+    }
+    if tokens.iter().any(|t| t == ")") {
+        return "is a closing `)` missing?".to_owned();
+    }
+    if wants("a name") && !word.is_empty() && word.len() == found.len() && is_keyword(&word) {
+        return format!("`{word}` is a reserved word: choose another name");
+    }
+    if wants("metadata line") {
+        return if is_keyword(&word) || matches!(word.as_str(), "fact" | "person_fact") {
+            "the header holds only metadata lines: is its closing `}` missing?".to_owned()
+        } else {
+            "the header accepts `version`, `adopted`, `review_by`, `approved_by`, `source`, `cite_as`, `extends` and `use`".to_owned()
+        };
+    }
+    if wants("`policy` or `module`") {
+        return "a file starts with `policy ID \"Title\" { version \"1\" ... }` or `module ID { ... }`"
+            .to_owned();
+    }
+    if wants("end of file") && found.starts_with('}') {
+        return "this `}` closes nothing: remove it, or the `{` it was meant to close is missing"
+            .to_owned();
+    }
+    if wants("end of file") {
+        return "after the header come declarations, `person`, `criteria`, `rule`, `table` and `caveat`; comments start with `//`".to_owned();
+    }
+    if wants("`when`") && wants("`cites`") {
+        return "a rule is `rule ID { cites ... when CONDITION OUTCOME... }`: the `when` line is missing".to_owned();
+    }
+    if wants("`when`") {
+        return "a row is `row \"label\" when CONDITION | cell | cell |`".to_owned();
+    }
+    if wants("`hit") {
+        return "a table gives its hit policy after its citations: `hit collect`, `hit first`, `hit unique` or `hit priority`".to_owned();
+    }
+    if wants("table cells") {
+        return "a row ends with one cell per column between `|`, e.g. `| X |   |`".to_owned();
+    }
+    if wants("`any` or `all`") {
+        return "write `any` (one item suffices) or `all` (every item must hold) before `{`"
+            .to_owned();
+    }
+    if wants("a type") {
+        return "fact types are `bool`, `int MIN..MAX`, `role` and `one_of [a, b]`".to_owned();
+    }
+    if wants("a verdict") {
+        return "a permission is `allowed`, `not_allowed` or `allowed_if [approval ROLE, ...]`"
+            .to_owned();
+    }
+    if wants("`approval`") {
+        return "conditions of `allowed_if` are `approval ROLE`, `consent FACT`, `place LOCATION` and `time TIME`".to_owned();
+    }
+    if wants("a date") {
+        return "write dates as `YYYY-MM` or `YYYY-MM-DD`".to_owned();
+    }
+    if wants("an outcome") && found.starts_with('}') {
+        return "a rule needs at least one outcome before `}`: `must ACTION`, `permission ...`, `breach` or `note \"...\"`".to_owned();
+    }
+    if wants("an outcome") {
+        return "outcomes start with `must`, `must_not`, `should`, `should_not`, `may`, `permission`, `breach` or `note`".to_owned();
+    }
+    if wants("a value") && found.starts_with(']') {
+        return "a list holds at least one value: `category in [a, b]`".to_owned();
+    }
+    if wants("a value") {
+        return "a comparison needs a value after it: a name, a number, `true`, `false` or `any`"
+            .to_owned();
+    }
+    if wants("a condition") || wants("a name or dotted path") {
+        return "a condition is missing here (after `when`, `and`, `or` or `not`)".to_owned();
+    }
+    if wants("a name") && found.starts_with('}') {
+        return "a criteria list holds at least one item: `c1: CONDITION`".to_owned();
+    }
+    if wants("a name") {
+        return "names start with a letter or `_` and hold letters, digits and `_`".to_owned();
+    }
+    format!("expected {} here", one_of(expected))
+}
+
+fn translate_error(
+    source: SourceId,
+    text: &str,
+    err: pest::error::Error<R>,
+    detail: impl FnOnce() -> Option<Detail>,
+) -> Diagnostic {
     use pest::error::{ErrorVariant, InputLocation};
-    let (start, end) = match err.location {
-        InputLocation::Pos(p) => (p, p),
-        InputLocation::Span((s, e)) => (s, e),
+    let mut start = match err.location {
+        InputLocation::Pos(p) | InputLocation::Span((p, _)) => p,
     };
-    // Underline the word at the error position so the user sees what was found.
-    let found_end = text
+    let whole = err.to_string();
+    if whole.contains("call limit") || whole.contains("stack limit") {
+        let span = Span::new(source, start, start);
+        return Diagnostic::error(
+            "haven::parse::too_complex",
+            "policy is too complex to parse",
+            span,
+        )
+        .with_label("the parser gave up here")
+        .with_help("split it into smaller rules or modules");
+    }
+    let mut names: Vec<String> = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().map(|r| rule_name(r).to_owned()).collect()
+        }
+        ErrorVariant::CustomError { message } => vec![message.clone()],
+    };
+    let line_rest = text
         .get(start..)
-        .map(|rest| {
+        .and_then(|r| r.lines().next())
+        .unwrap_or("");
+    if line_rest.starts_with('"') && line_rest.matches('"').count() % 2 == 1 {
+        let end = start + line_rest.len();
+        return Diagnostic::error(
+            "haven::parse::unterminated_string",
+            "unterminated string",
+            Span::new(source, start, end),
+        )
+        .with_label("this string has no closing `\"`")
+        .with_help("a string ends with `\"` on the same line; write `\\\"` for a quote inside it");
+    }
+    let (position, tokens) = detail().map_or((0, Vec::new()), |d| (d.position, d.tokens));
+    // pest sometimes reports the start of the item when a literal word (`:`, `holds`) was
+    // missing further on: the detailed attempts know the word and the place.
+    let later_word = position > start
+        && text
+            .get(start..position)
+            .is_some_and(|between| between.contains(char::is_whitespace));
+    let missing_word = later_word && !tokens.is_empty();
+    if missing_word {
+        start = position;
+        names = tokens.iter().map(|t| format!("`{t}`")).collect();
+    }
+    names.sort_unstable();
+    names.dedup();
+    // `and` / `or` may follow any complete condition: naming them beside what else was
+    // expected only adds noise.
+    if names.len() > 1 {
+        names.retain(|n| n != "`and`" && n != "`or`");
+    }
+    let expected = one_of(&names);
+    // Underline the word at the error position (at most 40 characters of it), or the one
+    // character pest cannot read (a no-break space copied from a document, say).
+    let rest = text.get(start..).unwrap_or("");
+    let (found_end, found_text) = match rest.chars().next() {
+        None => (start, "end of file".to_owned()),
+        Some(c) if c.is_whitespace() => (
+            start + c.len_utf8(),
+            format!("the invisible character U+{:04X}", u32::from(c)),
+        ),
+        Some(_) => {
             let word = rest
                 .char_indices()
                 .take_while(|(_, c)| !c.is_whitespace())
+                .take(40)
                 .last()
                 .map_or(0, |(i, c)| i + c.len_utf8());
-            start + word
-        })
-        .unwrap_or(start)
-        .max(end);
+            let found = rest.get(..word).unwrap_or("");
+            (start + word, format!("`{}`", truncate(found, 40)))
+        }
+    };
     let found = text.get(start..found_end).unwrap_or("");
     let span = Span::new(source, start, found_end);
-    let whole = err.to_string();
-    match err.variant {
-        ErrorVariant::ParsingError {
-            positives,
-            negatives: _,
-        } => {
-            if positives.is_empty() && whole.contains("call limit") {
-                return Diagnostic::error(
-                    "haven::parse::too_complex",
-                    "policy is too complex to parse",
-                    span,
-                );
-            }
-            let mut names: Vec<&str> = positives.iter().map(rule_name).collect();
-            names.sort_unstable();
-            names.dedup();
-            let expected = match names.as_slice() {
-                [] => "something else".to_owned(),
-                [one] => (*one).to_owned(),
-                [init @ .., last] => format!("{} or {}", init.join(", "), last),
-            };
-            let line_rest = text
-                .get(start..)
-                .and_then(|r| r.lines().next())
-                .unwrap_or("");
-            if line_rest.starts_with('"') && line_rest.matches('"').count() % 2 == 1 {
-                let end = start + line_rest.len();
-                return Diagnostic::error(
-                    "haven::parse::unterminated_string",
-                    "unterminated string",
-                    Span::new(source, start, end),
-                )
-                .with_label("this string has no closing `\"`")
-                .with_help(
-                    "a string ends with `\"` on the same line; write `\\\"` for a quote inside it",
-                );
-            }
-            let message = if found.is_empty() {
-                format!("expected {expected}, found end of file")
-            } else {
-                format!("expected {expected}, found `{}`", truncate(found, 40))
-            };
-            Diagnostic::error("haven::parse::syntax", message, span)
-                .with_label(format!("expected {expected}"))
-        }
-        ErrorVariant::CustomError { message } => {
-            if message.contains("call limit") {
-                Diagnostic::error(
-                    "haven::parse::too_complex",
-                    "policy is too complex to parse",
-                    span,
-                )
-                .with_help("split it into smaller rules or modules")
-            } else {
-                Diagnostic::error("haven::parse::syntax", message, span)
-            }
-        }
-    }
+    let help = if missing_word {
+        format!("is {expected} missing before {found_text}?")
+    } else if found.chars().next().is_some_and(char::is_whitespace) {
+        "replace it with an ordinary space (such characters come with text copied from a document)"
+            .to_owned()
+    } else {
+        syntax_help(&names, &tokens, found)
+    };
+    Diagnostic::error(
+        "haven::parse::syntax",
+        format!("expected {expected}, found {found_text}"),
+        span,
+    )
+    .with_label(format!("expected {expected}"))
+    .with_help(help)
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -248,15 +503,65 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-struct Cx {
+struct Cx<'t> {
     source: SourceId,
+    text: &'t str,
+    /// Every comment, in source order (moved into the [`File`] at the end).
+    comments: Vec<Spanned<String>>,
     diags: Vec<Diagnostic>,
+    /// Deepest nesting of `not`, parentheses and quantifiers in a condition.
+    max_depth: usize,
+    depth: usize,
+    depth_reported: bool,
 }
 
-impl Cx {
+impl Cx<'_> {
+    /// A pair's span without the whitespace and comments pest skips after a trailing
+    /// optional part (so `permission allowed` does not underline the next line).
     fn span(&self, pair: &Pair<'_, R>) -> Span {
         let s = pair.as_span();
-        Span::new(self.source, s.start(), s.end())
+        let (start, mut end) = (s.start(), s.end());
+        let bytes = self.text.as_bytes();
+        loop {
+            while end > start
+                && bytes
+                    .get(end - 1)
+                    .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+            {
+                end -= 1;
+            }
+            let i = self
+                .comments
+                .partition_point(|c| (c.span.start as usize) < end);
+            match i.checked_sub(1).and_then(|i| self.comments.get(i)) {
+                Some(c) if c.span.start as usize >= start && end <= c.span.end as usize => {
+                    end = c.span.start as usize;
+                }
+                _ => break,
+            }
+        }
+        Span::new(self.source, start, end)
+    }
+
+    /// Enter `levels` levels of condition nesting; false (with one error) past the limit.
+    fn enter(&mut self, levels: usize, span: Span, what: &str) -> bool {
+        self.depth += levels;
+        if self.depth <= self.max_depth {
+            return true;
+        }
+        if !self.depth_reported {
+            self.depth_reported = true;
+            self.diags.push(
+                Diagnostic::error(
+                    "haven::parse::nesting_too_deep",
+                    format!("condition nested too deeply (limit {})", self.max_depth),
+                    span,
+                )
+                .with_label(format!("this {what} is too deeply nested"))
+                .with_help("split the condition into criteria lists; `not not x` is just `x`"),
+            );
+        }
+        false
     }
 
     fn name(&self, pair: Pair<'_, R>) -> Name {
@@ -320,7 +625,7 @@ impl Cx {
         }
     }
 
-    fn file(&mut self, pair: Pair<'_, R>, text: &str) -> File {
+    fn file(&mut self, pair: Pair<'_, R>) -> File {
         let mut header = None;
         let mut items = Vec::new();
         for p in pair.into_inner() {
@@ -344,7 +649,7 @@ impl Cx {
         File {
             header,
             items,
-            comments: collect_comments(self.source, text),
+            comments: std::mem::take(&mut self.comments),
         }
     }
 
@@ -941,13 +1246,27 @@ impl Cx {
                 Expr { kind, span }
             }
             R::not_expr => {
+                // Each `not` is one level of the tree: `not not ... x` must stay shallow.
+                let budget = self.max_depth.saturating_sub(self.depth);
                 let mut nots = 0usize;
                 let mut atom = None;
+                let mut crossing = span;
                 for p in pair.into_inner() {
                     match p.as_rule() {
-                        R::not_kw => nots += 1,
-                        _ => atom = Some(self.expr(p)),
+                        R::not_kw => {
+                            nots += 1;
+                            if nots == budget + 1 {
+                                crossing = self.span(&p);
+                            }
+                        }
+                        _ => atom = Some(p),
                     }
+                }
+                let ok = nots == 0 || self.enter(nots, crossing, "`not`");
+                let atom = if ok { atom.map(|p| self.expr(p)) } else { None };
+                self.depth = self.depth.saturating_sub(nots);
+                if !ok {
+                    nots = 0;
                 }
                 let mut expr = atom.unwrap_or(Expr {
                     kind: ExprKind::Bool(false),
@@ -962,6 +1281,20 @@ impl Cx {
                 expr
             }
             R::atom => match pair.into_inner().next() {
+                // `( expr )`: one level deeper.
+                Some(inner) if inner.as_rule() == R::expr => {
+                    let open = Span::new(self.source, span.start as usize, span.start as usize + 1);
+                    let e = if self.enter(1, open, "parenthesis") {
+                        self.expr(inner)
+                    } else {
+                        Expr {
+                            kind: ExprKind::Bool(false),
+                            span,
+                        }
+                    };
+                    self.depth = self.depth.saturating_sub(1);
+                    e
+                }
                 Some(inner) => self.expr(inner),
                 None => Expr {
                     kind: ExprKind::Bool(false),
@@ -973,26 +1306,17 @@ impl Cx {
                 span,
             },
             R::quantified => {
-                let mut inner = pair.into_inner();
-                let quantifier = inner
-                    .next()
-                    .map_or(Quantifier::Any, |q| self.quantifier(&q).node);
-                let list = inner
-                    .next()
-                    .map(|l| self.name(l))
-                    .unwrap_or_else(|| Spanned::new(String::new(), span));
-                let body = inner.next().map(|b| self.expr(b)).unwrap_or(Expr {
-                    kind: ExprKind::Bool(false),
-                    span,
-                });
-                Expr {
-                    kind: ExprKind::Quantified {
-                        quantifier,
-                        list,
-                        body: Box::new(body),
-                    },
-                    span,
-                }
+                let word = Span::new(self.source, span.start as usize, span.start as usize + 3);
+                let e = if self.enter(1, word, "quantifier") {
+                    self.quantified(pair, span)
+                } else {
+                    Expr {
+                        kind: ExprKind::Bool(false),
+                        span,
+                    }
+                };
+                self.depth = self.depth.saturating_sub(1);
+                e
             }
             R::test => {
                 let mut inner = pair.into_inner();
@@ -1014,6 +1338,30 @@ impl Cx {
                 kind: ExprKind::Bool(false),
                 span,
             },
+        }
+    }
+
+    /// `any(people: ...)`
+    fn quantified(&mut self, pair: Pair<'_, R>, span: Span) -> Expr {
+        let mut inner = pair.into_inner();
+        let quantifier = inner
+            .next()
+            .map_or(Quantifier::Any, |q| self.quantifier(&q).node);
+        let list = inner
+            .next()
+            .map(|l| self.name(l))
+            .unwrap_or_else(|| Spanned::new(String::new(), span));
+        let body = inner.next().map(|b| self.expr(b)).unwrap_or(Expr {
+            kind: ExprKind::Bool(false),
+            span,
+        });
+        Expr {
+            kind: ExprKind::Quantified {
+                quantifier,
+                list,
+                body: Box::new(body),
+            },
+            span,
         }
     }
 
@@ -1060,36 +1408,37 @@ impl Cx {
     }
 }
 
-/// Find `//` comments outside strings.
-fn collect_comments(source: SourceId, text: &str) -> Vec<Spanned<String>> {
+/// Find `//` comments: outside strings and table ticks (`opaque`, as pest found them,
+/// sorted), a `//` starts a comment that runs to the end of the line.
+fn collect_comments(
+    source: SourceId,
+    text: &str,
+    opaque: &[(usize, usize)],
+) -> Vec<Spanned<String>> {
     let mut out = Vec::new();
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut iter = text.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' || c == '\n' {
-                in_string = false;
+    let bytes = text.as_bytes();
+    let mut opaque = opaque.iter().peekable();
+    let mut i = 0usize;
+    while i < bytes.len() {
+        while opaque.peek().is_some_and(|(_, end)| *end <= i) {
+            opaque.next();
+        }
+        if let Some(&&(start, end)) = opaque.peek() {
+            if start <= i {
+                i = end;
+                continue;
             }
-        } else if c == '"' {
-            in_string = true;
-        } else if c == '/' && iter.peek().map(|(_, n)| *n) == Some('/') {
+        }
+        if bytes.get(i) == Some(&b'/') && bytes.get(i + 1) == Some(&b'/') {
             let end = text
                 .get(i..)
                 .and_then(|rest| rest.find('\n'))
                 .map_or(text.len(), |n| i + n);
             let body = text.get(i..end).unwrap_or("").trim_end().to_owned();
             out.push(Spanned::new(body, Span::new(source, i, end)));
-            while let Some((j, _)) = iter.peek() {
-                if *j >= end {
-                    break;
-                }
-                iter.next();
-            }
+            i = end;
+        } else {
+            i += 1;
         }
     }
     out

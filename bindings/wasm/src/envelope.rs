@@ -10,7 +10,7 @@
 use haven_core::{
     CheckOptions, Date, DetailedError, IncidentError, Loader, MapLoader, Policy, Severity,
 };
-use haven_modules::Bundled;
+use haven_modules::{Bundled, WithBundled};
 use serde::Serialize;
 
 /// The file name diagnostics show when the caller gives none.
@@ -150,23 +150,8 @@ impl Options {
 
 impl Loader for Options {
     fn load(&self, module: &str) -> Option<(String, String)> {
-        self.modules.load(module).or_else(|| Bundled.load(module))
+        WithBundled(&self.modules).load(module)
     }
-}
-
-/// `YYYY-MM-DD` or `YYYY-MM`, as in a policy header.
-pub fn parse_date(text: &str) -> Option<Date> {
-    let mut parts = text.trim().split('-');
-    let year: u16 = parts.next()?.parse().ok()?;
-    let month: u8 = parts.next()?.parse().ok()?;
-    let day: Option<u8> = match parts.next() {
-        Some(d) => Some(d.parse().ok()?),
-        None => None,
-    };
-    let valid = (1..=12).contains(&month)
-        && day.is_none_or(|d| (1..=31).contains(&d))
-        && parts.next().is_none();
-    valid.then_some(Date { year, month, day })
 }
 
 /// Compile against the caller's modules, then the bundled `std/vocabulary` and `baseline`.
@@ -355,30 +340,6 @@ mod tests {
             .unwrap()
             .iter()
             .all(|d| d["severity"] != "error"));
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(
-            parse_date("2025-03-01"),
-            Some(Date {
-                year: 2025,
-                month: 3,
-                day: Some(1)
-            })
-        );
-        assert_eq!(parse_date("2025-03").map(|d| d.day), Some(None));
-        for bad in [
-            "",
-            "2025",
-            "2025-13",
-            "2025-03-32",
-            "2025-03-01-01",
-            "x-1-1",
-            "2025-3-x",
-        ] {
-            assert_eq!(parse_date(bad), None, "{bad}");
-        }
     }
 
     #[test]

@@ -208,7 +208,7 @@ fn arguments(source: &JsValue, name: &JsValue, options: &JsValue) -> Result<Argu
         out.today = if let Some(date) = today.dyn_ref::<js_sys::Date>() {
             date_of(date)
         } else if let Some(text) = today.as_string() {
-            envelope::parse_date(&text)
+            haven_core::Date::parse(&text)
         } else {
             None
         };

@@ -171,21 +171,13 @@ fn today() -> Option<Date> {
 
 pub(crate) fn options() -> CheckOptions {
     let today = match std::env::var("HAVEN_TODAY") {
-        Ok(s) => parse_date(&s),
+        Ok(s) => Date::parse(&s),
         Err(_) => today(),
     };
     CheckOptions {
         today,
         ..CheckOptions::default()
     }
-}
-
-fn parse_date(s: &str) -> Option<Date> {
-    let mut parts = s.trim().split('-');
-    let year = parts.next()?.parse().ok()?;
-    let month = parts.next()?.parse().ok()?;
-    let day = parts.next().and_then(|d| d.parse().ok());
-    Some(Date { year, month, day })
 }
 
 pub(crate) fn read(path: &Path) -> Result<String, Exit> {

@@ -9,22 +9,9 @@
     reason = "test code: a panic is a test failure with its message"
 )]
 
-use assert_cmd::Command;
-use std::path::PathBuf;
+mod common;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn haven() -> Command {
-    let mut cmd = Command::cargo_bin("haven").unwrap();
-    cmd.current_dir(repo()).env("HAVEN_TODAY", "2026-11-22");
-    cmd
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{haven, repo, text};
 
 #[test]
 fn check_clean_policy_exits_zero() {

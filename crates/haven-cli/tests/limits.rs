@@ -10,18 +10,10 @@
     reason = "test code: a panic is a test failure with its message"
 )]
 
-use assert_cmd::Command;
+mod common;
+
+use common::{haven, text};
 use std::path::PathBuf;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn haven() -> Command {
-    let mut cmd = Command::cargo_bin("haven").unwrap();
-    cmd.current_dir(repo()).env("HAVEN_TODAY", "2026-11-22");
-    cmd
-}
 
 /// A fresh scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {
@@ -29,10 +21,6 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 const POLICY: &str = "policy t \"Test\" {\n  version \"1\"\n  use std/vocabulary\n}\n";

@@ -19,6 +19,12 @@ pub trait Loader {
     fn load(&self, module: &str) -> Option<(String, String)>;
 }
 
+impl<L: Loader + ?Sized> Loader for &L {
+    fn load(&self, module: &str) -> Option<(String, String)> {
+        (**self).load(module)
+    }
+}
+
 /// A loader that finds nothing: for self-contained policies.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoModules;

@@ -4,7 +4,7 @@
 //! 2 bad command-line usage; 3 an incident record was rejected; 4 a file could not be read.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use haven_core::{CheckOptions, Date, Diagnostic, Limits, Policy, Sources};
+use haven_core::{CheckOptions, CompileError, Date, Diagnostic, Limits, Policy, Sources};
 use haven_modules::{policy_file, scenarios_file, FsLoader};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -180,25 +180,58 @@ pub(crate) fn options() -> CheckOptions {
     }
 }
 
+/// Read a text file (an incident, scenarios); bytes that are not UTF-8 are an error naming
+/// the line and column of the first bad byte.
 pub(crate) fn read(path: &Path) -> Result<String, Exit> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        eprintln!("error: cannot read `{}`: {e}", path.display());
-        Exit::Io
-    })?;
+    let bytes = read_bytes(path)?;
     String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let before = e.as_bytes().get(..valid).unwrap_or_default();
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(before.get(line_start..).unwrap_or_default())
+            .chars()
+            .count()
+            + 1;
         eprintln!(
-            "error: `{}` is not valid UTF-8 (invalid byte at offset {})",
+            "error: `{}` is not UTF-8 text: line {line}, column {column} (byte offset {valid})\n  \
+             = help: save the file as UTF-8",
             path.display(),
-            e.utf8_error().valid_up_to()
         );
         Exit::Io
     })
 }
 
+fn read_bytes(path: &Path) -> Result<Vec<u8>, Exit> {
+    std::fs::read(path).map_err(|e| {
+        eprintln!("error: cannot read `{}`: {e}", path.display());
+        Exit::Io
+    })
+}
+
+/// Read a policy or module file. Bytes that are not UTF-8 come back as a diagnostic (the
+/// inner `Err`) to report like any other policy error; I/O errors as the outer `Err`.
+pub(crate) fn read_policy(path: &Path) -> Result<Result<String, CompileError>, Exit> {
+    let bytes = read_bytes(path)?;
+    Ok(haven_core::decode_source(
+        &path.display().to_string(),
+        bytes,
+    ))
+}
+
 /// Load and compile a policy, printing diagnostics on failure.
 pub(crate) fn load(path: &Path) -> Result<(Policy, PathBuf), Exit> {
     let file = policy_file(path);
-    let text = read(&file)?;
+    let text = match read_policy(&file)? {
+        Ok(text) => text,
+        Err(err) => {
+            print_diagnostics(&err.sources, &err.diagnostics, ErrorFormat::Human);
+            return Err(Exit::Failure);
+        }
+    };
     let loader = FsLoader::for_policy(&file);
     match Policy::compile(&file.display().to_string(), &text, &loader, &options()) {
         Ok(p) => Ok((p, file)),
@@ -230,12 +263,17 @@ fn check(paths: &[PathBuf], format: ErrorFormat, deny_warnings: bool) -> Exit {
     let mut failed = false;
     let mut json_out = Vec::new();
     for file in expand_modules(paths) {
-        let text = match read(&file) {
-            Ok(t) => t,
+        let report = match read_policy(&file) {
+            Ok(Ok(text)) => {
+                let loader = FsLoader::for_policy(&file);
+                haven_core::check(&file.display().to_string(), &text, &loader, &options())
+            }
+            Ok(Err(not_utf8)) => haven_core::CheckReport {
+                sources: not_utf8.sources,
+                diagnostics: not_utf8.diagnostics,
+            },
             Err(e) => return e,
         };
-        let loader = FsLoader::for_policy(&file);
-        let report = haven_core::check(&file.display().to_string(), &text, &loader, &options());
         let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
         let warnings = report.diagnostics.len() - errors;
         if errors > 0 || (deny_warnings && warnings > 0) {
@@ -591,8 +629,13 @@ fn fmt(paths: &[PathBuf], check: bool) -> Exit {
     let mut failed = false;
     let mut changed = 0usize;
     for file in &files {
-        let text = match read(file) {
-            Ok(t) => t,
+        let text = match read_policy(file) {
+            Ok(Ok(t)) => t,
+            Ok(Err(not_utf8)) => {
+                print_diagnostics(&not_utf8.sources, &not_utf8.diagnostics, ErrorFormat::Human);
+                failed = true;
+                continue;
+            }
             Err(e) => return e,
         };
         let mut sources = Sources::new();

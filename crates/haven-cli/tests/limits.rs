@@ -26,7 +26,7 @@ fn scratch(name: &str) -> PathBuf {
 const POLICY: &str = "policy t \"Test\" {\n  version \"1\"\n  use std/vocabulary\n}\n";
 
 #[test]
-fn non_utf8_policy_names_file_and_offset_and_exits_four() {
+fn non_utf8_policy_is_a_located_policy_error() {
     let dir = scratch("non-utf8-policy");
     let file = dir.join("bad.haven");
     let mut bytes = POLICY.as_bytes().to_vec();
@@ -35,14 +35,84 @@ fn non_utf8_policy_names_file_and_offset_and_exits_four() {
     for args in [&["check"][..], &["fmt"], &["fmt", "--check"], &["render"]] {
         let out = haven().args(args).arg(&file).output().unwrap();
         let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(4), "{args:?}: {stderr}");
-        assert!(stderr.contains("bad.haven"), "{args:?}: {stderr}");
-        assert!(stderr.contains("not valid UTF-8"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(
-            stderr.contains(&format!("offset {}", POLICY.len() + 6)),
+            stderr.contains("error[haven::source::not_utf8]: file is not UTF-8 text: byte 0xE9 (in Windows-1252, `é`)"),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("bad.haven:5:7"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("help: save the file as UTF-8"),
             "{args:?}: {stderr}"
         );
     }
+    // The file is untouched by `fmt`.
+    assert_eq!(std::fs::read(&file).unwrap(), bytes);
+    // As data: the same error with its line and column.
+    let out = haven()
+        .args(["check", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json[0]["code"], "haven::source::not_utf8", "{json}");
+    assert_eq!(
+        (json[0]["line"].as_u64(), json[0]["column"].as_u64()),
+        (Some(5), Some(7))
+    );
+}
+
+#[test]
+fn a_module_that_is_not_utf8_or_not_readable_is_an_error_never_the_bundled_copy() {
+    let dir = scratch("bad-module");
+    let policies = dir.join("policies");
+    std::fs::create_dir_all(policies.join("std")).unwrap();
+    std::fs::create_dir_all(policies.join("school")).unwrap();
+    let vocabulary = std::fs::read(common::repo().join("policies/std/vocabulary.haven")).unwrap();
+    let mut broken = vocabulary.clone();
+    broken.extend_from_slice(b"// \x93quoted\x94\n");
+    std::fs::write(policies.join("std/vocabulary.haven"), &broken).unwrap();
+    let school = policies.join("school/policy.haven");
+    std::fs::write(&school, POLICY).unwrap();
+    let out = haven().arg("check").arg(&school).output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error[haven::source::not_utf8]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("(in Windows-1252, `“`)"), "{stderr}");
+    assert!(
+        stderr.contains("policies/std/vocabulary.haven:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("named here"), "{stderr}");
+
+    // A directory where the baseline file should be: an I/O error, not the bundled copy.
+    std::fs::write(policies.join("std/vocabulary.haven"), &vocabulary).unwrap();
+    std::fs::create_dir_all(policies.join("baseline/policy.haven")).unwrap();
+    let extends = POLICY.replace(
+        "  use std/vocabulary",
+        "  extends baseline\n  use std/vocabulary",
+    );
+    std::fs::write(&school, &extends).unwrap();
+    let out = haven().arg("check").arg(&school).output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error[haven::check::unreadable_module]: cannot read module `baseline` from `policies/baseline/policy.haven`"),
+        "{stderr}"
+    );
+
+    // Fixed: the school's own copy is used again.
+    std::fs::remove_dir(policies.join("baseline/policy.haven")).unwrap();
+    std::fs::write(
+        policies.join("baseline/policy.haven"),
+        std::fs::read(common::repo().join("policies/baseline/policy.haven")).unwrap(),
+    )
+    .unwrap();
+    let out = haven().arg("check").arg(&school).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
 #[test]

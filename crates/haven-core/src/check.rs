@@ -14,15 +14,37 @@ use std::collections::{HashMap, HashSet};
 
 /// Finds the text of modules named by `use` and `extends`.
 pub trait Loader {
-    /// Return `(display name, text)` for a module path such as `baseline` or
-    /// `std/vocabulary`, or `None` if there is no such module.
-    fn load(&self, module: &str) -> Option<(String, String)>;
+    /// The module at a path such as `baseline` or `std/vocabulary`: `Ok(Some((display name,
+    /// text)))`, `Ok(None)` if there is no such module, or `Err` if there is one but it
+    /// cannot be used. A loader must never fall back to another copy of a module it found
+    /// but could not read: a school's own baseline silently replaced by the bundled one is
+    /// a wrong answer, not an error.
+    fn load(&self, module: &str) -> Result<Option<(String, String)>, LoadError>;
 }
 
 impl<L: Loader + ?Sized> Loader for &L {
-    fn load(&self, module: &str) -> Option<(String, String)> {
+    fn load(&self, module: &str) -> Result<Option<(String, String)>, LoadError> {
         (**self).load(module)
     }
+}
+
+/// A module that exists but cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    /// The file is not UTF-8 text. `bytes` is what was read, so the error can show where.
+    NotUtf8 {
+        /// Display name of the file.
+        name: String,
+        /// The file's content.
+        bytes: Vec<u8>,
+    },
+    /// The file exists but could not be read (permissions, a directory, ...).
+    Io {
+        /// Display name of the file.
+        name: String,
+        /// What the operating system said.
+        message: String,
+    },
 }
 
 /// A loader that finds nothing: for self-contained policies.
@@ -30,8 +52,8 @@ impl<L: Loader + ?Sized> Loader for &L {
 pub struct NoModules;
 
 impl Loader for NoModules {
-    fn load(&self, _module: &str) -> Option<(String, String)> {
-        None
+    fn load(&self, _module: &str) -> Result<Option<(String, String)>, LoadError> {
+        Ok(None)
     }
 }
 
@@ -60,8 +82,8 @@ impl MapLoader {
 }
 
 impl Loader for MapLoader {
-    fn load(&self, module: &str) -> Option<(String, String)> {
-        self.modules.get(module).cloned()
+    fn load(&self, module: &str) -> Result<Option<(String, String)>, LoadError> {
+        Ok(self.modules.get(module).cloned())
     }
 }
 
@@ -281,16 +303,39 @@ fn load_module(
     opts: &CheckOptions,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<(SourceId, ast::File)> {
-    let Some((display, text)) = loader.load(&name.node) else {
-        diags.push(
-            Diagnostic::error(
-                "haven::check::unknown_module",
-                format!("cannot find module `{}`", name.node),
-                name.span,
-            )
-            .with_help("modules live beside the policy directories, e.g. `policies/baseline/policy.haven` or `policies/std/vocabulary.haven`"),
-        );
-        return None;
+    let (display, text) = match loader.load(&name.node) {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            diags.push(
+                Diagnostic::error(
+                    "haven::check::unknown_module",
+                    format!("cannot find module `{}`", name.node),
+                    name.span,
+                )
+                .with_help("modules live beside the policy directories, e.g. `policies/baseline/policy.haven` or `policies/std/vocabulary.haven`"),
+            );
+            return None;
+        }
+        Err(LoadError::NotUtf8 { name: file, bytes }) => {
+            let (_, diag) = crate::source::not_utf8(sources, &file, &name.node, &bytes);
+            diags.push(diag.with_secondary(name.span, "named here"));
+            return None;
+        }
+        Err(LoadError::Io {
+            name: file,
+            message,
+        }) => {
+            diags.push(
+                Diagnostic::error(
+                    "haven::check::unreadable_module",
+                    format!("cannot read module `{}` from `{file}`: {message}", name.node),
+                    name.span,
+                )
+                .with_label("named here")
+                .with_help("haven never falls back to another copy of a module it found; fix the file's permissions or remove it"),
+            );
+            return None;
+        }
     };
     let source = sources.add(display, name.node.clone(), text);
     let text = sources
@@ -1549,9 +1594,13 @@ pub(crate) fn is_tick(glyph: &str) -> bool {
 
 /// The closest name within a small edit distance.
 pub(crate) fn suggest(name: &str, known: &[String]) -> Option<String> {
-    let limit = (name.chars().count() / 3).clamp(1, 3);
+    let len = name.chars().count();
+    let limit = (len / 3).clamp(1, 3);
     known
         .iter()
+        // Lengths further apart than the limit cannot be close enough; skipping them also
+        // keeps a 500 KB key from costing an edit-distance table per candidate.
+        .filter(|k| k.chars().count().abs_diff(len) <= limit)
         .map(|k| (edit_distance(name, k), k))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, k)| (*d, (*k).clone()))

@@ -15,7 +15,7 @@ mod source;
 pub mod syntax;
 
 pub use api::{Answer, IncidentErrorJson};
-pub use check::{CheckOptions, Loader, MapLoader, NoModules};
+pub use check::{CheckOptions, LoadError, Loader, MapLoader, NoModules};
 pub use decision::{ActionView, Decision, Question, Status};
 pub use diagnostic::{DetailedError, DetailedLabel, Diagnostic, Label, Severity};
 pub use incident::{Incident, IncidentError};
@@ -104,6 +104,39 @@ impl CheckReport {
     /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// A policy file's bytes as text. Bytes that are not UTF-8 give a [`CompileError`] with one
+/// `haven::source::not_utf8` error at the first bad byte (line and column), never a guess.
+pub fn decode_source(name: &str, bytes: Vec<u8>) -> Result<String, CompileError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let mut sources = Sources::new();
+        let (_, diagnostic) = source::not_utf8(&mut sources, name, "", e.as_bytes());
+        CompileError {
+            sources,
+            diagnostics: vec![diagnostic],
+        }
+    })
+}
+
+/// Policy text that came as UTF-16 (a JavaScript string) holding an unpaired surrogate, which
+/// has no UTF-8 form. `text` is the string as converted (the surrogate became U+FFFD) and
+/// `offset` the byte where that U+FFFD is: a [`CompileError`] with one
+/// `haven::source::unpaired_surrogate` error there, rather than compiling altered text.
+pub fn unpaired_surrogate(name: &str, text: String, offset: usize) -> CompileError {
+    let mut sources = Sources::new();
+    let id = sources.add(name, "", text);
+    let diagnostic = Diagnostic::error(
+        "haven::source::unpaired_surrogate",
+        "text holds half of a UTF-16 surrogate pair, which is not a character",
+        Span::new(id, offset, offset + '\u{fffd}'.len_utf8()),
+    )
+    .with_label("unpaired surrogate")
+    .with_help("this usually comes from cutting a string in the middle of an emoji or other character outside the Basic Multilingual Plane");
+    CompileError {
+        sources,
+        diagnostics: vec![diagnostic],
     }
 }
 

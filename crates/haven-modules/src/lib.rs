@@ -6,7 +6,7 @@
 
 #![deny(missing_docs)]
 
-use haven_core::Loader;
+use haven_core::{LoadError, Loader};
 use std::path::{Path, PathBuf};
 
 include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
@@ -16,11 +16,11 @@ include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
 pub struct Bundled;
 
 impl Loader for Bundled {
-    fn load(&self, module: &str) -> Option<(String, String)> {
-        BUNDLED
+    fn load(&self, module: &str) -> Result<Option<(String, String)>, LoadError> {
+        Ok(BUNDLED
             .iter()
             .find(|(m, _, _)| *m == module)
-            .map(|(_, name, text)| ((*name).to_owned(), (*text).to_owned()))
+            .map(|(_, name, text)| ((*name).to_owned(), (*text).to_owned())))
     }
 }
 
@@ -49,8 +49,11 @@ impl Bundled {
 pub struct WithBundled<L>(pub L);
 
 impl<L: Loader> Loader for WithBundled<L> {
-    fn load(&self, module: &str) -> Option<(String, String)> {
-        self.0.load(module).or_else(|| Bundled.load(module))
+    fn load(&self, module: &str) -> Result<Option<(String, String)>, LoadError> {
+        match self.0.load(module)? {
+            Some(found) => Ok(Some(found)),
+            None => Bundled.load(module),
+        }
     }
 }
 
@@ -79,28 +82,47 @@ impl FsLoader {
 }
 
 impl Loader for FsLoader {
-    fn load(&self, module: &str) -> Option<(String, String)> {
+    /// The first of `<root>/<module>.haven` and `<root>/<module>/policy.haven` that exists,
+    /// else the bundled copy. A file that exists but cannot be read or is not UTF-8 is an
+    /// error, never a reason to use the bundled copy instead.
+    fn load(&self, module: &str) -> Result<Option<(String, String)>, LoadError> {
         if module
             .split('/')
             .any(|seg| seg.is_empty() || seg == ".." || seg == ".")
         {
-            return None;
+            return Ok(None);
         }
         if let Some(root) = &self.root {
             for candidate in [
                 root.join(format!("{module}.haven")),
                 root.join(module).join("policy.haven"),
             ] {
-                if let Ok(text) = std::fs::read_to_string(&candidate) {
-                    // Name it from the policies root (`policies/baseline/policy.haven`), not
-                    // by absolute path, so messages and snapshots read the same everywhere.
-                    let base = root.file_name().map(Path::new).unwrap_or(Path::new(""));
-                    let name = candidate
-                        .strip_prefix(root)
-                        .map(|rel| base.join(rel))
-                        .unwrap_or_else(|_| candidate.clone());
-                    return Some((name.display().to_string().replace('\\', "/"), text));
-                }
+                let bytes = match std::fs::read(&candidate) {
+                    Ok(bytes) => Ok(bytes),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => Err(e),
+                };
+                // Name it from the policies root (`policies/baseline/policy.haven`), not by
+                // absolute path, so messages and snapshots read the same everywhere.
+                let base = root.file_name().map(Path::new).unwrap_or(Path::new(""));
+                let name = candidate
+                    .strip_prefix(root)
+                    .map(|rel| base.join(rel))
+                    .unwrap_or_else(|_| candidate.clone())
+                    .display()
+                    .to_string()
+                    .replace('\\', "/");
+                let bytes = bytes.map_err(|e| LoadError::Io {
+                    name: name.clone(),
+                    message: e.to_string(),
+                })?;
+                return match String::from_utf8(bytes) {
+                    Ok(text) => Ok(Some((name, text))),
+                    Err(e) => Err(LoadError::NotUtf8 {
+                        name,
+                        bytes: e.into_bytes(),
+                    }),
+                };
             }
         }
         Bundled.load(module)

@@ -186,6 +186,41 @@ fn oversized_and_overnested_policies_give_one_clear_error() {
 }
 
 #[test]
+fn renderings_of_overlong_lines_show_a_window_with_exact_positions() {
+    // 10 MB on one line: the error points at 1:1 and shows a short excerpt.
+    let huge = format!("// {}", "x".repeat(10 * 1024 * 1024));
+    let report = haven_core::check("huge.haven", &huge, &loader(), &options());
+    let rendered = report.diagnostics[0].render(&report.sources);
+    assert!(rendered.contains("huge.haven:1:1"), "{rendered}");
+    assert!(rendered.contains("…"), "{rendered}");
+    assert!(rendered.len() < 2048, "{} bytes", rendered.len());
+
+    // A syntax error 5 000 columns in: the window holds the
+    // offending token under its caret, and the column is the real one.
+    let line = format!(
+        "policy x \"T\" {{{}version \"1\" boguś {}}}\n",
+        " ".repeat(5000),
+        "é".repeat(3000)
+    );
+    let report = haven_core::check("long.haven", &line, &loader(), &options());
+    let error = &report.diagnostics[0];
+    let rendered = error.render(&report.sources);
+    let plain = error.render_plain(&report.sources);
+    assert!(plain.starts_with("long.haven:1:5027: "), "{plain}");
+    assert!(rendered.contains("long.haven:1:5027"), "{rendered}");
+    assert!(rendered.len() < 2048, "{} bytes", rendered.len());
+    let lines: Vec<&str> = rendered.lines().collect();
+    let source_line = lines.iter().position(|l| l.starts_with("1 │")).unwrap();
+    let carets = lines[source_line + 1];
+    let column = |s: &str, needle: &str| s[..s.find(needle).unwrap()].chars().count();
+    assert_eq!(
+        column(lines[source_line], "boguś"),
+        column(carets, "^^^^^"),
+        "{rendered}"
+    );
+}
+
+#[test]
 fn limits_apply_to_modules_too() {
     // `haven_core::check` with no loader: the same limits hold for the root file alone.
     let text = rule(&format!("{}x{}", "(".repeat(100), ")".repeat(100)));
@@ -195,10 +230,6 @@ fn limits_apply_to_modules_too() {
         .iter()
         .any(|d| d.code == "haven::parse::nesting_too_deep"));
 }
-
-/// Incident errors that still quote the whole offending key (`incident.rs` truncates values
-/// but not keys); remove a name here once its message is shortened.
-const LONG_MESSAGE_PENDING: &[&str] = &["a 500 KB key"];
 
 struct IncidentCase {
     name: &'static str,
@@ -311,6 +342,36 @@ fn incident_cases() -> Vec<IncidentCase> {
             text: || format!(r#"{{"{}": 1}}"#, "k".repeat(500_000)),
             code: "haven::incident::unknown_key",
         },
+        IncidentCase {
+            name: "a 500 KB key in `actor`",
+            text: || {
+                format!(
+                    r#"{{"category": "sharing_nudes", "actor": {{"{}": 1}}}}"#,
+                    "k".repeat(500_000)
+                )
+            },
+            code: "haven::incident::unknown_key",
+        },
+        IncidentCase {
+            name: "a 500 KB key in `device`",
+            text: || {
+                format!(
+                    r#"{{"category": "sharing_nudes", "device": {{"{}": 1}}}}"#,
+                    "k".repeat(500_000)
+                )
+            },
+            code: "haven::incident::unknown_key",
+        },
+        IncidentCase {
+            name: "a 500 KB fact name",
+            text: || {
+                format!(
+                    r#"{{"category": "sharing_nudes", "facts": {{"{}": true}}}}"#,
+                    "é".repeat(250_000)
+                )
+            },
+            code: "haven::incident::unknown_fact",
+        },
     ]
 }
 
@@ -325,14 +386,18 @@ fn oversized_and_overnested_incidents_give_one_clear_error() {
         };
         assert_eq!(err.code, case.code, "{}: {}", case.name, err.message);
         assert!(!err.expected.is_empty(), "{}: no hint", case.name);
-        // Messages quote at most a short piece of the input.
-        if !LONG_MESSAGE_PENDING.contains(&case.name) {
-            assert!(
-                err.message.len() < 1024,
-                "{}: {} bytes",
-                case.name,
-                err.message.len()
-            );
-        }
+        // Messages and key paths quote at most a short piece of the input.
+        assert!(
+            err.message.len() < 1024,
+            "{}: {} bytes",
+            case.name,
+            err.message.len()
+        );
+        assert!(
+            err.key.len() < 128,
+            "{}: key {} bytes",
+            case.name,
+            err.key.len()
+        );
     }
 }

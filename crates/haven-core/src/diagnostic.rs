@@ -9,6 +9,7 @@ use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -132,13 +133,21 @@ impl Diagnostic {
             .with_notes(notes)
     }
 
-    /// Render rustc-style, without colour.
+    /// Render rustc-style, without colour. Source lines longer than 240
+    /// bytes are shown as a window around the label (`…` marks the cut), so a minified or
+    /// 10 MB one-line file never floods the terminal; line and column numbers stay exact.
     pub fn render(&self, sources: &Sources) -> String {
         let mut out = String::new();
         let config = term::Config::default();
-        if term::emit_to_string(&mut out, &config, &FilesView(sources), &self.to_codespan())
-            .is_err()
-        {
+        let mut diagnostic = self.to_codespan();
+        // One `Files` type for every rendering (one copy of the renderer in the binary).
+        let view = Clipped::new(sources, &self.labels);
+        for label in &mut diagnostic.labels {
+            let file = label.file_id;
+            label.range = view.map(file, label.range.start)..view.map(file, label.range.end);
+        }
+        let emitted = term::emit_to_string(&mut out, &config, &view, &diagnostic);
+        if emitted.is_err() {
             // A span outside its file: still say what is wrong.
             out = format!(
                 "{}[{}]: {}\n",
@@ -296,5 +305,204 @@ impl<'a> FilesView<'a> {
         self.0
             .get(crate::source::SourceId(id))
             .ok_or(FilesError::FileMissing)
+    }
+}
+
+/// Longest source line a rendering shows whole, in bytes.
+pub(crate) const MAX_SHOWN_LINE: usize = 240;
+
+/// Context kept before a label's start on a clipped line, in bytes.
+const CLIP_LEAD: usize = 60;
+
+/// Sources with every overlong line cut to a window, for rendering one diagnostic. Only
+/// built when a labelled file has such a line; other files are read through unchanged.
+struct Clipped<'a> {
+    sources: &'a Sources,
+    files: HashMap<u32, ClippedFile>,
+}
+
+struct ClippedFile {
+    text: String,
+    /// Per line: where its shown part starts in `text`, and which original byte that is.
+    lines: Vec<ClippedLine>,
+}
+
+#[derive(Clone, Copy)]
+struct ClippedLine {
+    /// Start of the line in `text` (where a leading `…` would be).
+    start: usize,
+    /// Start of the kept bytes in `text`.
+    kept: usize,
+    /// Original offsets of the kept bytes.
+    from: usize,
+    to: usize,
+}
+
+impl<'a> Clipped<'a> {
+    fn new(sources: &'a Sources, labels: &[Label]) -> Self {
+        let mut files = HashMap::new();
+        for label in labels {
+            let id = label.span.source;
+            if files.contains_key(&id.0) {
+                continue;
+            }
+            let Some(file) = sources.get(id) else {
+                continue;
+            };
+            let anchors: Vec<usize> = labels
+                .iter()
+                .filter(|l| l.span.source == id)
+                .map(|l| l.span.start as usize)
+                .collect();
+            if let Some(clipped) = ClippedFile::new(file, &anchors) {
+                files.insert(id.0, clipped);
+            }
+        }
+        Clipped { sources, files }
+    }
+
+    /// An original byte offset → its offset in the shown text (clamped into the window).
+    fn map(&self, id: u32, offset: usize) -> usize {
+        let Some(file) = self.files.get(&id) else {
+            return offset;
+        };
+        let i = file
+            .lines
+            .partition_point(|l| l.from <= offset)
+            .saturating_sub(1);
+        file.lines
+            .get(i)
+            .map_or(0, |l| l.kept + offset.clamp(l.from, l.to) - l.from)
+    }
+
+    /// A shown offset → the original offset.
+    fn unmap(&self, id: u32, offset: usize) -> usize {
+        let Some(file) = self.files.get(&id) else {
+            return offset;
+        };
+        let i = file
+            .lines
+            .partition_point(|l| l.start <= offset)
+            .saturating_sub(1);
+        file.lines
+            .get(i)
+            .map_or(0, |l| (l.from + offset.saturating_sub(l.kept)).min(l.to))
+    }
+}
+
+impl ClippedFile {
+    /// `None` when no line is too long.
+    fn new(file: &crate::source::SourceFile, anchors: &[usize]) -> Option<Self> {
+        let too_long = (0..file.line_count())
+            .filter_map(|i| file.line_range(i))
+            .any(|r| r.len() > MAX_SHOWN_LINE);
+        if !too_long {
+            return None;
+        }
+        let mut text = String::new();
+        let mut lines = Vec::with_capacity(file.line_count());
+        for i in 0..file.line_count() {
+            let range = file.line_range(i).unwrap_or(0..0);
+            let line = file.text.get(range.clone()).unwrap_or("");
+            let body_len = line.trim_end_matches(['\n', '\r']).len();
+            let start = text.len();
+            if body_len <= MAX_SHOWN_LINE {
+                text.push_str(line);
+                lines.push(ClippedLine {
+                    start,
+                    kept: start,
+                    from: range.start,
+                    to: range.start + body_len,
+                });
+                continue;
+            }
+            let anchor = anchors
+                .iter()
+                .copied()
+                .find(|a| range.contains(a))
+                .map_or(0, |a| a - range.start);
+            let from = floor_char(line, anchor.saturating_sub(CLIP_LEAD));
+            let to = floor_char(line, (from + MAX_SHOWN_LINE).min(body_len));
+            if from > 0 {
+                text.push('…');
+            }
+            let kept = text.len();
+            text.push_str(line.get(from..to).unwrap_or(""));
+            if to < body_len {
+                text.push('…');
+            }
+            text.push('\n');
+            lines.push(ClippedLine {
+                start,
+                kept,
+                from: range.start + from,
+                to: range.start + to,
+            });
+        }
+        Some(ClippedFile { text, lines })
+    }
+}
+
+/// The largest char boundary of `s` at or below `i`.
+fn floor_char(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl<'a> Files<'a> for Clipped<'a> {
+    type FileId = u32;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: u32) -> Result<&'a str, FilesError> {
+        FilesView(self.sources).file(id).map(|f| f.name.as_str())
+    }
+
+    fn source(&'a self, id: u32) -> Result<&'a str, FilesError> {
+        match self.files.get(&id) {
+            Some(file) => Ok(file.text.as_str()),
+            None => FilesView(self.sources).file(id).map(|f| f.text.as_str()),
+        }
+    }
+
+    fn line_index(&'a self, id: u32, byte_index: usize) -> Result<usize, FilesError> {
+        FilesView(self.sources).line_index(id, self.unmap(id, byte_index))
+    }
+
+    fn line_range(
+        &'a self,
+        id: u32,
+        line_index: usize,
+    ) -> Result<std::ops::Range<usize>, FilesError> {
+        let Some(file) = self.files.get(&id) else {
+            return FilesView(self.sources).line_range(id, line_index);
+        };
+        let start =
+            file.lines
+                .get(line_index)
+                .map(|l| l.start)
+                .ok_or(FilesError::LineTooLarge {
+                    given: line_index,
+                    max: file.lines.len().saturating_sub(1),
+                })?;
+        let end = file
+            .lines
+            .get(line_index + 1)
+            .map_or(file.text.len(), |l| l.start);
+        Ok(start..end)
+    }
+
+    /// The column in the original line, not in the clipped one.
+    fn column_number(
+        &'a self,
+        id: u32,
+        _line_index: usize,
+        byte_index: usize,
+    ) -> Result<usize, FilesError> {
+        let file = FilesView(self.sources).file(id)?;
+        Ok(file.line_col(self.unmap(id, byte_index)).1)
     }
 }

@@ -93,6 +93,8 @@ fn describe(v: &Value) -> String {
     }
 }
 
+/// At most 40 characters of a value or key the caller sent, so an error never echoes a
+/// megabyte of input.
 fn truncate(s: &str) -> String {
     if s.chars().count() > 40 {
         let mut t: String = s.chars().take(40).collect();
@@ -120,9 +122,9 @@ enum Key<'a> {
 impl Key<'_> {
     fn render(&self) -> String {
         match self {
-            Key::Top(s) => (*s).to_owned(),
+            Key::Top(s) => truncate(s),
             Key::Other(i) => format!("others[{i}]"),
-            Key::Field(parent, name) => format!("{}.{name}", parent.render()),
+            Key::Field(parent, name) => format!("{}.{}", parent.render(), truncate(name)),
         }
     }
 }
@@ -222,7 +224,7 @@ impl Incident {
         };
         for key in map.keys() {
             if !TOP_KEYS.contains(&key.as_str()) {
-                return Err(unknown_key(key, &TOP_KEYS));
+                return Err(unknown_key(&truncate(key), &TOP_KEYS));
             }
         }
         let vocab = &ir.vocab;
@@ -288,7 +290,10 @@ impl Incident {
             };
             for key in d.keys() {
                 if key != "kind" && key != "owner" {
-                    return Err(unknown_key(&format!("device.{key}"), &["kind", "owner"]));
+                    return Err(unknown_key(
+                        &format!("device.{}", truncate(key)),
+                        &["kind", "owner"],
+                    ));
                 }
             }
             let dget = |k: &str| d.get(k).filter(|v| !v.is_null());
@@ -352,11 +357,12 @@ impl Incident {
             for (key, v) in f {
                 let Some(&idx) = vocab.fact_index.get(key) else {
                     let names: Vec<String> = vocab.facts.iter().map(|f| f.name.clone()).collect();
+                    let shown = truncate(key);
                     let mut err = IncidentError::new(
                         "haven::incident::unknown_fact",
-                        &format!("facts.{key}"),
+                        &format!("facts.{shown}"),
                         format!("a declared fact: {}", quote_list(&names)),
-                        format!("unknown fact `facts.{key}`"),
+                        format!("unknown fact `facts.{shown}`"),
                     );
                     if let Some(s) = crate::check::suggest(key, &names) {
                         err.message.push_str(&format!(" (did you mean `{s}`?)"));

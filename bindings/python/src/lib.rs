@@ -17,7 +17,7 @@ use haven_modules::FsLoader;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyMapping, PyModule};
+use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyModule, PyString};
 use pyser::StrCache;
 use serde_json::Value;
 use std::cell::RefCell;
@@ -149,18 +149,61 @@ fn compile(
     }
 }
 
-fn read_policy(path: &Path) -> PyResult<(PathBuf, String)> {
-    let file = haven_modules::policy_file(path);
-    match std::fs::read_to_string(&file) {
-        Ok(text) => Ok((file, text)),
-        Err(e) => {
-            let name = file.display().to_string();
-            Err(match e.raw_os_error() {
-                // OSError(errno, strerror, filename) picks the subclass (FileNotFoundError, …).
-                Some(errno) => PyOSError::new_err((errno, e.to_string(), name)),
-                None => PyOSError::new_err(format!("{name}: {e}")),
-            })
+/// Policy text from a Python `str`. A `str` can hold a lone surrogate, which has no UTF-8
+/// form: that is a located policy error (the inner `Err`), not a `UnicodeEncodeError`
+/// without a line, and never silently replaced.
+fn source_text(
+    text: &Bound<'_, PyString>,
+    name: &str,
+) -> PyResult<Result<String, haven_core::CompileError>> {
+    if let Ok(text) = text.to_cow() {
+        return Ok(Ok(text.into_owned()));
+    }
+    let py = text.py();
+    let encoded = text.call_method1(intern!(py, "encode"), ("utf-16-le", "surrogatepass"))?;
+    let units = encoded
+        .cast::<PyBytes>()?
+        .as_bytes()
+        .chunks_exact(2)
+        .map(|pair| {
+            u16::from_le_bytes([
+                pair.first().copied().unwrap_or(0),
+                pair.get(1).copied().unwrap_or(0),
+            ])
+        });
+    let mut lossy = String::new();
+    let mut first = None;
+    for c in char::decode_utf16(units) {
+        match c {
+            Ok(c) => lossy.push(c),
+            Err(_) => {
+                first.get_or_insert(lossy.len());
+                lossy.push('\u{fffd}');
+            }
         }
+    }
+    Ok(Err(haven_core::unpaired_surrogate(
+        name,
+        lossy,
+        first.unwrap_or(0),
+    )))
+}
+
+/// Read a policy file: I/O errors as `OSError`, bytes that are not UTF-8 as a `PolicyError`
+/// at the first bad byte.
+fn read_policy(py: Python<'_>, path: &Path) -> PyResult<(PathBuf, String)> {
+    let file = haven_modules::policy_file(path);
+    let name = file.display().to_string();
+    match std::fs::read(&file) {
+        Ok(bytes) => match haven_core::decode_source(&name, bytes) {
+            Ok(text) => Ok((file, text)),
+            Err(err) => Err(policy_error(py, &err)),
+        },
+        Err(e) => Err(match e.raw_os_error() {
+            // OSError(errno, strerror, filename) picks the subclass (FileNotFoundError, …).
+            Some(errno) => PyOSError::new_err((errno, e.to_string(), name)),
+            None => PyOSError::new_err(format!("{name}: {e}")),
+        }),
     }
 }
 
@@ -193,7 +236,7 @@ impl Policy {
         today: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let today = date_from_py(today)?;
-        let (file, text) = read_policy(&path)?;
+        let (file, text) = read_policy(py, &path)?;
         let loader = FsLoader::for_policy(&file);
         compile(py, file.display().to_string(), text, loader, today)
     }
@@ -205,12 +248,13 @@ impl Policy {
     #[pyo3(signature = (text, name = "<source>", *, modules = None, today = None))]
     fn from_source(
         py: Python<'_>,
-        text: String,
+        text: &Bound<'_, PyString>,
         name: &str,
         modules: Option<PathBuf>,
         today: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let today = date_from_py(today)?;
+        let text = source_text(text, name)?.map_err(|err| policy_error(py, &err))?;
         compile(py, name.to_owned(), text, FsLoader::new(modules), today)
     }
 
@@ -344,12 +388,16 @@ impl Policy {
 #[pyo3(signature = (text, name = "<source>", *, modules = None, today = None))]
 fn check(
     py: Python<'_>,
-    text: String,
+    text: &Bound<'_, PyString>,
     name: &str,
     modules: Option<PathBuf>,
     today: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Vec<Diagnostic>> {
     let opts = options(date_from_py(today)?);
+    let text = match source_text(text, name)? {
+        Ok(text) => text,
+        Err(err) => return Ok(err.detailed().into_iter().map(Diagnostic::from).collect()),
+    };
     let loader = FsLoader::new(modules);
     let name = name.to_owned();
     py.detach(move || {

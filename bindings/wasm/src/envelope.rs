@@ -8,7 +8,8 @@
 //!   `{"type":"failure","errors":[…]}`, as `haven_core::Answer`.
 
 use haven_core::{
-    CheckOptions, Date, DetailedError, IncidentError, Loader, MapLoader, Policy, Severity,
+    CheckOptions, Date, DetailedError, IncidentError, LoadError, Loader, MapLoader, Policy,
+    Severity,
 };
 use haven_modules::{Bundled, WithBundled};
 use serde::Serialize;
@@ -149,7 +150,7 @@ impl Options {
 }
 
 impl Loader for Options {
-    fn load(&self, module: &str) -> Option<(String, String)> {
+    fn load(&self, module: &str) -> Result<Option<(String, String)>, LoadError> {
         WithBundled(&self.modules).load(module)
     }
 }
@@ -350,9 +351,9 @@ mod tests {
             "trust/shared.haven",
             "module shared \"Trust\" { version \"1\" }\nrole trust_officer is staff \"Trust officer\"\n",
         );
-        assert!(options.load("trust/shared").is_some());
-        assert!(options.load("std/vocabulary").is_some());
-        assert!(options.load("nope").is_none());
+        assert!(matches!(options.load("trust/shared"), Ok(Some(_))));
+        assert!(matches!(options.load("std/vocabulary"), Ok(Some(_))));
+        assert!(matches!(options.load("nope"), Ok(None)));
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! column. The TypeScript types are in `types.d.ts`, spliced into the generated `.d.ts`.
 
 pub mod envelope;
+mod incident;
 
 use envelope::Compiled;
+use incident::{describe, incident_text};
 use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 
@@ -187,7 +189,7 @@ fn arguments(source: &JsValue, name: &JsValue, options: &JsValue) -> Result<Argu
     let wrong = |argument: &str, expected: &str, found: &JsValue| {
         envelope::argument_error(argument, expected, &describe(found))
     };
-    let Some(source) = source.as_string() else {
+    let Some(text) = source.as_string() else {
         return Err(wrong("source", "a string", source));
     };
     let name = if is_absent(name) {
@@ -196,6 +198,7 @@ fn arguments(source: &JsValue, name: &JsValue, options: &JsValue) -> Result<Argu
         name.as_string()
             .ok_or_else(|| wrong("name", "a string", name))?
     };
+    let source = well_formed(source, text, &name)?;
     let mut out = envelope::Options::default();
     if is_absent(options) {
         return Ok((source, name, out));
@@ -233,7 +236,7 @@ fn arguments(source: &JsValue, name: &JsValue, options: &JsValue) -> Result<Argu
             let entry = Array::from(&entry);
             let (module, text) = (entry.get(0), entry.get(1));
             let module = module.as_string().unwrap_or_default();
-            let Some(text) = text.as_string() else {
+            let Some(converted) = text.as_string() else {
                 return Err(wrong(
                     &format!("options.modules[\"{module}\"]"),
                     "a string",
@@ -241,10 +244,37 @@ fn arguments(source: &JsValue, name: &JsValue, options: &JsValue) -> Result<Argu
                 ));
             };
             let file = format!("{module}.haven");
+            let text = well_formed(&text, converted, &file)?;
             out.modules.insert(module, file, text);
         }
     }
     Ok((source, name, out))
+}
+
+/// `text` (`js` as converted to Rust) if `js` had no unpaired surrogate; else the located
+/// error, as `Diagnostic[]` JSON. Conversion turns each unpaired surrogate into U+FFFD, so
+/// only a U+FFFD that `js` does not hold at the same UTF-16 index needs looking at.
+fn well_formed(js: &JsValue, text: String, name: &str) -> Result<String, String> {
+    if !text.contains('\u{fffd}') {
+        return Ok(text);
+    }
+    let js = js.unchecked_ref::<js_sys::JsString>();
+    let mut unit = 0u32;
+    let mut unpaired = None;
+    for (offset, c) in text.char_indices() {
+        if c == '\u{fffd}' && js.char_code_at(unit) != f64::from(0xfffd_u16) {
+            unpaired = Some(offset);
+            break;
+        }
+        unit += u32::try_from(c.len_utf16()).unwrap_or(1);
+    }
+    match unpaired {
+        None => Ok(text),
+        Some(offset) => {
+            let error = haven_core::unpaired_surrogate(name, text, offset);
+            Err(envelope::diagnostics_json(&error.detailed()))
+        }
+    }
 }
 
 fn is_absent(v: &JsValue) -> bool {
@@ -253,57 +283,6 @@ fn is_absent(v: &JsValue) -> bool {
 
 fn get(object: &JsValue, key: &str) -> JsValue {
     Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// An incident as JSON text: strings pass through, other values go through `JSON.stringify`.
-fn incident_text(incident: &JsValue) -> Result<String, String> {
-    if let Some(text) = incident.as_string() {
-        return Ok(text);
-    }
-    let expected = "an incident object or its JSON text";
-    let wrong = || {
-        envelope::incident_error(
-            "haven::incident::wrong_type",
-            expected,
-            format!("incident must be {expected}, found {}", describe(incident)),
-        )
-    };
-    if incident.is_undefined()
-        || incident.is_function()
-        || incident.is_symbol()
-        || incident.is_bigint()
-    {
-        return Err(wrong());
-    }
-    match JSON::stringify(incident) {
-        Ok(text) => text.as_string().ok_or_else(wrong),
-        Err(e) => {
-            let why = e
-                .dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-                .unwrap_or_default();
-            Err(envelope::incident_error(
-                "haven::incident::invalid_json",
-                expected,
-                format!("incident cannot be converted to JSON: {why}"),
-            ))
-        }
-    }
-}
-
-fn describe(v: &JsValue) -> String {
-    if v.is_null() {
-        "null".to_owned()
-    } else if Array::is_array(v) {
-        "an array".to_owned()
-    } else {
-        match v.js_typeof().as_string().as_deref() {
-            Some("object") => "an object".to_owned(),
-            Some("undefined") => "undefined".to_owned(),
-            Some(t) => format!("a {t}"),
-            None => "a value".to_owned(),
-        }
-    }
 }
 
 /// The local calendar date of a JS `Date`; `None` for an invalid date.

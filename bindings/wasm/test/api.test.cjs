@@ -393,22 +393,37 @@ test("invalid JSON text gives invalid_json with line and column", () => {
   }
 });
 
-test("non-JSON values are wrong_type or invalid_json, never a throw", () => {
+test("values JSON cannot carry are errors naming their key, never silently unknown", () => {
   const cyclic = { category: "sharing_nudes" };
   cyclic.self = cyclic;
   const cases = [
-    [undefined, "haven::incident::wrong_type"],
-    [() => 1, "haven::incident::wrong_type"],
-    [Symbol("x"), "haven::incident::wrong_type"],
-    [10n, "haven::incident::wrong_type"],
-    [cyclic, "haven::incident::invalid_json"],
-    [{ category: "sharing_nudes", facts: { prior_incidents: 2n } }, "haven::incident::invalid_json"],
+    [undefined, "haven::incident::wrong_type", ""],
+    [() => 1, "haven::incident::wrong_type", ""],
+    [Symbol("x"), "haven::incident::wrong_type", ""],
+    [10n, "haven::incident::wrong_type", ""],
+    [NaN, "haven::incident::wrong_type", ""],
+    // JSON.stringify alone would turn these into null (unknown) or drop them.
+    [{ category: "sharing_nudes", actor: { role: "pupil", age: Infinity } }, "haven::incident::not_json", "actor.age"],
+    [{ category: "sharing_nudes", actor: { role: "pupil", age: -Infinity } }, "haven::incident::not_json", "actor.age"],
+    [{ category: "sharing_nudes", facts: { prior_incidents: NaN } }, "haven::incident::not_json", "facts.prior_incidents"],
+    [{ category: "sharing_nudes", facts: { prior_incidents: 2n } }, "haven::incident::not_json", "facts.prior_incidents"],
+    [{ category: "sharing_nudes", facts: { adult_involved: () => true } }, "haven::incident::not_json", "facts.adult_involved"],
+    [{ category: "sharing_nudes", others: [{ role: "pupil" }, { role: Symbol("pupil") }] }, "haven::incident::not_json", "others[1].role"],
+    [cyclic, "haven::incident::too_deep", "self"],
   ];
-  for (const [value, code] of cases) {
+  for (const [value, code, key] of cases) {
     const e = failure(examplePolicy.evaluate(value));
     assert.equal(e.kind, "incident");
     assert.equal(e.code, code, String(e.message));
+    assert.equal(e.key, key, String(e.message));
+    if (key) assert.ok(e.message.includes(`\`${key}\``), e.message);
   }
+  const e = failure(examplePolicy.evaluate({ category: "sharing_nudes", actor: { age: -Infinity } }));
+  assert.equal(e.message, "`actor.age` must be a finite number, found -Infinity");
+  assert.equal(e.expected, "a finite number");
+  // In a batch, the bad record fails in place and the others are answered.
+  const answers = examplePolicy.evaluateMany([{ category: "sharing_nudes" }, { category: "sharing_nudes", actor: { age: NaN } }]);
+  assert.deepEqual(answers.map((a) => a.type), ["success", "failure"]);
 });
 
 test("undefined fields are unknown, like null or absent", () => {
@@ -419,12 +434,100 @@ test("undefined fields are unknown, like null or absent", () => {
   assert.deepEqual(b, c);
 });
 
+// ---------------------------------------------------------------- limits (issue: robustness)
+// Each hostile input gives one located error in bounded time: never a throw, a hang or a crash.
+
 test("limits: deep and large incidents are rejected with their codes", () => {
   let deep = { role: "pupil" };
   for (let i = 0; i < 40; i++) deep = { nested: deep };
   assert.equal(failure(examplePolicy.evaluate({ category: "sharing_nudes", actor: deep })).code, "haven::incident::too_deep");
   const big = JSON.stringify({ category: "sharing_nudes", id: "x".repeat(2 * 1024 * 1024) });
   assert.equal(failure(examplePolicy.evaluate(big)).code, "haven::incident::too_large");
+});
+
+test("limits: 10 000-deep nesting in a policy is one located error", () => {
+  const src = `policy x "X" {\n  version "1"\n}\nrule r {\n  when ${"(".repeat(10000)}x${")".repeat(10000)}\n}\n`;
+  const e = failure(haven.compile(src, "deep.haven"));
+  assert.equal(e.code, "haven::parse::nesting_too_deep");
+  assert.equal(e.line, 5);
+  // The rule's `{` is one level, so the 64th `(` (column 7 + 64) is the one too deep.
+  assert.equal(e.column, 7 + 64);
+  assert.ok(e.rendered.length < 2048, `${e.rendered.length} bytes rendered`);
+});
+
+test("limits: a 10 MB policy is one error at 1:1 with a short rendering", () => {
+  const huge = "// " + "x".repeat(10 * 1024 * 1024);
+  for (const r of [haven.compile(huge, "huge.haven"), { type: "failure", errors: haven.check(huge, "huge.haven") }]) {
+    const e = failure(r);
+    assert.equal(e.code, "haven::parse::too_large");
+    assert.equal(e.message, `policy file is too large (${huge.length} bytes, limit 4194304)`);
+    assert.deepEqual([e.file, e.line, e.column], ["huge.haven", 1, 1]);
+    assert.ok(e.rendered.length < 2048, `${e.rendered.length} bytes rendered`);
+  }
+});
+
+test("limits: a 1 000 000-element list in an incident is rejected, as object or text", () => {
+  const others = Array.from({ length: 1_000_000 }, () => ({ role: "pupil" }));
+  const asObject = failure(examplePolicy.evaluate({ category: "sharing_nudes", others }));
+  assert.equal(asObject.code, "haven::incident::too_large");
+  const numbers = JSON.stringify({ category: "sharing_nudes", others: new Array(1_000_000).fill(0) });
+  assert.equal(failure(examplePolicy.evaluate(numbers)).code, "haven::incident::too_large");
+  // Under the byte limit but over the list limit: named by key.
+  const e = failure(examplePolicy.evaluate({ category: "sharing_nudes", others: others.slice(0, 1001) }));
+  assert.deepEqual([e.code, e.key], ["haven::incident::list_too_long", "others"]);
+});
+
+test("limits: deeply nested incidents, as objects or text, never overflow the stack", () => {
+  let deep = {};
+  for (let i = 0; i < 1_000_000; i++) deep = { a: deep };
+  const e = failure(examplePolicy.evaluate({ category: "sharing_nudes", facts: deep }));
+  assert.equal(e.code, "haven::incident::too_deep");
+  assert.ok(e.key.startsWith("facts.a.a."), e.key);
+  const text = "[".repeat(100_000) + "]".repeat(100_000);
+  assert.equal(failure(examplePolicy.evaluate(text)).code, "haven::incident::too_deep");
+  assert.equal(failure(examplePolicy.evaluate('{"a":'.repeat(100_000))).code, "haven::incident::too_deep");
+});
+
+test("limits: huge numbers are out of range or invalid, never wrapped", () => {
+  const cases = [
+    [{ category: "sharing_nudes", actor: { role: "pupil", age: 2 ** 70 } }, "haven::incident::out_of_range", "actor.age"],
+    [{ category: "sharing_nudes", actor: { role: "pupil", age: -(2 ** 70) } }, "haven::incident::out_of_range", "actor.age"],
+    [{ category: "sharing_nudes", actor: { role: "pupil", age: Number.MAX_VALUE } }, "haven::incident::out_of_range", "actor.age"],
+    [{ category: "sharing_nudes", facts: { prior_incidents: 2 ** 63 } }, "haven::incident::out_of_range", "facts.prior_incidents"],
+    ['{"category": "sharing_nudes", "actor": {"age": 1e400}}', "haven::incident::invalid_json", ""],
+    [`{"category": "sharing_nudes", "actor": {"age": ${"9".repeat(400)}}}`, "haven::incident::invalid_json", ""],
+  ];
+  for (const [incident, code, key] of cases) {
+    const e = failure(examplePolicy.evaluate(incident));
+    assert.deepEqual([e.code, e.key], [code, key], e.message);
+  }
+});
+
+test("limits: text that is not Unicode (unpaired surrogates) is located, never silently replaced", () => {
+  const src = example.replace("// ", "// \uD83D ");
+  const line = example.slice(0, example.indexOf("// ")).split("\n").length;
+  for (const errors of [failure(haven.compile(src, "s.haven")), haven.check(src, "s.haven")[0]]) {
+    assert.equal(errors.code, "haven::source::unpaired_surrogate");
+    assert.deepEqual([errors.file, errors.line], ["s.haven", line]);
+  }
+  // A real U+FFFD and a paired surrogate (an emoji) are fine.
+  assert.equal(haven.compile(example.replace("// ", "// \uFFFD 😀 "), "ok.haven").type, "success");
+  // In a module too, named by its file.
+  const r = haven.compile('policy t "T" {\n  version "1"\n  use shared/x\n  use std/vocabulary\n}\n', "t.haven", {
+    modules: { "shared/x": 'module shared/x "X" {\n}\n// \uDC00\n' },
+  });
+  const e = failure(r);
+  assert.deepEqual([e.code, e.file, e.line], ["haven::source::unpaired_surrogate", "shared/x.haven", 3]);
+  // Incident strings: an unpaired surrogate is invalid JSON with its position.
+  const bad = failure(examplePolicy.evaluate({ category: "sharing_nudes", id: "\uD800" }));
+  assert.equal(bad.code, "haven::incident::invalid_json");
+  assert.equal(typeof bad.column, "number");
+});
+
+test("limits: a 500 KB key is quoted short", () => {
+  const e = failure(examplePolicy.evaluate({ category: "sharing_nudes", ["k".repeat(500_000)]: 1 }));
+  assert.equal(e.code, "haven::incident::unknown_key");
+  assert.ok(e.key.length < 64 && e.message.length < 1024, e.message.slice(0, 100));
 });
 
 test("evaluateMany with a non-array gives one failure", () => {

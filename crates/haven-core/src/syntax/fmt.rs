@@ -10,10 +10,12 @@
 //! - table columns are aligned after the longest `key:`; a column's further outcomes go on
 //!   their own lines under the first; each row is `row "label"`, then `when ...` and the
 //!   cells on their own lines, 6 spaces in, with every column of `|` aligned;
-//! - conditions are written on one line; parentheses appear where the tree needs them (a
-//!   nested `and`/`or` of the same kind keeps them, so the tree is unchanged), around an
-//!   `and` inside an `or`, and around a comparison under `not` (`not (actor is staff)`);
-//!   no line is ever wrapped;
+//! - a condition is written on one line if that line fits in 100 columns; otherwise a
+//!   top-level `and`/`or` puts each operand on its own line, the first after `when` and the
+//!   rest indented 2 more and led by their `and`/`or` (nothing deeper is wrapped);
+//!   parentheses appear where the tree needs them (a nested `and`/`or` of the same kind
+//!   keeps them, so the tree is unchanged), around an `and` inside an `or`, and around a
+//!   comparison under `not` (`not (actor is staff)`);
 //! - a comment on a line of its own stays on a line of its own, before the line that
 //!   followed it, indented like that line; a comment after code stays at the end of the
 //!   line holding that code.
@@ -23,6 +25,9 @@
 
 use super::ast::*;
 use crate::source::Spanned;
+
+/// Longest line a condition is written on before it is split at its top-level `and`/`or`.
+const MAX_WIDTH: usize = 100;
 
 /// Write `file` in the canonical layout.
 ///
@@ -362,7 +367,34 @@ impl Writer<'_> {
         expr(e, &mut text);
         text.push_str(suffix);
         let at = self.src.keyword_before(e.span.start as usize);
-        self.push(indent, text, at, Gap::Never);
+        let (parts, joiner) = match &e.kind {
+            ExprKind::And(parts) => (parts, "and "),
+            ExprKind::Or(parts) => (parts, "or "),
+            _ => {
+                self.push(indent, text, at, Gap::Never);
+                return;
+            }
+        };
+        if indent + text.chars().count() <= MAX_WIDTH {
+            self.push(indent, text, at, Gap::Never);
+            return;
+        }
+        for (i, part) in parts.iter().enumerate() {
+            let mut line = if i == 0 { "when " } else { joiner }.to_owned();
+            operand(
+                part,
+                matches!(part.kind, ExprKind::Or(_) | ExprKind::And(_)),
+                &mut line,
+            );
+            if i + 1 == parts.len() {
+                line.push_str(suffix);
+            }
+            if i == 0 {
+                self.push(indent, line, at, Gap::Never);
+            } else {
+                self.push(indent + 2, line, part.span.start as usize, Gap::Never);
+            }
+        }
     }
 
     fn outcome_start(&self, o: &Outcome) -> usize {

@@ -329,6 +329,8 @@ struct ClippedFile {
 
 #[derive(Clone, Copy)]
 struct ClippedLine {
+    /// Start of the line in the original text.
+    origin: usize,
     /// Start of the line in `text` (where a leading `…` would be).
     start: usize,
     /// Start of the kept bytes in `text`.
@@ -368,7 +370,7 @@ impl<'a> Clipped<'a> {
         };
         let i = file
             .lines
-            .partition_point(|l| l.from <= offset)
+            .partition_point(|l| l.origin <= offset)
             .saturating_sub(1);
         file.lines
             .get(i)
@@ -409,6 +411,7 @@ impl ClippedFile {
             if body_len <= MAX_SHOWN_LINE {
                 text.push_str(line);
                 lines.push(ClippedLine {
+                    origin: range.start,
                     start,
                     kept: start,
                     from: range.start,
@@ -433,6 +436,7 @@ impl ClippedFile {
             }
             text.push('\n');
             lines.push(ClippedLine {
+                origin: range.start,
                 start,
                 kept,
                 from: range.start + from,
@@ -504,5 +508,39 @@ impl<'a> Files<'a> for Clipped<'a> {
     ) -> Result<usize, FilesError> {
         let file = FilesView(self.sources).file(id)?;
         Ok(file.line_col(self.unmap(id, byte_index)).1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "test code: a panic is a test failure"
+    )]
+
+    use super::*;
+    use crate::source::Span;
+
+    #[test]
+    fn labels_on_a_clipped_line_stay_on_that_line() {
+        let mut sources = Sources::new();
+        let text = format!("short\n{}X{}\nlast\n", "a".repeat(1000), "b".repeat(1000));
+        let id = sources.add("f.haven", "", text);
+        let x = 6 + 1000;
+        let diag = Diagnostic::error("haven::test", "boom", Span::new(id, x, x + 1))
+            .with_label("here")
+            // Earlier on the same long line, outside the window around `X`.
+            .with_secondary(Span::new(id, 6 + 5, 6 + 6), "and there");
+        let rendered = diag.render(&sources);
+        assert!(rendered.contains("f.haven:2:1001"), "{rendered}");
+        assert!(!rendered.contains("short"), "{rendered}");
+        assert!(!rendered.contains("last"), "{rendered}");
+        let lines: Vec<&str> = rendered.lines().collect();
+        let shown = lines.iter().position(|l| l.starts_with("2 │")).unwrap();
+        let x_col = lines[shown].chars().position(|c| c == 'X').unwrap();
+        let caret_col = lines[shown + 1].chars().position(|c| c == '^').unwrap();
+        assert_eq!(x_col, caret_col, "{rendered}");
+        assert!(rendered.len() < 1024, "{rendered}");
     }
 }

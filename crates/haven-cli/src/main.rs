@@ -183,7 +183,11 @@ pub(crate) fn options() -> CheckOptions {
 /// Read a text file (an incident, scenarios); bytes that are not UTF-8 are an error naming
 /// the line and column of the first bad byte.
 pub(crate) fn read(path: &Path) -> Result<String, Exit> {
-    let bytes = read_bytes(path)?;
+    utf8(&format!("`{}`", path.display()), read_bytes(path)?)
+}
+
+/// `bytes` as text, or an error (printed) naming `what` and where the first bad byte is.
+fn utf8(what: &str, bytes: Vec<u8>) -> Result<String, Exit> {
     String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let before = e.as_bytes().get(..valid).unwrap_or_default();
@@ -197,9 +201,8 @@ pub(crate) fn read(path: &Path) -> Result<String, Exit> {
             .count()
             + 1;
         eprintln!(
-            "error: `{}` is not UTF-8 text: line {line}, column {column} (byte offset {valid})\n  \
+            "error: {what} is not UTF-8 text: line {line}, column {column} (byte offset {valid})\n  \
              = help: save the file as UTF-8",
-            path.display(),
         );
         Exit::Io
     })
@@ -352,12 +355,15 @@ fn eval(policy_path: &Path, incident: &Path, format: OutFormat, explain: bool) -
         Err(e) => return e,
     };
     let input = if incident == Path::new("-") {
-        let mut s = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut s) {
+        let mut bytes = Vec::new();
+        if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
             eprintln!("error: cannot read standard input: {e}");
             return Exit::Io;
         }
-        s
+        match utf8("standard input", bytes) {
+            Ok(text) => text,
+            Err(e) => return e,
+        }
     } else {
         match read(incident) {
             Ok(t) => t,

@@ -128,7 +128,8 @@ fn non_utf8_incident_exits_four() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(
-        stderr.contains("bad.json") && stderr.contains("offset 27"),
+        stderr.contains("`")
+            && stderr.contains("bad.json` is not UTF-8 text: line 1, column 28 (byte offset 27)"),
         "{stderr}"
     );
 
@@ -139,7 +140,10 @@ fn non_utf8_incident_exits_four() {
         .unwrap();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
-    assert!(stderr.contains("standard input"), "{stderr}");
+    assert!(
+        stderr.contains("error: standard input is not UTF-8 text: line 1, column 15"),
+        "{stderr}"
+    );
 }
 
 #[test]

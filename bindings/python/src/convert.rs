@@ -6,6 +6,7 @@
 //! would reject (a string where an age belongs, an unknown key) passes through untouched so
 //! that the core names the key and the expected type.
 
+use haven_core::Limits;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
@@ -40,6 +41,8 @@ pub(crate) enum ConvertErrorKind {
     BadString,
     /// Nested deeper than `Limits::max_incident_depth` (also stops self-referencing dicts).
     TooDeep { limit: usize },
+    /// A list longer than `Limits::max_list_len`: stopped before converting its items.
+    ListTooLong { len: usize, limit: usize },
 }
 
 impl ConvertError {
@@ -82,17 +85,17 @@ impl ConvertError {
 /// any JSON-like data.
 pub(crate) fn incident_to_json(
     record: &Bound<'_, PyAny>,
-    max_depth: usize,
+    limits: &Limits,
 ) -> Result<Value, ConvertError> {
     if !record.is_instance_of::<PyDict>() && record.cast::<PyMapping>().is_err() {
         return Err(ConvertError::new(ConvertErrorKind::NotADict {
             found: type_name(record),
         }));
     }
-    to_json(record, 0, max_depth)
+    to_json(record, 0, limits)
 }
 
-fn to_json(obj: &Bound<'_, PyAny>, depth: usize, max_depth: usize) -> Result<Value, ConvertError> {
+fn to_json(obj: &Bound<'_, PyAny>, depth: usize, limits: &Limits) -> Result<Value, ConvertError> {
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -110,18 +113,19 @@ fn to_json(obj: &Bound<'_, PyAny>, depth: usize, max_depth: usize) -> Result<Val
         return int_to_json(obj);
     }
     if let Ok(dict) = obj.cast::<PyDict>() {
-        let depth = enter(depth, max_depth)?;
+        let depth = enter(depth, limits.max_incident_depth)?;
         let mut map = Map::new();
         for (k, v) in dict.iter() {
-            insert(&mut map, &k, &v, depth, max_depth)?;
+            insert(&mut map, &k, &v, depth, limits)?;
         }
         return Ok(Value::Object(map));
     }
     if let Ok(list) = obj.cast::<PyList>() {
-        let depth = enter(depth, max_depth)?;
+        let depth = enter(depth, limits.max_incident_depth)?;
+        check_len(list.len(), limits)?;
         let mut items = Vec::with_capacity(list.len());
         for (i, item) in list.iter().enumerate() {
-            items.push(to_json(&item, depth, max_depth).map_err(|e| e.within(Segment::Index(i)))?);
+            items.push(to_json(&item, depth, limits).map_err(|e| e.within(Segment::Index(i)))?);
         }
         return Ok(Value::Array(items));
     }
@@ -134,16 +138,17 @@ fn to_json(obj: &Bound<'_, PyAny>, depth: usize, max_depth: usize) -> Result<Val
         });
     }
     if let Ok(tuple) = obj.cast::<PyTuple>() {
-        let depth = enter(depth, max_depth)?;
+        let depth = enter(depth, limits.max_incident_depth)?;
+        check_len(tuple.len(), limits)?;
         let mut items = Vec::with_capacity(tuple.len());
         for (i, item) in tuple.iter().enumerate() {
-            items.push(to_json(&item, depth, max_depth).map_err(|e| e.within(Segment::Index(i)))?);
+            items.push(to_json(&item, depth, limits).map_err(|e| e.within(Segment::Index(i)))?);
         }
         return Ok(Value::Array(items));
     }
     // Any other `collections.abc.Mapping` (a `TypedDict` is a dict already): read its items.
     if let Ok(mapping) = obj.cast::<PyMapping>() {
-        let depth = enter(depth, max_depth)?;
+        let depth = enter(depth, limits.max_incident_depth)?;
         let unsupported = || {
             ConvertError::new(ConvertErrorKind::Unsupported {
                 found: type_name(obj),
@@ -155,7 +160,7 @@ fn to_json(obj: &Bound<'_, PyAny>, depth: usize, max_depth: usize) -> Result<Val
             let (k, v) = item
                 .extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()
                 .map_err(|_| unsupported())?;
-            insert(&mut map, &k, &v, depth, max_depth)?;
+            insert(&mut map, &k, &v, depth, limits)?;
         }
         return Ok(Value::Object(map));
     }
@@ -170,7 +175,7 @@ fn insert(
     k: &Bound<'_, PyAny>,
     v: &Bound<'_, PyAny>,
     depth: usize,
-    max_depth: usize,
+    limits: &Limits,
 ) -> Result<(), ConvertError> {
     let Ok(k) = k.cast::<PyString>() else {
         return Err(ConvertError::new(ConvertErrorKind::NonStringKey {
@@ -180,7 +185,7 @@ fn insert(
     let Ok(k) = k.to_cow() else {
         return Err(ConvertError::new(ConvertErrorKind::BadString));
     };
-    match to_json(v, depth, max_depth) {
+    match to_json(v, depth, limits) {
         Ok(v) => {
             map.insert(k.into_owned(), v);
             Ok(())
@@ -203,6 +208,17 @@ fn int_to_json(obj: &Bound<'_, PyAny>) -> Result<Value, ConvertError> {
         .and_then(Number::from_f64)
         .map(Value::Number)
         .ok_or_else(|| ConvertError::new(ConvertErrorKind::TooLarge))
+}
+
+/// No list haven accepts is longer than `max_list_len`; stop before copying a longer one.
+fn check_len(len: usize, limits: &Limits) -> Result<(), ConvertError> {
+    if len > limits.max_list_len {
+        return Err(ConvertError::new(ConvertErrorKind::ListTooLong {
+            len,
+            limit: limits.max_list_len,
+        }));
+    }
+    Ok(())
 }
 
 fn enter(depth: usize, max_depth: usize) -> Result<usize, ConvertError> {

@@ -191,6 +191,10 @@ impl From<&ConvertError> for IncidentFields {
                 format!("at most {limit} levels of nesting"),
                 format!("incident record is nested too deeply (limit {limit})"),
             ),
+            ConvertErrorKind::ListTooLong { len, limit } => {
+                let core = haven_core::IncidentError::list_too_long(&key, *len, *limit);
+                (core.code, core.expected, core.message)
+            }
         };
         IncidentFields {
             key,

@@ -219,8 +219,9 @@ fn date_from_py(today: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Date>> {
     }))
 }
 
-fn max_depth() -> usize {
-    Limits::default().max_incident_depth
+/// The limits every incident is held to: haven-core's defaults, as the CLI uses.
+fn limits() -> Limits {
+    Limits::default()
 }
 
 #[pymethods]
@@ -294,7 +295,7 @@ impl Policy {
         py: Python<'py>,
         incident: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let record = guarded_read(|| convert::incident_to_json(incident, max_depth()))?
+        let record = guarded_read(|| convert::incident_to_json(incident, &limits()))?
             .map_err(|e| incident_error(py, IncidentFields::from(&e), None))?;
         let decision = guarded(|| decide(&self.inner, &record))?
             .map_err(|e| incident_error(py, IncidentFields::from(&e), None))?;
@@ -317,7 +318,7 @@ impl Policy {
                 "evaluate_many takes an iterable of incident dicts; use evaluate for a single incident",
             ));
         }
-        let max_depth = max_depth();
+        let limits = limits();
         let mut iter = incidents.try_iter()?;
         let mut decisions = Vec::new();
         let mut chunk: Vec<Value> = Vec::with_capacity(CHUNK);
@@ -329,7 +330,7 @@ impl Policy {
             let mut pending: Option<PyErr> = None;
             for item in iter.by_ref().take(CHUNK) {
                 let converted = item.and_then(|item| {
-                    guarded_read(|| convert::incident_to_json(&item, max_depth))?.map_err(|e| {
+                    guarded_read(|| convert::incident_to_json(&item, &limits))?.map_err(|e| {
                         incident_error(py, IncidentFields::from(&e), Some(start + chunk.len()))
                     })
                 });

@@ -72,6 +72,22 @@ impl IncidentError {
         }
     }
 
+    /// A list longer than [`Limits::max_list_len`]: `others`, or any list a binding meets
+    /// while converting a record (so it can stop before copying a million entries).
+    pub fn list_too_long(key: &str, len: usize, limit: usize) -> Self {
+        let noun = if key == "others" || key.ends_with("].others") {
+            "people"
+        } else {
+            "entries"
+        };
+        IncidentError::new(
+            "haven::incident::list_too_long",
+            key,
+            format!("at most {limit} {noun}"),
+            format!("`{key}` lists {len} {noun} (limit {limit})"),
+        )
+    }
+
     fn wrong_type(key: &str, expected: &str, found: &Value) -> Self {
         IncidentError::new(
             "haven::incident::wrong_type",
@@ -319,15 +335,10 @@ impl Incident {
                 ));
             };
             if list.len() > limits.max_list_len {
-                return Err(IncidentError::new(
-                    "haven::incident::list_too_long",
+                return Err(IncidentError::list_too_long(
                     "others",
-                    format!("at most {} people", limits.max_list_len),
-                    format!(
-                        "`others` lists {} people (limit {})",
-                        list.len(),
-                        limits.max_list_len
-                    ),
+                    list.len(),
+                    limits.max_list_len,
                 ));
             }
             let mut people = Vec::with_capacity(list.len());

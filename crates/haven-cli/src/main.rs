@@ -188,20 +188,15 @@ pub(crate) fn read(path: &Path) -> Result<String, Exit> {
 
 /// `bytes` as text, or an error (printed) naming `what` and where the first bad byte is.
 fn utf8(what: &str, bytes: Vec<u8>) -> Result<String, Exit> {
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let before = e.as_bytes().get(..valid).unwrap_or_default();
-        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-        let line_start = before
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |i| i + 1);
-        let column = String::from_utf8_lossy(before.get(line_start..).unwrap_or_default())
-            .chars()
-            .count()
-            + 1;
+    // Core locates the first bad byte (the same error a policy file gets).
+    haven_core::decode_source(what, bytes).map_err(|err| {
+        let (line, column, offset) = err
+            .detailed()
+            .first()
+            .and_then(|d| Some((d.line?, d.column?, d.labels.first()?.start)))
+            .unwrap_or((1, 1, 0));
         eprintln!(
-            "error: {what} is not UTF-8 text: line {line}, column {column} (byte offset {valid})\n  \
+            "error: {what} is not UTF-8 text: line {line}, column {column} (byte offset {offset})\n  \
              = help: save the file as UTF-8",
         );
         Exit::Io

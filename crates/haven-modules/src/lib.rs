@@ -97,11 +97,6 @@ impl Loader for FsLoader {
                 root.join(format!("{module}.haven")),
                 root.join(module).join("policy.haven"),
             ] {
-                let bytes = match std::fs::read(&candidate) {
-                    Ok(bytes) => Ok(bytes),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                    Err(e) => Err(e),
-                };
                 // Name it from the policies root (`policies/baseline/policy.haven`), not by
                 // absolute path, so messages and snapshots read the same everywhere.
                 let base = root.file_name().map(Path::new).unwrap_or(Path::new(""));
@@ -112,10 +107,16 @@ impl Loader for FsLoader {
                     .display()
                     .to_string()
                     .replace('\\', "/");
-                let bytes = bytes.map_err(|e| LoadError::Io {
-                    name: name.clone(),
-                    message: e.to_string(),
-                })?;
+                let bytes = match std::fs::read(&candidate) {
+                    Ok(bytes) => bytes,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => {
+                        return Err(LoadError::Io {
+                            name,
+                            message: e.to_string(),
+                        })
+                    }
+                };
                 return match String::from_utf8(bytes) {
                     Ok(text) => Ok(Some((name, text))),
                     Err(e) => Err(LoadError::NotUtf8 {

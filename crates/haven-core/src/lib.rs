@@ -9,6 +9,7 @@ mod eval;
 mod incident;
 mod ir;
 mod limits;
+pub mod modal;
 pub mod render;
 pub mod scenario;
 mod source;

@@ -438,6 +438,7 @@ impl<'a> Checker<'a> {
                     Item::Table(t) => self.table(t, f.layer, &mut refs),
                     Item::Caveat(c) if f.layer == 0 => self.caveat(c),
                     Item::Caveat(_) => {}
+                    Item::Declines(d) => self.declines(d),
                     Item::Decl(_) | Item::Person(_) => {}
                 }
             }
@@ -1153,6 +1154,32 @@ impl<'a> Checker<'a> {
             d = d.with_help(format!("see {}", self.render_cite(first)));
         }
         self.diags.push(d);
+    }
+
+    /// A declined sentence needs no IR, only a quote and a reason (`haven trace` reads it).
+    fn declines(&mut self, d: &ast::Declines) {
+        if d.quote.node.trim().is_empty() {
+            self.diags.push(
+                Diagnostic::error(
+                    "haven::check::empty_declined_sentence",
+                    "`declines` quotes no sentence",
+                    d.quote.span,
+                )
+                .with_label("empty sentence")
+                .with_help("quote the source sentence the policy does not encode"),
+            );
+        }
+        if d.reason.node.trim().is_empty() {
+            self.diags.push(
+                Diagnostic::error(
+                    "haven::check::empty_decline_reason",
+                    "`declines` gives no reason",
+                    d.reason.span,
+                )
+                .with_label("empty reason")
+                .with_help("say why the policy does not encode this sentence, e.g. `because \"curriculum content, not an incident response\"`"),
+            );
+        }
     }
 
     fn effects(&mut self, outcomes: &[ast::Outcome], owner: &str) -> Effects {

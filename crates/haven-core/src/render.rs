@@ -275,6 +275,22 @@ fn blocks(sources: &Sources, policy: &Policy) -> Vec<Block> {
         out.push(Block::List(caveats));
     }
 
+    let declined: Vec<String> = file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Declines(d) => Some(format!(
+                "{}: \"{}\" (because {})",
+                d.section.node, d.quote.node, d.reason.node
+            )),
+            _ => None,
+        })
+        .collect();
+    if !declined.is_empty() {
+        out.push(Block::Heading(2, "Sentences not encoded".to_owned()));
+        out.push(Block::List(declined));
+    }
+
     // Rules and tables, grouped by the section they cite, in order of first appearance.
     let mut sections: Vec<(String, Vec<&Item>)> = Vec::new();
     for item in &file.items {

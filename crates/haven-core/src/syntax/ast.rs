@@ -132,6 +132,8 @@ pub enum Item {
     Table(Table),
     /// A known problem in the source document.
     Caveat(Caveat),
+    /// A source sentence the policy deliberately does not encode.
+    Declines(Declines),
 }
 
 impl Item {
@@ -144,6 +146,7 @@ impl Item {
             Item::Rule(r) => r.span,
             Item::Table(t) => t.span,
             Item::Caveat(c) => c.span,
+            Item::Declines(d) => d.span,
         }
     }
 }
@@ -604,6 +607,19 @@ pub struct Caveat {
     pub span: Span,
 }
 
+/// `declines "§Heading": "sentence" because "reason"`
+#[derive(Clone, Debug)]
+pub struct Declines {
+    /// The section the sentence is in.
+    pub section: Text,
+    /// The sentence (or a `…`-shortened part of it), as in the document.
+    pub quote: Text,
+    /// Why the policy does not encode it.
+    pub reason: Text,
+    /// The whole item.
+    pub span: Span,
+}
+
 /// A condition.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
@@ -734,6 +750,7 @@ eq_ignoring_span! {
     Column { key, outcomes }
     Row { label, when, priority, cells, cites }
     Caveat { text, cites }
+    Declines { section, quote, reason }
     Expr { kind }
 }
 

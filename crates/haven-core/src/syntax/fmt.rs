@@ -318,6 +318,17 @@ impl Writer<'_> {
                     self.cite(2, cite);
                 }
             }
+            Item::Declines(d) => {
+                let text = format!(
+                    "declines {}: {}",
+                    quote(&d.section.node),
+                    quote(&d.quote.node)
+                );
+                self.push(0, text, start, gap);
+                let at = self.src.keyword_before(d.reason.span.start as usize);
+                let reason = format!("because {}", quote(&d.reason.node));
+                self.push(2, reason, at, Gap::Never);
+            }
         }
         self.end_item(span.end as usize);
     }

@@ -226,6 +226,7 @@ fn rule_name(grammar_rule: &R) -> &'static str {
         R::row => "`row`",
         R::cells | R::cell | R::tick => "table cells between `|`",
         R::caveat => "`caveat`",
+        R::declines => "`declines`",
         R::expr | R::and_expr | R::not_expr | R::atom | R::test => "a condition",
         R::not_kw => "`not`",
         R::quantified => "`any(...)` or `all(...)`",
@@ -750,6 +751,7 @@ impl Cx<'_> {
             R::criteria => Item::Criteria(self.criteria(pair)),
             R::rule => Item::Rule(self.rule(pair)),
             R::table => Item::Table(self.table(pair)),
+            R::declines => Item::Declines(self.declines(pair)),
             _ => Item::Caveat(self.caveat(pair)),
         }
     }
@@ -1225,6 +1227,19 @@ impl Cx<'_> {
             }
         }
         Caveat { text, cites, span }
+    }
+
+    fn declines(&mut self, pair: Pair<'_, R>) -> Declines {
+        let span = self.span(&pair);
+        let mut texts = pair.into_inner().map(|p| self.text(p));
+        let mut next = || texts.next().unwrap_or_else(|| Spanned::new(String::new(), span));
+        let (section, quote, reason) = (next(), next(), next());
+        Declines {
+            section,
+            quote,
+            reason,
+            span,
+        }
     }
 
     fn expr(&mut self, pair: Pair<'_, R>) -> Expr {

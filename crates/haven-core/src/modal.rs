@@ -103,8 +103,16 @@ pub fn modalities(sentence: &str) -> VerbSet {
     let mut set = VerbSet::default();
     let at = |i: usize| w.get(i).map(String::as_str).unwrap_or("");
     // "not" or "never" right after a modal verb (allowing one adverb between: "must also not").
+    // "Under no circumstances should…", "At no time may…": the negation comes first.
+    let fronted_negation = |i: usize| {
+        (1..i).any(|j| {
+            at(j - 1) == "no"
+                && matches!(at(j), "circumstance" | "circumstances" | "time" | "account" | "occasion")
+        })
+    };
     let negated = |i: usize| {
-        matches!(at(i + 1), "not" | "never")
+        fronted_negation(i)
+            || matches!(at(i + 1), "not" | "never")
             || (matches!(at(i + 2), "not" | "never")
                 && matches!(
                     at(i + 1),
@@ -221,6 +229,11 @@ mod tests {
         assert_eq!(found("Staff won't share passwords."), [MustNot]);
         assert_eq!(found("Staff must also not copy it."), [MustNot]);
         assert_eq!(found("Parents are advised not to call."), [ShouldNot]);
+        assert_eq!(
+            found("Under no circumstances should staff contact pupils."),
+            [ShouldNot]
+        );
+        assert_eq!(found("At no time may pupils use phones."), [MustNot]);
     }
 
     #[test]

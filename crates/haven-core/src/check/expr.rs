@@ -24,6 +24,18 @@ impl Checker<'_> {
     pub(crate) fn cond(&mut self, expr: &ast::Expr, in_quant: bool) -> Cond {
         match &expr.kind {
             ExprKind::Bool(b) => Cond::Const(Tri::from_bool(*b)),
+            ExprKind::Todo(what) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "haven::check::to_complete",
+                        format!("condition to complete: {}", what.node),
+                        expr.span,
+                    )
+                    .with_label("to complete")
+                    .with_help("replace `todo \"...\"` with the rule's condition"),
+                );
+                Cond::Const(Tri::Unknown)
+            }
             ExprKind::Not(inner) => Cond::Not(Box::new(self.cond(inner, in_quant))),
             ExprKind::Or(parts) => Cond::Or(parts.iter().map(|p| self.cond(p, in_quant)).collect()),
             ExprKind::And(parts) => {

@@ -631,6 +631,8 @@ pub enum ExprKind {
     Not(Box<Expr>),
     /// `true` / `false`.
     Bool(bool),
+    /// `todo "..."`: a condition the author has still to write (`haven draft`).
+    Todo(Text),
     /// `any(people: ...)`
     Quantified {
         /// Any or all.

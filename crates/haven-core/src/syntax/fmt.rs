@@ -748,6 +748,10 @@ fn expr(e: &Expr, out: &mut String) {
             operand(inner, parens, out);
         }
         ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        ExprKind::Todo(text) => {
+            out.push_str("todo ");
+            out.push_str(&quote(&text.node));
+        }
         ExprKind::Quantified {
             quantifier: q,
             list,

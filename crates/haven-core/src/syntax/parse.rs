@@ -231,6 +231,7 @@ fn rule_name(grammar_rule: &R) -> &'static str {
         R::not_kw => "`not`",
         R::quantified => "`any(...)` or `all(...)`",
         R::literal_bool | R::bool_value => "`true` or `false`",
+        R::todo => "`todo`",
         R::is_not_test | R::is_test => "`is`",
         R::in_test => "`in [...]`",
         R::compare | R::compare_op => "a comparison",
@@ -1320,6 +1321,17 @@ impl Cx<'_> {
                 kind: ExprKind::Bool(pair.as_str() == "true"),
                 span,
             },
+            R::todo => {
+                let text = pair
+                    .into_inner()
+                    .next()
+                    .map(|s| self.text(s))
+                    .unwrap_or_else(|| Spanned::new(String::new(), span));
+                Expr {
+                    kind: ExprKind::Todo(text),
+                    span,
+                }
+            }
             R::quantified => {
                 let word = Span::new(self.source, span.start as usize, span.start as usize + 3);
                 let e = if self.enter(1, word, "quantifier") {

@@ -380,25 +380,30 @@ fn item() -> impl Strategy<Value = Item> {
         },
         target,
     });
+    let kind = prop::sample::select(vec![RuleKind::Plain, RuleKind::Default, RuleKind::OnBreach]);
     let rule = (
-        any::<bool>(),
+        (any::<bool>(), kind, prop::option::of(text())),
         name(),
         prop::collection::vec(relation, 0..=2),
         prop::collection::vec(cite(), 0..=2),
         expr(),
         prop::collection::vec(outcome(), 1..=3),
     )
-        .prop_map(|(statutory, name, relations, cites, when, outcomes)| {
-            Item::Rule(Rule {
-                statutory,
-                name,
-                relations,
-                cites,
-                when,
-                outcomes,
-                span: Span::default(),
-            })
-        });
+        .prop_map(
+            |((statutory, kind, because), name, relations, cites, when, outcomes)| {
+                Item::Rule(Rule {
+                    statutory,
+                    kind,
+                    because,
+                    name,
+                    relations,
+                    cites,
+                    when,
+                    outcomes,
+                    span: Span::default(),
+                })
+            },
+        );
     let hit = prop::sample::select(vec![
         HitPolicy::Collect,
         HitPolicy::First,
@@ -454,7 +459,28 @@ fn item() -> impl Strategy<Value = Item> {
             span: Span::default(),
         })
     });
-    prop_oneof![token, fact, person, criteria, rule, table, caveat]
+    let literal =
+        || (any::<bool>(), name()).prop_map(|(negated, fact)| FactLiteral { negated, fact });
+    let relation_item = (literal(), literal(), prop::option::of(cite())).prop_map(
+        |(antecedent, consequent, cites)| {
+            Item::Relation(FactRelation {
+                antecedent,
+                consequent,
+                cites,
+                span: Span::default(),
+            })
+        },
+    );
+    prop_oneof![
+        token,
+        fact,
+        person,
+        criteria,
+        rule,
+        table,
+        caveat,
+        relation_item
+    ]
 }
 
 fn meta() -> impl Strategy<Value = Meta> {

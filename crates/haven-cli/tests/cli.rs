@@ -121,7 +121,7 @@ fn eval_jsonl_gives_one_decision_per_line_and_reports_bad_lines() {
         "\n",
         r#"{"id": 2, "category":"cyberbullying","actor":{"role":"pupil","agee":3}}"#,
         "\n",
-        r#"{"id": 3, "activity":"use","actor":{"role":"teacher"},"time":"lesson","facts":{"emergency":false}}"#,
+        r#"{"id": 3, "activity":"use","actor":{"role":"teacher"},"time":"lesson","device":{"kind":"phone","owner":"personal"},"facts":{"emergency":false}}"#,
         "\n",
     );
     let out = haven()

@@ -133,6 +133,18 @@ pub(crate) fn compile(
     }
 }
 
+/// The id of each layer's policy, root first.
+fn layer_ids(files: &[Loaded]) -> Vec<String> {
+    let mut ids: Vec<(usize, String)> = files
+        .iter()
+        .filter(|f| f.file.header.kind == HeaderKind::Policy)
+        .map(|f| (f.layer, f.file.header.id.node.clone()))
+        .collect();
+    ids.sort();
+    ids.dedup_by_key(|(layer, _)| *layer);
+    ids.into_iter().map(|(_, id)| id).collect()
+}
+
 fn sort_diagnostics(diags: &mut [Diagnostic]) {
     diags.sort_by_key(|d| {
         d.span()
@@ -391,6 +403,7 @@ impl<'a> Checker<'a> {
                 people: Vec::new(),
                 rules: Vec::new(),
                 tables: Vec::new(),
+                layers: Vec::new(),
                 index: RuleIndex::default(),
             },
             criteria: HashMap::new(),
@@ -415,7 +428,10 @@ impl<'a> Checker<'a> {
         } else if let Some(root) = files.last() {
             self.meta(root);
         }
-        self.root_layer_is_baseline = self.ir.meta.id == "baseline";
+        // The root's rules are the school's own unless the root declares itself national
+        // guidance (`layer "national"`); rules of every layer it extends are `baseline`.
+        self.root_layer_is_baseline = self.ir.meta.layer_kind.as_deref() == Some("national");
+        self.ir.layers = layer_ids(files);
         for f in files {
             self.declarations(f);
         }
@@ -423,6 +439,10 @@ impl<'a> Checker<'a> {
             self.resolve_role_parents(f);
         }
         self.role_hierarchy();
+        self.category_hierarchy();
+        for f in files {
+            self.fact_relations(f);
+        }
         for f in files {
             self.set_prefix(f);
             self.people(f);
@@ -439,7 +459,7 @@ impl<'a> Checker<'a> {
                     Item::Caveat(c) if f.layer == 0 => self.caveat(c),
                     Item::Caveat(_) => {}
                     Item::Declines(d) => self.declines(d),
-                    Item::Decl(_) | Item::Person(_) => {}
+                    Item::Decl(_) | Item::Person(_) | Item::Relation(_) => {}
                 }
             }
         }
@@ -495,6 +515,19 @@ impl<'a> Checker<'a> {
                 }
                 AstMeta::Text(ast::TextKey::Source, t) => meta.source = Some(t.node.clone()),
                 AstMeta::Text(ast::TextKey::CiteAs, _) => {}
+                AstMeta::Text(ast::TextKey::Layer, t) => {
+                    if !matches!(t.node.as_str(), "national" | "local" | "trust" | "school") {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "haven::check::unknown_layer",
+                                format!("`{}` is not a kind of layer", t.node),
+                                t.span,
+                            )
+                            .with_help("a layer is `national`, `local`, `trust` or `school`"),
+                        );
+                    }
+                    meta.layer_kind = Some(t.node.clone());
+                }
             }
         }
         if header.kind == HeaderKind::Policy && meta.version.is_none() {
@@ -657,13 +690,13 @@ impl<'a> Checker<'a> {
             if parents.is_empty() {
                 continue;
             }
-            if *kind != TokenKind::Role {
+            if !matches!(kind, TokenKind::Role | TokenKind::Category) {
                 if let Some(first) = parents.first() {
                     self.diags.push(
                         Diagnostic::error(
                             "haven::check::parent_on_non_role",
                             format!(
-                                "only roles have parents; `{}` is a {}",
+                                "only roles and categories have parents; `{}` is a {}",
                                 name.node,
                                 kind.keyword()
                             ),
@@ -713,13 +746,13 @@ impl<'a> Checker<'a> {
         self.ir.vocab.role_is_a = is_a;
     }
 
-    /// Resolve `is parent` on roles once every role is declared.
+    /// Resolve `is parent` on roles and categories once every token is declared.
     fn resolve_role_parents(&mut self, f: &Loaded) {
         for item in &f.file.items {
             let Item::Decl(ast::Decl {
                 kind:
                     ast::DeclKind::Token {
-                        kind: TokenKind::Role,
+                        kind: kind @ (TokenKind::Role | TokenKind::Category),
                         name,
                         parents,
                         ..
@@ -729,20 +762,25 @@ impl<'a> Checker<'a> {
             else {
                 continue;
             };
-            let Some(sym) = self.ir.vocab.lookup(TokenKind::Role, &name.node) else {
+            let kind = *kind;
+            let Some(sym) = self.ir.vocab.lookup(kind, &name.node) else {
                 continue;
             };
             let mut resolved = Vec::new();
             for p in parents {
-                match self.ir.vocab.lookup(TokenKind::Role, &p.node) {
+                match self.ir.vocab.lookup(kind, &p.node) {
                     Some(ps) if ps == sym => self.diags.push(Diagnostic::error(
                         "haven::check::role_cycle",
-                        format!("role `{}` cannot be its own parent", name.node),
+                        format!(
+                            "{} `{}` cannot be its own parent",
+                            kind.keyword(),
+                            name.node
+                        ),
                         p.span,
                     )),
                     Some(ps) => resolved.push(ps),
                     None => {
-                        let d = self.unknown_name(TokenKind::Role, &p.node, p.span);
+                        let d = self.unknown_name(kind, &p.node, p.span);
                         self.diags.push(d);
                     }
                 }
@@ -751,7 +789,7 @@ impl<'a> Checker<'a> {
                 .ir
                 .vocab
                 .tokens
-                .get_mut(TokenKind::Role.index())
+                .get_mut(kind.index())
                 .and_then(|t| t.get_mut(sym as usize))
             {
                 if info.span == name.span {
@@ -759,6 +797,107 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+    }
+
+    /// `relation a implies b`: both sides yes/no facts.
+    fn fact_relations(&mut self, f: &Loaded) {
+        for item in &f.file.items {
+            let Item::Relation(rel) = item else { continue };
+            let mut lit = |l: &ast::FactLiteral| -> Option<(u16, bool)> {
+                let vocab = &self.ir.vocab;
+                match vocab.fact_index.get(&l.fact.node).copied() {
+                    Some(i) if vocab.facts.get(i).is_some_and(|f| f.ty == FactTy::Bool) => {
+                        Some((u16::try_from(i).ok()?, !l.negated))
+                    }
+                    Some(_) => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "haven::check::relation_not_bool",
+                                format!("`{}` is not a yes/no fact", l.fact.node),
+                                l.fact.span,
+                            )
+                            .with_help("a relation links yes/no (`bool`) facts"),
+                        );
+                        None
+                    }
+                    None => {
+                        let names: Vec<String> = vocab.fact_index.keys().cloned().collect();
+                        let mut d = Diagnostic::error(
+                            "haven::check::unknown_fact",
+                            format!("no fact is called `{}`", l.fact.node),
+                            l.fact.span,
+                        );
+                        if let Some(s) = suggest(&l.fact.node, &names) {
+                            d = d.with_help(format!("did you mean `{s}`?"));
+                        }
+                        self.diags.push(d);
+                        None
+                    }
+                }
+            };
+            let (Some(a), Some(b)) = (lit(&rel.antecedent), lit(&rel.consequent)) else {
+                continue;
+            };
+            if a.0 == b.0 {
+                self.diags.push(Diagnostic::error(
+                    "haven::check::relation_on_itself",
+                    format!("`{}` cannot settle itself", rel.antecedent.fact.node),
+                    rel.consequent.fact.span,
+                ));
+                continue;
+            }
+            let show = |l: &ast::FactLiteral| {
+                if l.negated {
+                    format!("not {}", l.fact.node)
+                } else {
+                    l.fact.node.clone()
+                }
+            };
+            self.ir.vocab.relations.push(FactRelationIr {
+                antecedent: a,
+                consequent: b,
+                text: format!(
+                    "{} implies {}",
+                    show(&rel.antecedent),
+                    show(&rel.consequent)
+                ),
+            });
+        }
+    }
+
+    /// Each category with its descendants (itself first): `category is parent` covers them.
+    fn category_hierarchy(&mut self) {
+        let parents: Vec<Vec<Sym>> = self
+            .ir
+            .vocab
+            .tokens
+            .get(TokenKind::Category.index())
+            .map(|t| t.iter().map(|c| c.parents.clone()).collect())
+            .unwrap_or_default();
+        let n = parents.len();
+        let mut below: Vec<Vec<Sym>> = (0..n)
+            .map(|i| vec![Sym::try_from(i).unwrap_or(Sym::MAX)])
+            .collect();
+        for start in 0..n {
+            let Ok(child) = Sym::try_from(start) else {
+                break;
+            };
+            let mut stack: Vec<Sym> = parents.get(start).cloned().unwrap_or_default();
+            let mut seen: Vec<Sym> = Vec::new();
+            while let Some(p) = stack.pop() {
+                if seen.contains(&p) || seen.len() > n {
+                    continue;
+                }
+                seen.push(p);
+                if let Some(list) = below.get_mut(p as usize) {
+                    if !list.contains(&child) {
+                        list.push(child);
+                    }
+                }
+                stack.extend(parents.get(p as usize).cloned().unwrap_or_default());
+            }
+        }
+        self.ir.vocab.category_below = below;
     }
 
     fn people(&mut self, f: &Loaded) {
@@ -951,6 +1090,11 @@ impl<'a> Checker<'a> {
         }
         let cond = self.cond(&r.when, false);
         let effects = self.effects(&r.outcomes, &r.name.node);
+        lints::rule_kind(self, r, &effects);
+        if layer == 0 {
+            // Deeper layers are linted when they are checked themselves.
+            lints::modality(self, r);
+        }
         let idx = self.ir.rules.len();
         if let Some(prev) = refs.get(&r.name.node) {
             let replaces = r.relations.iter().any(|rel| {
@@ -989,6 +1133,8 @@ impl<'a> Checker<'a> {
             preceded_by: 0..0,
             unique_table: None,
             layer: self.layer_of(layer),
+            depth: u16::try_from(layer).unwrap_or(u16::MAX),
+            kind: r.kind,
             cites,
             span: r.name.span,
         });
@@ -1120,6 +1266,8 @@ impl<'a> Checker<'a> {
                 preceded_by,
                 unique_table: (t.hit.node == ast::HitPolicy::Unique).then_some(table_idx),
                 layer: self.layer_of(layer),
+                depth: u16::try_from(layer).unwrap_or(u16::MAX),
+                kind: ast::RuleKind::Plain,
                 cites,
                 span: row.label.span,
             });

@@ -57,10 +57,23 @@ impl RuleList {
 }
 
 impl ActionOut<'_> {
-    /// Whether adding `a` would change nothing: the same action with a deadline at least
-    /// as strict is already decided.
+    /// Whether adding `a` would change nothing: the same action, at least as strongly
+    /// (`must` covers `should` and `may`; `must_not` covers `should_not`), with a deadline
+    /// at least as strict, is already decided.
     pub(crate) fn covers(&self, a: &ActionIr) -> bool {
-        self.same_as(a)
+        let at_least = |mine: Modality, theirs: Modality| {
+            use Modality::*;
+            mine == theirs
+                || matches!(
+                    (mine, theirs),
+                    (Must, Should | May) | (Should, May) | (MustNot, ShouldNot)
+                )
+        };
+        at_least(self.ir.modality, a.modality)
+            && self.ir.action == a.action
+            && self.ir.by == a.by
+            && self.ir.target_mode == a.target_mode
+            && *self.targets == *a.targets
             && match (self.deadline, a.deadline) {
                 (_, None) => true,
                 (Some(mine), Some(theirs)) => mine <= theirs,
@@ -182,6 +195,22 @@ impl<'d, 'p> ActionView<'d, 'p> {
         } else {
             Layer::Baseline.as_str()
         }
+    }
+
+    /// The id of the layer that set it: the policy (or the policy it extends, at any depth)
+    /// of the outermost rule requiring it.
+    pub fn layer(&self) -> &'p str {
+        let depth = self
+            .out
+            .rules
+            .iter()
+            .filter_map(|r| self.ir.rules.get(r).map(|r| r.depth))
+            .min()
+            .unwrap_or(0);
+        self.ir
+            .layers
+            .get(usize::from(depth))
+            .map_or("", String::as_str)
     }
 
     /// Every citation behind it.
@@ -377,7 +406,7 @@ struct ActionJson<'d, 'p>(ActionView<'d, 'p>);
 impl Serialize for ActionJson<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let a = &self.0;
-        let mut m = s.serialize_struct("Action", 11)?;
+        let mut m = s.serialize_struct("Action", 12)?;
         m.serialize_field("modality", &a.modality())?;
         m.serialize_field("action", a.action())?;
         m.serialize_field("target", &a.targets())?;
@@ -389,6 +418,7 @@ impl Serialize for ActionJson<'_, '_> {
         m.serialize_field("rule", &rules.first())?;
         m.serialize_field("rules", &rules)?;
         m.serialize_field("source", a.source())?;
+        m.serialize_field("layer", a.layer())?;
         m.serialize_field("cites", &a.cites())?;
         m.end()
     }

@@ -5,7 +5,7 @@
 use crate::decision::{ActionOut, Decision, PermissionOut, Question, RuleList};
 use crate::incident::{Incident, Person, Val};
 use crate::ir::*;
-use crate::syntax::ast::{CmpOp, Modality, PermConditionKind, TokenKind, Verdict};
+use crate::syntax::ast::{CmpOp, Modality, PermConditionKind, RuleKind, TokenKind, Verdict};
 use std::borrow::Cow;
 
 /// Which person a quantifier is looking at, for naming questions.
@@ -338,10 +338,17 @@ fn verdict_rank(v: Verdict) -> u8 {
         Verdict::Allowed => 0,
         Verdict::AllowedIf => 1,
         Verdict::NotAllowed => 2,
+        Verdict::NotAddressed => 0,
     }
 }
 
-/// Evaluate `inc` against `ir`.
+/// The truth of one condition on a record (for witness searches).
+pub(crate) fn truth(ir: &PolicyIr, inc: &Incident, cond: &Cond) -> Tri {
+    Cx { ir, inc }.eval(cond, None)
+}
+
+/// Evaluate `inc` against `ir`, in named phases: conditions, firing, permission, breach,
+/// consequences of the breach, questions, ordering.
 pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
     let cx = Cx { ir, inc };
     // Only the rules the index lists for this category (or activity) can hold; every other
@@ -356,7 +363,7 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
             .map(|&i| i as usize)
             .chain(0..all)
     };
-    // Small policies keep their truth values on the stack.
+    // Phase 1: every candidate's own condition. Small policies keep them on the stack.
     let mut stack = [Tri::False; 64];
     let mut heap: Vec<Tri> = Vec::new();
     let whens: &mut [Tri] = match stack.get_mut(..ir.rules.len()) {
@@ -371,13 +378,15 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
             *w = cx.eval(&rule.cond, None);
         }
     }
+    let whens: &[Tri] = whens;
+    // A rule holds where its own condition holds and no exception to it (nor an earlier row
+    // of a first-hit table) does. An exception is not scoped by the rule it overrides: it
+    // holds wherever its own condition holds; naming the rule states precedence only.
     let effective = |i: usize| -> Tri {
         let Some(rule) = ir.rules.get(i) else {
             return Tri::False;
         };
-        // An exception applies only where a rule it overrides would, transitively: in a
-        // chain `c overrides b overrides a`, `c` needs `b`'s and `a`'s conditions too.
-        let mut t = scoped_when(ir, whens, i);
+        let mut t = whens.get(i).copied().unwrap_or(Tri::False);
         for e in rule
             .exceptions
             .iter()
@@ -392,54 +401,35 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
         t
     };
 
+    // Phase 2: fire the plain rules; keep defaults and breach consequences for later.
     let mut decision = Decision::new(ir, inc.id.clone());
-    // Definite permission rules at the most restrictive verdict seen so far.
-    let mut winners: Vec<usize> = Vec::new();
+    let mut perm = PermissionState::default();
     let mut breach_possible = false;
     let mut unique_hits: Vec<(usize, usize)> = Vec::new();
-
+    let mut later: Vec<(usize, Tri)> = Vec::new();
     for i in candidates() {
         let Some(rule) = ir.rules.get(i) else {
             continue;
         };
-        match effective(i) {
-            Tri::False => {}
+        let t = effective(i);
+        if t == Tri::False {
+            continue;
+        }
+        if rule.kind != RuleKind::Plain {
+            later.push((i, t));
+            continue;
+        }
+        match t {
             Tri::True => {
-                if decision.fired.capacity() == 0 {
-                    decision.fired.reserve(8);
-                }
-                decision.fired.push(i);
                 if let Some(t) = rule.unique_table {
                     unique_hits.push((t, i));
                 }
-                for a in &rule.effects.actions {
-                    merge_action(&mut decision.actions, a, i, rule.layer);
-                }
+                fire(&mut decision, ir, i);
                 if let Some(p) = &rule.effects.permission {
-                    let current = winners
-                        .first()
-                        .and_then(|&w| ir.rules.get(w))
-                        .and_then(|w| w.effects.permission.as_ref())
-                        .map(|c| verdict_rank(c.verdict));
-                    match current {
-                        Some(c) if c > verdict_rank(p.verdict) => {}
-                        Some(c) if c == verdict_rank(p.verdict) => winners.push(i),
-                        _ => {
-                            winners.clear();
-                            winners.push(i);
-                        }
-                    }
-                }
-                if rule.effects.breach {
-                    decision.breach = Some(true);
-                }
-                for n in &rule.effects.notes {
-                    if !decision.notes.iter().any(|x| x == n) {
-                        decision.notes.push(Cow::Borrowed(n.as_str()));
-                    }
+                    perm.add_winner(ir, i, p.verdict);
                 }
             }
-            Tri::Unknown => {
+            _ => {
                 if decision.possible.capacity() == 0 {
                     decision.possible.reserve(8);
                 }
@@ -447,10 +437,221 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
             }
         }
     }
+    unique_table_notes(&mut decision, ir, &mut unique_hits);
 
-    // Unique tables: more than one definite row is an authoring error surfaced as a note.
-    unique_hits.sort_unstable();
-    for pair in unique_hits.windows(2) {
+    // Phase 3: the permission. The most restrictive definite verdict, unless an undecided
+    // rule could change it. Where no plain rule speaks, a declared default decides; where
+    // none does either, the policy is silent: `not_addressed`, never a silent "no".
+    let activity_asked = matches!(inc.activity, Val::Sym(_));
+    for &i in &decision.possible {
+        let Some(rule) = ir.rules.get(i) else {
+            continue;
+        };
+        if let Some(p) = &rule.effects.permission {
+            if permission_can_change(ir, &perm.winners, i, p.verdict) {
+                perm.open = true;
+            }
+        }
+        if rule.effects.breach && decision.breach != Some(true) {
+            breach_possible = true;
+        }
+    }
+    let mut defaults = PermissionState::default();
+    let use_defaults = perm.winners.is_empty() && !perm.open;
+    if use_defaults && activity_asked {
+        for &(i, t) in &later {
+            let Some(rule) = ir.rules.get(i) else {
+                continue;
+            };
+            if rule.kind != RuleKind::Default {
+                continue;
+            }
+            let Some(p) = &rule.effects.permission else {
+                continue;
+            };
+            if t == Tri::True {
+                defaults.add_winner(ir, i, p.verdict);
+            } else {
+                decision.possible.push(i);
+            }
+        }
+        for &(i, t) in &later {
+            let default_possible =
+                t == Tri::Unknown && ir.rules.get(i).is_some_and(|r| r.kind == RuleKind::Default);
+            if default_possible {
+                let v = ir
+                    .rules
+                    .get(i)
+                    .and_then(|r| r.effects.permission.as_ref())
+                    .map(|p| p.verdict);
+                if let Some(v) = v {
+                    if permission_can_change(ir, &defaults.winners, i, v) {
+                        defaults.open = true;
+                    }
+                }
+            }
+        }
+        for &w in &defaults.winners {
+            fire(&mut decision, ir, w);
+        }
+    }
+    if activity_asked {
+        let (state, silent) = if use_defaults {
+            (&defaults, defaults.winners.is_empty() && !defaults.open)
+        } else {
+            (&perm, false)
+        };
+        decision.permission = Some(state.resolve(ir, silent));
+        if silent {
+            decision.notes.push(Cow::Owned(silence_note(&cx)));
+        }
+    }
+    let permission_open = decision
+        .permission
+        .as_ref()
+        .is_some_and(|p| p.verdict.is_none());
+
+    // Phase 4: breach. A rule marking the incident a breach, or a request ruled not
+    // allowed; unknown while a rule that could make it one is undecided; null where the
+    // policy is silent or nothing was asked.
+    if decision.breach.is_none() {
+        decision.breach = match decision.permission.as_ref().and_then(|p| p.verdict) {
+            _ if breach_possible => None,
+            Some(Verdict::NotAllowed) => Some(true),
+            Some(Verdict::NotAddressed) | None => None,
+            Some(_) => Some(false),
+        };
+    }
+    let breach_now = match decision.breach {
+        Some(true) => Tri::True,
+        _ if breach_possible || permission_open => Tri::Unknown,
+        _ => Tri::False,
+    };
+
+    // Phase 5: what follows a breach (`on breach` rules), wherever the breach holds.
+    for &(i, t) in &later {
+        let is_consequence = ir
+            .rules
+            .get(i)
+            .is_some_and(|r| r.kind == RuleKind::OnBreach);
+        if !is_consequence {
+            continue;
+        }
+        match t.and(breach_now) {
+            Tri::True => fire(&mut decision, ir, i),
+            Tri::Unknown => decision.possible.push(i),
+            Tri::False => {}
+        }
+    }
+
+    // Phase 6: questions.
+    questions(
+        &cx,
+        ir,
+        &mut decision,
+        whens,
+        &perm,
+        activity_asked,
+        breach_now,
+    );
+
+    // Phase 7: order the actions: modality, deadline (strictest first, none last), target.
+    sort_actions(&mut decision, ir);
+    decision
+}
+
+/// Definite permission rules at the most restrictive verdict seen so far, and whether an
+/// undecided rule could still change it.
+#[derive(Default)]
+struct PermissionState {
+    winners: Vec<usize>,
+    open: bool,
+}
+
+impl PermissionState {
+    fn add_winner(&mut self, ir: &PolicyIr, i: usize, v: Verdict) {
+        let current = self
+            .winners
+            .first()
+            .and_then(|&w| ir.rules.get(w))
+            .and_then(|w| w.effects.permission.as_ref())
+            .map(|c| verdict_rank(c.verdict));
+        match current {
+            Some(c) if c > verdict_rank(v) => {}
+            Some(c) if c == verdict_rank(v) => self.winners.push(i),
+            _ => {
+                self.winners.clear();
+                self.winners.push(i);
+            }
+        }
+    }
+
+    fn resolve<'p>(&self, ir: &'p PolicyIr, silent: bool) -> PermissionOut<'p> {
+        if silent {
+            return PermissionOut {
+                verdict: Some(Verdict::NotAddressed),
+                conditions: Vec::new(),
+                rules: Vec::new(),
+            };
+        }
+        let verdict = self
+            .winners
+            .first()
+            .and_then(|&w| ir.rules.get(w))
+            .and_then(|w| w.effects.permission.as_ref())
+            .map(|p| p.verdict);
+        match (verdict, self.open) {
+            (Some(v), false) => {
+                let mut conditions: Vec<&(PermConditionKind, String)> = Vec::new();
+                for &w in &self.winners {
+                    let conds = ir.rules.get(w).and_then(|r| r.effects.permission.as_ref());
+                    for c in conds.map_or(&[][..], |p| p.conditions.as_slice()) {
+                        if !conditions.contains(&c) {
+                            conditions.push(c);
+                        }
+                    }
+                }
+                PermissionOut {
+                    verdict: Some(v),
+                    conditions,
+                    rules: self.winners.clone(),
+                }
+            }
+            _ => PermissionOut {
+                verdict: None,
+                conditions: Vec::new(),
+                rules: Vec::new(),
+            },
+        }
+    }
+}
+
+/// Record that rule `i` holds: its actions, breach and notes join the decision.
+fn fire<'p>(decision: &mut Decision<'p>, ir: &'p PolicyIr, i: usize) {
+    let Some(rule) = ir.rules.get(i) else {
+        return;
+    };
+    if decision.fired.capacity() == 0 {
+        decision.fired.reserve(8);
+    }
+    decision.fired.push(i);
+    for a in &rule.effects.actions {
+        merge_action(&mut decision.actions, a, i, rule.layer);
+    }
+    if rule.effects.breach {
+        decision.breach = Some(true);
+    }
+    for n in &rule.effects.notes {
+        if !decision.notes.iter().any(|x| x == n) {
+            decision.notes.push(Cow::Borrowed(n.as_str()));
+        }
+    }
+}
+
+/// Unique tables: more than one definite row is an authoring error surfaced as a note.
+fn unique_table_notes(decision: &mut Decision<'_>, ir: &PolicyIr, hits: &mut [(usize, usize)]) {
+    hits.sort_unstable();
+    for pair in hits.windows(2) {
         if let [(t1, r1), (t2, r2)] = pair {
             if t1 == t2 {
                 let table = ir.tables.get(*t1).map_or("?", |t| t.id.as_str());
@@ -462,75 +663,95 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
             }
         }
     }
+}
 
-    // Permission: the most restrictive definite verdict, unless an undecided rule could
-    // make it stricter (or there is no definite verdict yet).
-    let activity_asked = matches!(inc.activity, Val::Sym(_));
-    let mut permission_open = false;
-    for &i in &decision.possible {
-        let Some(rule) = ir.rules.get(i) else {
+/// The note for a request no rule speaks to, naming the permission rules that came nearest
+/// (by how many of activity, device and actor they share with the request).
+fn silence_note(cx: &Cx<'_>) -> String {
+    let mut scored: Vec<(usize, usize)> = Vec::new();
+    for (i, rule) in cx.ir.rules.iter().enumerate() {
+        if rule.effects.permission.is_none() {
             continue;
-        };
-        if let Some(p) = &rule.effects.permission {
-            if permission_can_change(ir, &winners, i, p.verdict) {
-                permission_open = true;
-            }
         }
-        if rule.effects.breach && decision.breach != Some(true) {
-            breach_possible = true;
+        let mut hits = Vec::new();
+        nearness(cx, &rule.cond, &mut hits);
+        hits.sort_unstable();
+        hits.dedup();
+        if !hits.is_empty() {
+            scored.push((hits.len(), i));
         }
     }
-    if activity_asked {
-        let verdict = winners
-            .first()
-            .and_then(|&w| ir.rules.get(w))
-            .and_then(|w| w.effects.permission.as_ref())
-            .map(|p| p.verdict);
-        decision.permission = Some(match (verdict, permission_open) {
-            (_, true) => PermissionOut {
-                verdict: None,
-                conditions: Vec::new(),
-                rules: Vec::new(),
-            },
-            (Some(v), false) => {
-                let mut conditions: Vec<&(PermConditionKind, String)> = Vec::new();
-                for &w in &winners {
-                    let conds = ir.rules.get(w).and_then(|r| r.effects.permission.as_ref());
-                    for c in conds.map_or(&[][..], |p| p.conditions.as_slice()) {
-                        if !conditions.contains(&c) {
-                            conditions.push(c);
-                        }
-                    }
-                }
-                PermissionOut {
-                    verdict: Some(v),
-                    conditions,
-                    rules: winners.clone(),
-                }
-            }
-            (None, false) => PermissionOut {
-                verdict: Some(Verdict::NotAllowed),
-                conditions: Vec::new(),
-                rules: Vec::new(),
-            },
-        });
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let names: Vec<String> = scored
+        .iter()
+        .take(3)
+        .filter_map(|&(_, i)| cx.ir.rules.get(i).map(|r| format!("`{}`", r.id)))
+        .collect();
+    let mut note = "the policy does not address this request: no rule of it or of the policies \
+                    it extends speaks to it, so it is neither allowed nor a breach"
+        .to_owned();
+    if !names.is_empty() {
+        note.push_str(&format!(" (nearest rules: {})", names.join(", ")));
     }
-    if decision.breach.is_none() {
-        decision.breach = match decision.permission.as_ref().and_then(|p| p.verdict) {
-            _ if breach_possible => None,
-            Some(Verdict::NotAllowed) => Some(true),
-            Some(_) => Some(false),
-            None => None,
-        };
-    }
+    note
+}
 
-    // Questions: for each undecided rule, the unknown fields that keep it undecided.
+/// Which of activity (0), device kind (1) and actor role (2) a condition tests and the
+/// request matches.
+fn nearness(cx: &Cx<'_>, cond: &Cond, out: &mut Vec<u8>) {
+    match cond {
+        Cond::Not(_) | Cond::Const(_) | Cond::Quant { .. } => {}
+        Cond::And(cs) | Cond::Or(cs) => cs.iter().for_each(|c| nearness(cx, c, out)),
+        Cond::Test(field, test) => {
+            let which = match field {
+                Field::Activity => 0,
+                Field::DeviceKind => 1,
+                Field::Role(Who::Actor) => 2,
+                _ => return,
+            };
+            if cx.test(cx.field(*field, None), test) == Tri::True {
+                out.push(which);
+            }
+        }
+    }
+}
+
+/// For each undecided rule, the unknown fields that keep it undecided, each with what its
+/// answer could add (actions not already required at least as strongly).
+fn questions<'p>(
+    cx: &Cx<'_>,
+    ir: &'p PolicyIr,
+    decision: &mut Decision<'p>,
+    whens: &[Tri],
+    perm: &PermissionState,
+    activity_asked: bool,
+    breach_now: Tri,
+) {
+    // The unknown fields that keep the breach undecided, for `on breach` rules.
+    let mut breach_keys: Vec<QKey> = Vec::new();
+    if breach_now == Tri::Unknown {
+        for &i in &decision.possible {
+            let Some(rule) = ir.rules.get(i) else {
+                continue;
+            };
+            let decides = rule.effects.breach
+                || rule
+                    .effects
+                    .permission
+                    .as_ref()
+                    .is_some_and(|p| p.verdict == Verdict::NotAllowed);
+            if decides && rule.kind != RuleKind::OnBreach {
+                rule_unknowns(cx, whens, i, &mut breach_keys);
+            }
+        }
+    }
     let mut keys: Vec<QKey> = Vec::new();
     // Which question each key asks (a question is found by its key before its path is
     // rendered, so a repeated key costs no allocation).
     let mut asked: Vec<(QKey, usize)> = Vec::new();
     let mut could_add: Vec<(Cow<'p, str>, (u8, u32))> = Vec::new();
-    for &i in &decision.possible {
+    let possible = std::mem::take(&mut decision.possible);
+    for &i in &possible {
         let Some(rule) = ir.rules.get(i) else {
             continue;
         };
@@ -548,7 +769,15 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
                 }),
         );
         if let Some(p) = &rule.effects.permission {
-            if activity_asked && permission_can_change(ir, &winners, i, p.verdict) {
+            let open = decision
+                .permission
+                .as_ref()
+                .is_some_and(|p| p.verdict.is_none());
+            let can_change = match rule.kind {
+                RuleKind::Default => open,
+                _ => permission_can_change(ir, &perm.winners, i, p.verdict),
+            };
+            if activity_asked && can_change {
                 could_add.push((
                     Cow::Owned(format!("permission {}", p.verdict.keyword())),
                     (1, u32::MAX),
@@ -562,20 +791,10 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
             continue;
         }
         keys.clear();
-        if whens.get(i) == Some(&Tri::Unknown) {
-            cx.unknowns(&rule.cond, None, &mut keys);
-        }
-        for e in rule
-            .exceptions
-            .iter()
-            .copied()
-            .chain(rule.preceded_by.clone())
-            .chain(scope_chain(ir, i))
-        {
-            if whens.get(e) == Some(&Tri::Unknown) {
-                if let Some(er) = ir.rules.get(e) {
-                    cx.unknowns(&er.cond, None, &mut keys);
-                }
+        rule_unknowns(cx, whens, i, &mut keys);
+        if rule.kind == RuleKind::OnBreach {
+            for k in &breach_keys {
+                push_unique(&mut keys, *k);
             }
         }
         for key in &keys {
@@ -617,13 +836,38 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
             }
         }
     }
+    decision.possible = possible;
     decision.questions.sort_by(|a, b| {
         a.severity
             .cmp(&b.severity)
             .then_with(|| a.fact.cmp(&b.fact))
     });
+}
 
-    // Sort actions: modality, deadline (strictest first, none last), then target.
+/// The unknown fields that keep rule `i` undecided: its own condition's, and those of the
+/// exceptions and earlier rows that could still pre-empt it.
+fn rule_unknowns(cx: &Cx<'_>, whens: &[Tri], i: usize, keys: &mut Vec<QKey>) {
+    let Some(rule) = cx.ir.rules.get(i) else {
+        return;
+    };
+    if whens.get(i) == Some(&Tri::Unknown) {
+        cx.unknowns(&rule.cond, None, keys);
+    }
+    for e in rule
+        .exceptions
+        .iter()
+        .copied()
+        .chain(rule.preceded_by.clone())
+    {
+        if whens.get(e) == Some(&Tri::Unknown) {
+            if let Some(er) = cx.ir.rules.get(e) {
+                cx.unknowns(&er.cond, None, keys);
+            }
+        }
+    }
+}
+
+fn sort_actions<'p>(decision: &mut Decision<'p>, ir: &'p PolicyIr) {
     decision.actions.sort_by(|a, b| {
         modality_rank(a.ir.modality)
             .cmp(&modality_rank(b.ir.modality))
@@ -646,7 +890,6 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
                     .cmp(ir.vocab.name(TokenKind::Action, b.ir.action))
             })
     });
-    decision
 }
 
 /// Whether undecided rule `i` with verdict `v` could change the definite verdict: there is
@@ -667,58 +910,6 @@ fn permission_can_change(ir: &PolicyIr, winners: &[usize], i: usize, v: Verdict)
                     .any(|&w| ir.rules.get(w).is_some_and(|r| r.exceptions.contains(&i)))
         }
     }
-}
-
-/// `when(i)` and, for an exception, the scope of the rules it overrides (any of them),
-/// followed down the chain. Bounded by the number of rules, so cycles cannot loop.
-fn scoped_when(ir: &PolicyIr, whens: &[Tri], i: usize) -> Tri {
-    let mut t = whens.get(i).copied().unwrap_or(Tri::False);
-    if t == Tri::False {
-        return t;
-    }
-    let mut frontier: Vec<usize> = ir
-        .rules
-        .get(i)
-        .map(|r| r.overrides.clone())
-        .unwrap_or_default();
-    let mut steps = 0usize;
-    while !frontier.is_empty() && t != Tri::False && steps <= ir.rules.len() {
-        steps += 1;
-        let scope = frontier.iter().fold(Tri::False, |acc, &o| {
-            acc.not()
-                .and(whens.get(o).copied().unwrap_or(Tri::False).not())
-                .not()
-        });
-        t = t.and(scope);
-        let mut next = Vec::new();
-        for &o in &frontier {
-            if let Some(r) = ir.rules.get(o) {
-                next.extend(r.overrides.iter().copied());
-            }
-        }
-        frontier = next;
-    }
-    t
-}
-
-/// The rules whose conditions bound rule `i`'s scope (the chain of rules it overrides).
-fn scope_chain(ir: &PolicyIr, i: usize) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut frontier: Vec<usize> = ir
-        .rules
-        .get(i)
-        .map(|r| r.overrides.clone())
-        .unwrap_or_default();
-    while let Some(o) = frontier.pop() {
-        if out.contains(&o) || out.len() > ir.rules.len() {
-            continue;
-        }
-        out.push(o);
-        if let Some(r) = ir.rules.get(o) {
-            frontier.extend(r.overrides.iter().copied());
-        }
-    }
-    out
 }
 
 /// Add an action, merging with an equal one (same modality, action, targets, performer) or,

@@ -223,10 +223,69 @@ impl Incident {
     ) -> Result<Incident, IncidentError> {
         check_text(text, limits)?;
         if let Some(incident) = fast::read(ir, text, limits) {
-            return Ok(incident);
+            return incident.settle(&ir.vocab);
         }
         let value = parse_json(text, limits)?;
         Incident::from_value(ir, &value, limits)
+    }
+
+    /// Apply the vocabulary's fact relations: a fact another settles is filled in (so no
+    /// question asks it), and a record whose facts contradict a relation is rejected.
+    /// A relation only removes impossible worlds; it never adds an answer the facts do not
+    /// imply.
+    pub(crate) fn settle(mut self, vocab: &Vocab) -> Result<Incident, IncidentError> {
+        if vocab.relations.is_empty() {
+            return Ok(self);
+        }
+        let name = |i: u16| {
+            vocab
+                .facts
+                .get(usize::from(i))
+                .map_or("?", |f| f.name.as_str())
+        };
+        // Each pass settles at least one fact or stops: bounded by the number of relations.
+        for _ in 0..=vocab.relations.len() {
+            let mut changed = false;
+            for rel in &vocab.relations {
+                let (a, a_true) = rel.antecedent;
+                let (b, b_true) = rel.consequent;
+                let get = |f: &[Val], i: u16| f.get(usize::from(i)).copied();
+                let va = get(&self.facts, a);
+                let vb = get(&self.facts, b);
+                match (va, vb) {
+                    (Some(Val::Bool(x)), Some(Val::Bool(y))) if x == a_true && y != b_true => {
+                        let key = format!("facts.{}", name(b));
+                        return Err(IncidentError::new(
+                            "haven::incident::contradicts_relation",
+                            &key,
+                            format!("`{}` (the vocabulary says {})", b_true, rel.text),
+                            format!(
+                                "`facts.{}` is {x} but `{key}` is {y}, and the vocabulary says {}",
+                                name(a),
+                                rel.text
+                            ),
+                        ));
+                    }
+                    (Some(Val::Bool(x)), Some(Val::Unknown)) if x == a_true => {
+                        if let Some(slot) = self.facts.get_mut(usize::from(b)) {
+                            *slot = Val::Bool(b_true);
+                            changed = true;
+                        }
+                    }
+                    (Some(Val::Unknown), Some(Val::Bool(y))) if y != b_true => {
+                        if let Some(slot) = self.facts.get_mut(usize::from(a)) {
+                            *slot = Val::Bool(!a_true);
+                            changed = true;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        Ok(self)
     }
 
     /// Validate a JSON value against a policy's vocabulary.
@@ -388,7 +447,7 @@ impl Incident {
                 }
             }
         }
-        Ok(incident)
+        incident.settle(vocab)
     }
 }
 

@@ -61,6 +61,17 @@ pub(crate) struct FactInfo {
     pub(crate) span: Span,
 }
 
+/// `relation a implies b`, resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FactRelationIr {
+    /// The fact and the value that makes the antecedent true.
+    pub(crate) antecedent: (u16, bool),
+    /// The fact and the value that makes the consequent true.
+    pub(crate) consequent: (u16, bool),
+    /// `relation x implies y` as written, for messages.
+    pub(crate) text: String,
+}
+
 /// All declared names.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Vocab {
@@ -68,6 +79,11 @@ pub(crate) struct Vocab {
     pub(crate) index: [HashMap<String, Sym>; 10],
     /// `role_is_a[a * n + b]`: role `a` is (or descends from) role `b`.
     pub(crate) role_is_a: Vec<bool>,
+    /// `category_below[c]`: category `c` and every category declared under it.
+    pub(crate) category_below: Vec<Vec<Sym>>,
+    /// Fact relations: `(antecedent, consequent)`, each a yes/no fact and the value that
+    /// makes the literal true.
+    pub(crate) relations: Vec<FactRelationIr>,
     pub(crate) facts: Vec<FactInfo>,
     pub(crate) fact_index: HashMap<String, usize>,
     pub(crate) person_facts: Vec<FactInfo>,
@@ -95,6 +111,13 @@ impl Vocab {
 
     pub(crate) fn count(&self, kind: TokenKind) -> usize {
         self.tokens.get(kind.index()).map_or(0, Vec::len)
+    }
+
+    /// The categories `category is c` covers: `c` and its descendants.
+    pub(crate) fn categories_under(&self, c: Sym) -> &[Sym] {
+        self.category_below
+            .get(c as usize)
+            .map_or(&[], Vec::as_slice)
     }
 
     pub(crate) fn is_a(&self, role: Sym, ancestor: Sym) -> bool {
@@ -283,6 +306,10 @@ pub(crate) struct RuleIr {
     /// Unique-hit table this row belongs to, if any.
     pub(crate) unique_table: Option<usize>,
     pub(crate) layer: Layer,
+    /// Which layer set it: 0 is the root policy, 1 what it extends, and so on.
+    pub(crate) depth: u16,
+    /// Plain, default or on breach.
+    pub(crate) kind: crate::syntax::ast::RuleKind,
     pub(crate) cites: Vec<String>,
     pub(crate) span: Span,
 }
@@ -312,6 +339,8 @@ pub(crate) struct Meta {
     pub(crate) approved_by: Option<String>,
     pub(crate) source: Option<String>,
     pub(crate) extends: Vec<String>,
+    /// `layer "national"` etc., as declared.
+    pub(crate) layer_kind: Option<String>,
 }
 
 /// A compiled policy.
@@ -322,6 +351,8 @@ pub(crate) struct PolicyIr {
     pub(crate) people: Vec<PersonIr>,
     pub(crate) rules: Vec<RuleIr>,
     pub(crate) tables: Vec<TableIr>,
+    /// The id of each layer, root first (`layers[rule.depth]` set the rule).
+    pub(crate) layers: Vec<String>,
     /// Which rules can apply to which kind of incident; built by [`PolicyIr::build_index`].
     pub(crate) index: RuleIndex,
 }

@@ -14,6 +14,7 @@ pub mod render;
 pub mod scenario;
 mod source;
 pub mod syntax;
+mod witness;
 
 pub use api::{Answer, IncidentErrorJson};
 pub use check::{CheckOptions, LoadError, Loader, MapLoader, NoModules};

@@ -97,8 +97,26 @@ fn words(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// The modalities `sentence`'s verbs support. Empty text gives an empty set.
-pub fn modalities(sentence: &str) -> VerbSet {
+/// The modalities `text`'s verbs support, clause by clause (clauses end at `.`, `;`, `!`,
+/// `?`): a clause without a modal verb is a declarative of practice. Empty text gives an
+/// empty set.
+pub fn modalities(text: &str) -> VerbSet {
+    let mut set = VerbSet::default();
+    let mut any_modal = false;
+    for clause in text.split(['.', ';', '!', '?']) {
+        let c = clause_modalities(clause);
+        if c.is_empty() {
+            continue;
+        }
+        any_modal |= !c.declarative;
+        set.bits |= c.bits;
+    }
+    set.declarative = !set.is_empty() && !any_modal;
+    set
+}
+
+/// The modalities one clause's verbs support.
+fn clause_modalities(sentence: &str) -> VerbSet {
     let w = words(sentence);
     let mut set = VerbSet::default();
     let at = |i: usize| w.get(i).map(String::as_str).unwrap_or("");
@@ -107,7 +125,10 @@ pub fn modalities(sentence: &str) -> VerbSet {
     let fronted_negation = |i: usize| {
         (1..i).any(|j| {
             at(j - 1) == "no"
-                && matches!(at(j), "circumstance" | "circumstances" | "time" | "account" | "occasion")
+                && matches!(
+                    at(j),
+                    "circumstance" | "circumstances" | "time" | "account" | "occasion"
+                )
         })
     };
     let negated = |i: usize| {
@@ -242,6 +263,13 @@ mod tests {
             found("Breaches that may have put a child at risk must also be reported."),
             [Must, May]
         );
+    }
+
+    #[test]
+    fn clauses_without_a_modal_verb_are_practice() {
+        let s = modalities("Staff must never view it; they confiscate the device.");
+        assert!(s.allows(MustNot) && s.allows(Must));
+        assert!(!s.declarative());
     }
 
     #[test]

@@ -214,6 +214,7 @@ fn blocks(sources: &Sources, policy: &Policy) -> Vec<Block> {
     for m in &file.header.meta {
         match m {
             Meta::Text(TextKey::Version, t) => meta.push(format!("Version: {}", t.node)),
+            Meta::Text(TextKey::Layer, t) => meta.push(format!("Layer: {}", t.node)),
             Meta::Text(TextKey::ApprovedBy, t) => meta.push(format!("Approved by: {}", t.node)),
             Meta::Text(TextKey::Source, t) => meta.push(format!("Source document: `{}`", t.node)),
             Meta::Date(ast::DateKey::Adopted, d) => meta.push(format!("Adopted: {}", d.node)),

@@ -76,6 +76,17 @@ pub fn accounts(file: &File) -> Vec<Account> {
                     cite(c, format!("person \"{}\"", p.name.node));
                 }
             }
+            Item::Relation(r) => {
+                if let Some(c) = &r.cites {
+                    cite(
+                        c,
+                        format!(
+                            "relation {} implies {}",
+                            r.antecedent.fact.node, r.consequent.fact.node
+                        ),
+                    );
+                }
+            }
             Item::Declines(_) | Item::Caveat(_) | Item::Decl(_) => {}
         }
     }

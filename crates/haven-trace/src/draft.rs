@@ -554,7 +554,7 @@ fn outcome_into(o: &Outcome, m: &mut Vec<Modality>, a: &mut Vec<String>) {
         }
         Outcome::Permission(p) => m.push(match p.verdict.node {
             Verdict::NotAllowed => Modality::MustNot,
-            Verdict::Allowed | Verdict::AllowedIf => Modality::May,
+            Verdict::Allowed | Verdict::AllowedIf | Verdict::NotAddressed => Modality::May,
         }),
         Outcome::Breach(_) => m.push(Modality::MustNot),
         Outcome::Note(_) => {}

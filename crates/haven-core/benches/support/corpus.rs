@@ -229,6 +229,7 @@ pub(crate) fn generate(n: usize, seed: u64) -> Vec<Case> {
                     facts.push((f, b));
                 }
             }
+            settle(&mut facts);
             // Shuffled: the text's key order varies wherever serde_json keeps insertion order.
             for k in (1..facts.len()).rev() {
                 facts.swap(k, rng.below(k + 1));
@@ -325,5 +326,51 @@ impl Case {
             .iter()
             .chain(self.subject.iter())
             .chain(self.others.iter().flatten())
+    }
+}
+
+/// The vocabulary's fact relations among the generated facts (`policies/std`): the corpus
+/// only holds records that respect them, with every fact a relation would settle already
+/// stated, so relations derive nothing here and the oracle needs no copy of them.
+const RELATIONS: [((&str, bool), (&str, bool)); 3] = [
+    (("unusual_or_violent_acts", true), ("sexual_acts", true)),
+    (
+        ("financial_extortion", true),
+        ("coerced_blackmailed_or_groomed", true),
+    ),
+    (
+        ("consensual", true),
+        ("coerced_blackmailed_or_groomed", false),
+    ),
+];
+
+fn settle(facts: &mut Vec<(&'static str, bool)>) {
+    // Extortion and consent cannot both hold (they settle coercion opposite ways).
+    let extorted = facts.contains(&("financial_extortion", true));
+    if extorted {
+        for f in facts.iter_mut() {
+            if f.0 == "consensual" {
+                f.1 = false;
+            }
+        }
+    }
+    for _ in 0..RELATIONS.len() + 1 {
+        for ((a, av), (b, bv)) in RELATIONS {
+            let get = |f: &[(&str, bool)], k: &str| f.iter().find(|(n, _)| *n == k).map(|x| x.1);
+            let put = |f: &mut Vec<(&'static str, bool)>, k: &'static str, v: bool| match f
+                .iter_mut()
+                .find(|(n, _)| *n == k)
+            {
+                Some(slot) => slot.1 = v,
+                None => f.push((k, v)),
+            };
+            match (get(facts, a), get(facts, b)) {
+                // The antecedent holds: state the consequent.
+                (Some(x), _) if x == av => put(facts, b, bv),
+                // The consequent fails: the antecedent cannot hold.
+                (None, Some(y)) if y != bv => put(facts, a, !av),
+                _ => {}
+            }
+        }
     }
 }

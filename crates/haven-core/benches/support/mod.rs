@@ -126,7 +126,11 @@ pub(crate) fn decisions_text() -> String {
         "policy bench_decisions \"UKCIS immediate referral + Basnett staff sanctions (benchmark)\" {{\n  \
            version \"1\"\n  source \"seeds/basnett-street-nursery-2024.txt\"\n  use std/vocabulary\n}}\n\n\
          {}\n\n{}\n{}\n{}",
-        line(BASNETT, "category pornography "),
+        BASNETT
+            .lines()
+            .filter(|l| l.starts_with("category "))
+            .collect::<Vec<_>>()
+            .join("\n"),
         block(UKCIS, "criteria ukcis_immediate_referral "),
         block(UKCIS, "statutory rule ukcis_immediate_referral "),
         block(BASNETT, "table staff_sanctions "),

@@ -346,6 +346,12 @@ impl Checker<'_> {
         }
         let test = match (ty, &v.node) {
             (Ty::Token(kind), Value::Name(n)) => match self.ir.vocab.lookup(*kind, n) {
+                Some(sym) if *kind == TokenKind::Category => {
+                    match self.ir.vocab.categories_under(sym) {
+                        [] | [_] => Test::Sym(sym),
+                        below => Test::Syms(below.into()),
+                    }
+                }
                 Some(sym) => Test::Sym(sym),
                 None => {
                     let d = self.unknown_name(*kind, n, v.span);
@@ -419,7 +425,15 @@ impl Checker<'_> {
         let mut ors = Vec::new();
         for v in values {
             match self.is_test(field, ty, v, text) {
-                Some(Cond::Test(_, Test::Sym(s))) => syms.push(s),
+                Some(Cond::Test(_, Test::Sym(s))) if !syms.contains(&s) => syms.push(s),
+                Some(Cond::Test(_, Test::Sym(_))) => {}
+                Some(Cond::Test(_, Test::Syms(ss))) => {
+                    for s in ss.iter() {
+                        if !syms.contains(s) {
+                            syms.push(*s);
+                        }
+                    }
+                }
                 Some(Cond::Test(_, Test::RoleIs(r))) => roles.push(r),
                 Some(other) => ors.push(other),
                 None => {}

@@ -304,23 +304,22 @@ pub(super) fn statutory_contradictions(cx: &mut Checker<'_>) {
                     if sa.action != ra.action {
                         continue;
                     }
-                    let overlap = (sa.targets.is_empty()
-                        || ra.targets.is_empty()
-                        || sa.targets.iter().any(|t| ra.targets.contains(t)))
-                        && categories_overlap(&s.cond, &r.cond)
-                        && !granted_by_baseline(cx, s_info.layer, ra);
+                    // Weaker where both apply: the opposite duty. `may X` beside a
+                    // statutory `must X` weakens nothing (both hold: X is required).
                     let weakens = match sa.modality {
-                        Modality::Must => matches!(
-                            ra.modality,
-                            Modality::MustNot | Modality::ShouldNot | Modality::May
-                        ),
+                        Modality::Must => {
+                            matches!(ra.modality, Modality::MustNot | Modality::ShouldNot)
+                        }
                         Modality::MustNot => matches!(
                             ra.modality,
                             Modality::Must | Modality::Should | Modality::May
                         ),
                         _ => false,
                     };
-                    if overlap && weakens {
+                    let targets_meet = sa.targets.is_empty()
+                        || ra.targets.is_empty()
+                        || sa.targets.iter().any(|t| ra.targets.contains(t));
+                    if weakens && targets_meet && !granted_by_baseline(cx, s_info.layer, ra) {
                         found.push((ri, si, ra.text.clone(), sa.text.clone()));
                     }
                 }
@@ -331,7 +330,15 @@ pub(super) fn statutory_contradictions(cx: &mut Checker<'_>) {
         let (Some(r), Some(s)) = (cx.ir.rules.get(ri), cx.ir.rules.get(si)) else {
             continue;
         };
-        let d = Diagnostic::error(
+        // Only where both conditions can hold at once: find a record on the overlap.
+        let witness = match crate::witness::find(&cx.ir, &[&s.cond, &r.cond], WITNESS_BUDGET) {
+            crate::witness::Search::Impossible => continue,
+            crate::witness::Search::Found(inc) => {
+                Some(crate::witness::to_json(&cx.ir, &inc).to_string())
+            }
+            crate::witness::Search::GaveUp => None,
+        };
+        let mut d = Diagnostic::error(
             "haven::check::weakens_statutory",
             format!(
                 "`{}` says `{r_text}`, weakening the statutory `{s_text}`",
@@ -339,37 +346,20 @@ pub(super) fn statutory_contradictions(cx: &mut Checker<'_>) {
             ),
             r.span,
         )
-        .with_secondary(s.span, format!("statutory rule `{}` declared here", s.id))
-        .with_help("statutory duties cannot be relaxed; encode a stricter rule or remove this one");
+        .with_secondary(s.span, format!("statutory rule `{}` declared here", s.id));
+        let advice = "statutory duties cannot be relaxed: narrow this rule's condition so it cannot meet the statutory one, or remove it";
+        d = match witness {
+            Some(w) => d.with_help(format!("{advice}; both apply to this incident: {w}")),
+            None => d.with_help(format!(
+                "{advice}; no incident on which both apply was found within {WITNESS_BUDGET} steps, and none was ruled out"
+            )),
+        };
         cx.error(d);
     }
 }
 
-/// The categories a condition is limited to, if it is (a conjunction with a `category is`/
-/// `category in` test, or a disjunction of such conditions).
-fn category_set(cond: &Cond) -> Option<Vec<Sym>> {
-    match cond {
-        Cond::Test(Field::Category, Test::Sym(s)) => Some(vec![*s]),
-        Cond::Test(Field::Category, Test::Syms(ss)) => Some(ss.to_vec()),
-        Cond::And(parts) => parts
-            .iter()
-            .filter_map(category_set)
-            .reduce(|a, b| a.into_iter().filter(|x| b.contains(x)).collect()),
-        Cond::Or(parts) => {
-            let sets: Option<Vec<Vec<Sym>>> = parts.iter().map(category_set).collect();
-            sets.map(|s| s.concat())
-        }
-        _ => None,
-    }
-}
-
-/// Whether two conditions can hold for the same incident, as far as categories tell.
-fn categories_overlap(a: &Cond, b: &Cond) -> bool {
-    match (category_set(a), category_set(b)) {
-        (Some(x), Some(y)) => x.iter().any(|c| y.contains(c)),
-        _ => true,
-    }
-}
+/// How many partial records a witness search may visit before it gives up.
+const WITNESS_BUDGET: usize = 200_000;
 
 /// Whether the layers at or below `layer` themselves grant this action to this performer
 /// (e.g. the baseline's `may view_imagery by dsl` beside its statutory `must_not`): a school
@@ -420,5 +410,128 @@ fn unreachable_rules(cx: &mut Checker<'_>) {
         cx.diags.push(
             Diagnostic::warning("haven::check::unreachable_rule", message, span).with_help(help),
         );
+    }
+}
+
+/// `default rule` decides a permission, so it must carry one; `on breach rule` follows a
+/// breach, so it cannot itself decide a permission or declare one.
+pub(super) fn rule_kind(cx: &mut Checker<'_>, r: &ast::Rule, effects: &crate::ir::Effects) {
+    match r.kind {
+        ast::RuleKind::Plain => {}
+        ast::RuleKind::Default => {
+            if effects.permission.is_none() {
+                cx.error(
+                    Diagnostic::error(
+                        "haven::check::default_without_permission",
+                        format!("default rule `{}` gives no permission", r.name.node),
+                        r.name.span,
+                    )
+                    .with_help(
+                        "a default decides a request no other rule speaks to: add `permission …`",
+                    ),
+                );
+            }
+        }
+        ast::RuleKind::OnBreach => {
+            for o in &r.outcomes {
+                let what = match o {
+                    ast::Outcome::Permission(_) => "a permission",
+                    ast::Outcome::Breach(_) => "`breach`",
+                    _ => continue,
+                };
+                cx.error(
+                    Diagnostic::error(
+                        "haven::check::breach_rule_outcome",
+                        format!("`on breach` rule `{}` cannot give {what}", r.name.node),
+                        o.span(),
+                    )
+                    .with_label("it follows a breach another rule decides")
+                    .with_help("keep the actions that follow the breach; decide the permission in a plain rule"),
+                );
+            }
+        }
+    }
+    if let Some(because) = &r.because {
+        if because.node.trim().is_empty() {
+            cx.error(
+                Diagnostic::error(
+                    "haven::check::empty_reason",
+                    "`because` gives no reason".to_owned(),
+                    because.span,
+                )
+                .with_help("say why the rule departs from its sentence's verb"),
+            );
+        }
+    }
+}
+
+/// DESIGN §3: a rule's modality follows the verb of the sentence it cites, unless the rule
+/// says why (`because "…"`).
+pub(super) fn modality(cx: &mut Checker<'_>, r: &ast::Rule) {
+    if r.because.is_some() {
+        return;
+    }
+    let mut verbs: Option<crate::modal::VerbSet> = None;
+    let mut all = String::new();
+    for cite in &r.cites {
+        if let Some(q) = &cite.quote {
+            all.push_str(&q.node);
+            all.push_str(". ");
+        }
+    }
+    if !all.trim().is_empty() {
+        verbs = Some(crate::modal::modalities(&all));
+    }
+    let Some(verbs) = verbs else { return };
+    for o in &r.outcomes {
+        let ast::Outcome::Action(a) = o else { continue };
+        let m = a.modality.node;
+        if verbs.allows(m) {
+            continue;
+        }
+        let cite_span = r
+            .cites
+            .iter()
+            .find_map(|c| c.quote.as_ref().map(|q| q.span))
+            .unwrap_or(r.name.span);
+        cx.error(
+            Diagnostic::warning(
+                "haven::check::modality_mismatch",
+                format!(
+                    "`{} {}` departs from its sentence, which says {}",
+                    m.keyword(),
+                    a.action.node,
+                    verbs.describe()
+                ),
+                a.modality.span,
+            )
+            .with_label(format!("`{}` here", m.keyword()))
+            .with_secondary(cite_span, "the cited sentence")
+            .with_help(match verbs.primary() {
+                Some(p) => format!(
+                    "write `{}` as the sentence does, or say why with `because \"…\"` after the citation",
+                    p.keyword()
+                ),
+                None => "say why with `because \"…\"` after the citation".to_owned(),
+            }),
+        );
+    }
+}
+
+/// The categories a condition is limited to, if it is (a conjunction with a `category is`/
+/// `category in` test, or a disjunction of such conditions).
+fn category_set(cond: &Cond) -> Option<Vec<Sym>> {
+    match cond {
+        Cond::Test(Field::Category, Test::Sym(s)) => Some(vec![*s]),
+        Cond::Test(Field::Category, Test::Syms(ss)) => Some(ss.to_vec()),
+        Cond::And(parts) => parts
+            .iter()
+            .filter_map(category_set)
+            .reduce(|a, b| a.into_iter().filter(|x| b.contains(x)).collect()),
+        Cond::Or(parts) => {
+            let sets: Option<Vec<Vec<Sym>>> = parts.iter().map(category_set).collect();
+            sets.map(|s| s.concat())
+        }
+        _ => None,
     }
 }

@@ -63,6 +63,8 @@ pub enum TextKey {
     Source,
     /// `cite_as`
     CiteAs,
+    /// `layer`: `national`, `local`, `trust` or `school` (the default).
+    Layer,
 }
 
 /// A calendar date; the day is optional (`2022-03`).
@@ -134,6 +136,8 @@ pub enum Item {
     Caveat(Caveat),
     /// A source sentence the policy deliberately does not encode.
     Declines(Declines),
+    /// `relation a implies b`: one yes/no fact settles another.
+    Relation(FactRelation),
 }
 
 impl Item {
@@ -147,6 +151,7 @@ impl Item {
             Item::Table(t) => t.span,
             Item::Caveat(c) => c.span,
             Item::Declines(d) => d.span,
+            Item::Relation(r) => r.span,
         }
     }
 }
@@ -346,11 +351,27 @@ pub struct Relation {
     pub target: Name,
 }
 
+/// What kind of rule: an ordinary one, a default, or a consequence of a breach.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RuleKind {
+    /// `rule`: applies wherever its condition holds.
+    #[default]
+    Plain,
+    /// `default rule`: decides a permission only where no other rule does.
+    Default,
+    /// `on breach rule`: applies whenever the decision is a breach and its condition holds.
+    OnBreach,
+}
+
 /// A rule.
 #[derive(Clone, Debug)]
 pub struct Rule {
     /// Whether an extending policy may not weaken it.
     pub statutory: bool,
+    /// Plain, default, or on breach.
+    pub kind: RuleKind,
+    /// `because "…"`: why its modality departs from the cited sentence's verb.
+    pub because: Option<Text>,
     /// Its id.
     pub name: Name,
     /// `overrides` / `replaces` relations.
@@ -438,6 +459,9 @@ pub enum Verdict {
     AllowedIf,
     /// Not allowed.
     NotAllowed,
+    /// No rule of the policy or its layers speaks to the request (a decision only; never
+    /// written in a policy).
+    NotAddressed,
 }
 
 impl Verdict {
@@ -447,6 +471,7 @@ impl Verdict {
             Verdict::Allowed => "allowed",
             Verdict::AllowedIf => "allowed_if",
             Verdict::NotAllowed => "not_allowed",
+            Verdict::NotAddressed => "not_addressed",
         }
     }
 }
@@ -620,6 +645,28 @@ pub struct Declines {
     pub span: Span,
 }
 
+/// A yes/no fact, possibly negated, in a fact relation.
+#[derive(Clone, Debug)]
+pub struct FactLiteral {
+    /// `not fact`.
+    pub negated: bool,
+    /// The fact.
+    pub fact: Name,
+}
+
+/// `relation a implies b cites "…"`
+#[derive(Clone, Debug)]
+pub struct FactRelation {
+    /// When this holds…
+    pub antecedent: FactLiteral,
+    /// …this holds too.
+    pub consequent: FactLiteral,
+    /// Where the relation comes from.
+    pub cites: Option<Cite>,
+    /// The whole item.
+    pub span: Span,
+}
+
 /// A condition.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
@@ -745,7 +792,9 @@ eq_ignoring_span! {
     Cite { section, quote }
     Person { name, roles, cites }
     Criteria { name, title, quantifier, cites, items }
-    Rule { statutory, name, relations, cites, when, outcomes }
+    Rule { statutory, kind, because, name, relations, cites, when, outcomes }
+    FactLiteral { negated, fact }
+    FactRelation { antecedent, consequent, cites }
     ActionSpec { modality, action, targets, target_mode, deadline, by }
     PermissionSpec { verdict, conditions }
     Table { name, title, cites, hit, when, columns, rows }

@@ -235,6 +235,7 @@ impl Writer<'_> {
                         TextKey::ApprovedBy => "approved_by",
                         TextKey::Source => "source",
                         TextKey::CiteAs => "cite_as",
+                        TextKey::Layer => "layer",
                     };
                     (format!("{key} {}", quote(&text.node)), text.span.start)
                 }
@@ -290,6 +291,11 @@ impl Writer<'_> {
                 if r.statutory {
                     text.push_str("statutory ");
                 }
+                match r.kind {
+                    RuleKind::Plain => {}
+                    RuleKind::Default => text.push_str("default "),
+                    RuleKind::OnBreach => text.push_str("on breach "),
+                }
                 text.push_str("rule ");
                 text.push_str(&r.name.node);
                 for rel in &r.relations {
@@ -303,6 +309,15 @@ impl Writer<'_> {
                 self.push(0, text, start, gap);
                 for cite in &r.cites {
                     self.cite(2, cite);
+                }
+                if let Some(because) = &r.because {
+                    let at = because.span.start as usize;
+                    self.push(
+                        2,
+                        format!("because {}", quote(&because.node)),
+                        at,
+                        Gap::Never,
+                    );
                 }
                 self.when(2, &r.when, "");
                 for o in &r.outcomes {
@@ -328,6 +343,24 @@ impl Writer<'_> {
                 let at = self.src.keyword_before(d.reason.span.start as usize);
                 let reason = format!("because {}", quote(&d.reason.node));
                 self.push(2, reason, at, Gap::Never);
+            }
+            Item::Relation(r) => {
+                let lit = |l: &FactLiteral| {
+                    if l.negated {
+                        format!("not {}", l.fact.node)
+                    } else {
+                        l.fact.node.clone()
+                    }
+                };
+                let text = format!(
+                    "relation {} implies {}",
+                    lit(&r.antecedent),
+                    lit(&r.consequent)
+                );
+                self.push(0, text, start, gap);
+                if let Some(cite) = &r.cites {
+                    self.cite(2, cite);
+                }
             }
         }
         self.end_item(span.end as usize);

@@ -189,7 +189,13 @@ fn rule_name(grammar_rule: &R) -> &'static str {
         }
         R::meta_extends => "`extends`",
         R::meta_use => "`use`",
-        R::item => "a declaration, `person`, `criteria`, `rule`, `table` or `caveat`",
+        R::item => {
+            "a declaration, `person`, `criteria`, `rule`, `table`, `caveat` or `relation`"
+        }
+        R::rule_kind | R::default_kw | R::on_breach => "`default` or `on breach`",
+        R::because => "`because \"…\"`",
+        R::fact_relation => "`relation`",
+        R::fact_literal => "a yes/no fact",
         R::decl | R::token_decl | R::token_kind => "a vocabulary declaration",
         R::fact_decl => "`fact`",
         R::person_fact_decl => "`person_fact`",
@@ -705,6 +711,7 @@ impl Cx<'_> {
                     "version" => TextKey::Version,
                     "approved_by" => TextKey::ApprovedBy,
                     "source" => TextKey::Source,
+                    "layer" => TextKey::Layer,
                     _ => TextKey::CiteAs,
                 };
                 let value = self.text(inner.next()?);
@@ -753,6 +760,7 @@ impl Cx<'_> {
             R::rule => Item::Rule(self.rule(pair)),
             R::table => Item::Table(self.table(pair)),
             R::declines => Item::Declines(self.declines(pair)),
+            R::fact_relation => Item::Relation(self.fact_relation(pair)),
             _ => Item::Caveat(self.caveat(pair)),
         }
     }
@@ -968,6 +976,8 @@ impl Cx<'_> {
         let span = self.span(&pair);
         let mut rule = Rule {
             statutory: false,
+            kind: RuleKind::Plain,
+            because: None,
             name: Spanned::new(String::new(), span),
             relations: Vec::new(),
             cites: Vec::new(),
@@ -981,6 +991,17 @@ impl Cx<'_> {
         for p in pair.into_inner() {
             match p.as_rule() {
                 R::statutory => rule.statutory = true,
+                R::rule_kind => {
+                    rule.kind = match p.into_inner().next().map(|k| k.as_rule()) {
+                        Some(R::on_breach) => RuleKind::OnBreach,
+                        _ => RuleKind::Default,
+                    }
+                }
+                R::because => {
+                    if let Some(s) = p.into_inner().next() {
+                        rule.because = Some(self.text(s));
+                    }
+                }
                 R::ident => rule.name = self.name(p),
                 R::relation => {
                     let mut inner = p.into_inner();
@@ -1010,6 +1031,40 @@ impl Cx<'_> {
             }
         }
         rule
+    }
+
+    fn fact_relation(&mut self, pair: Pair<'_, R>) -> FactRelation {
+        let span = self.span(&pair);
+        let mut literals = Vec::new();
+        let mut cites = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                R::fact_literal => {
+                    let mut negated = false;
+                    let mut fact = Spanned::new(String::new(), span);
+                    for q in p.into_inner() {
+                        match q.as_rule() {
+                            R::not_kw => negated = true,
+                            _ => fact = self.name(q),
+                        }
+                    }
+                    literals.push(FactLiteral { negated, fact });
+                }
+                R::cites => cites = Some(self.cites(p)),
+                _ => {}
+            }
+        }
+        let mut literals = literals.into_iter();
+        let empty = || FactLiteral {
+            negated: false,
+            fact: Spanned::new(String::new(), span),
+        };
+        FactRelation {
+            antecedent: literals.next().unwrap_or_else(empty),
+            consequent: literals.next().unwrap_or_else(empty),
+            cites,
+            span,
+        }
     }
 
     fn outcome(&mut self, pair: Pair<'_, R>) -> Option<Outcome> {
@@ -1233,7 +1288,11 @@ impl Cx<'_> {
     fn declines(&mut self, pair: Pair<'_, R>) -> Declines {
         let span = self.span(&pair);
         let mut texts = pair.into_inner().map(|p| self.text(p));
-        let mut next = || texts.next().unwrap_or_else(|| Spanned::new(String::new(), span));
+        let mut next = || {
+            texts
+                .next()
+                .unwrap_or_else(|| Spanned::new(String::new(), span))
+        };
         let (section, quote, reason) = (next(), next(), next());
         Declines {
             section,

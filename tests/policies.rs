@@ -35,6 +35,10 @@ fn every_policy_checks_without_errors() {
 
 #[test]
 fn every_scenario_passes_and_covers_every_rule() {
+    // A layer's rule counts as exercised by its own scenarios or by the scenarios of a policy
+    // that extends it (an `on breach` rule of the baseline fires only on a breach a school
+    // rules).
+    let mut runs = Vec::new();
     for dir in policy_dirs() {
         let policy = compile(&dir).unwrap_or_else(|e| panic!("{}", e.render()));
         let text = std::fs::read_to_string(dir.join("scenarios.toml"))
@@ -60,9 +64,17 @@ fn every_scenario_passes_and_covers_every_rule() {
             failures.len(),
             failures.join("\n")
         );
+        runs.push((policy, scenarios.len(), exercised));
+    }
+    for (policy, count, exercised) in &runs {
+        let by_extending = |rule: &str| {
+            runs.iter().any(|(other, _, ex)| {
+                other.layers().iter().skip(1).any(|l| l == policy.id()) && ex.contains(rule)
+            })
+        };
         let missed: Vec<&str> = policy
             .own_rule_ids()
-            .filter(|r| !exercised.contains(*r))
+            .filter(|r| !exercised.contains(*r) && !by_extending(r))
             .collect();
         assert!(
             missed.is_empty(),
@@ -75,10 +87,9 @@ fn every_scenario_passes_and_covers_every_rule() {
             _ => 25,
         };
         assert!(
-            scenarios.len() >= minimum,
-            "{} has {} scenarios, at least {minimum} expected",
-            policy.id(),
-            scenarios.len()
+            *count >= minimum,
+            "{} has {count} scenarios, at least {minimum} expected",
+            policy.id()
         );
     }
 }

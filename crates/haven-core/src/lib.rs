@@ -211,12 +211,16 @@ impl Policy {
 
     /// Ids of the rules and rows of the root policy (not the baseline it extends).
     pub fn own_rule_ids(&self) -> impl Iterator<Item = &str> {
-        let root_is_baseline = self.ir.meta.id == "baseline";
         self.ir
             .rules
             .iter()
-            .filter(move |r| root_is_baseline || r.layer == ir::Layer::School)
+            .filter(|r| r.depth == 0)
             .map(|r| r.id.as_str())
+    }
+
+    /// The ids of the policy's layers, itself first, then what it extends, to any depth.
+    pub fn layers(&self) -> &[String] {
+        &self.ir.layers
     }
 
     /// Validate an incident given as JSON text.

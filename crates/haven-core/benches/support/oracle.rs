@@ -71,6 +71,7 @@ pub(crate) enum Category {
     DeliberateAccessInappropriate,
     Csam,
     ExtremePornography,
+    ObsceneAdultContent,
     CriminallyRacistMaterial,
     InappropriatePersonalUse,
     UnauthorisedDownload,
@@ -98,6 +99,7 @@ impl Category {
             "deliberate_access_inappropriate" => DeliberateAccessInappropriate,
             "csam" => Csam,
             "extreme_pornography" => ExtremePornography,
+            "obscene_adult_content" => ObsceneAdultContent,
             "criminally_racist_material" => CriminallyRacistMaterial,
             "inappropriate_personal_use" => InappropriatePersonalUse,
             "unauthorised_download" => UnauthorisedDownload,
@@ -249,7 +251,13 @@ fn sanctions(category: Category, illegal: Option<bool>, deliberate: Option<bool>
             Some(false) => LM | HT | POL | SUS,
             None => 0,
         },
-        Csam | ExtremePornography | CriminallyRacistMaterial => HT | LA | POL | DIS,
+        // Row 1 also names the illegal categories, for deliberate access only.
+        Csam | ExtremePornography | ObsceneAdultContent | CriminallyRacistMaterial => {
+            match deliberate {
+                Some(true) => HT | LA | POL | DIS,
+                _ => 0,
+            }
+        }
         InappropriatePersonalUse
         | UnauthorisedDownload
         | FilterBypass
@@ -266,7 +274,11 @@ fn sanctions(category: Category, illegal: Option<bool>, deliberate: Option<bool>
         StaffPersonalCommsWithPupils => LM | HT | W | DIS,
         ProfessionalStanding => LM | LA | W | DIS,
         Disrepute => HT,
-        Pornography => LM | HT | POL | SUS,
+        // Row 14: deliberately accessing pornography.
+        Pornography => match deliberate {
+            Some(true) => LM | HT | POL | SUS,
+            _ => 0,
+        },
         CopyrightBreach => LM | HT | DIS,
         SharingNudes | Sextortion | Other => 0,
     }

@@ -107,7 +107,10 @@ pub fn modalities(sentence: &str) -> VerbSet {
     let fronted_negation = |i: usize| {
         (1..i).any(|j| {
             at(j - 1) == "no"
-                && matches!(at(j), "circumstance" | "circumstances" | "time" | "account" | "occasion")
+                && matches!(
+                    at(j),
+                    "circumstance" | "circumstances" | "time" | "account" | "occasion"
+                )
         })
     };
     let negated = |i: usize| {

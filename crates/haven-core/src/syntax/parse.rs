@@ -1233,7 +1233,11 @@ impl Cx<'_> {
     fn declines(&mut self, pair: Pair<'_, R>) -> Declines {
         let span = self.span(&pair);
         let mut texts = pair.into_inner().map(|p| self.text(p));
-        let mut next = || texts.next().unwrap_or_else(|| Spanned::new(String::new(), span));
+        let mut next = || {
+            texts
+                .next()
+                .unwrap_or_else(|| Spanned::new(String::new(), span))
+        };
         let (section, quote, reason) = (next(), next(), next());
         Declines {
             section,

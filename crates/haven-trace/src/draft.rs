@@ -438,7 +438,12 @@ pub fn draft(source: &str, source_name: &str, id: &str, vocab: &File) -> Draft {
             tokens: tok,
         });
     }
-    let policy = policy_text(id, source_name, &rules);
+    let title = source
+        .lines()
+        .map(|l| l.trim().replace("**", ""))
+        .find(|l| !l.is_empty() && l.chars().count() <= 100)
+        .unwrap_or_else(|| id.to_owned());
+    let policy = policy_text(id, &title, source_name, &rules);
     let notes = notes_text(id, source_name, &rules);
     Draft {
         rules,
@@ -450,7 +455,7 @@ pub fn draft(source: &str, source_name: &str, id: &str, vocab: &File) -> Draft {
     }
 }
 
-fn policy_text(id: &str, source_name: &str, rules: &[DraftRule]) -> String {
+fn policy_text(id: &str, title: &str, source_name: &str, rules: &[DraftRule]) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "// Drafted by `haven draft` from {source_name}. Every rule's `when` is a `todo` the\n\
@@ -458,7 +463,7 @@ fn policy_text(id: &str, source_name: &str, rules: &[DraftRule]) -> String {
     ));
     out.push_str(&format!(
         "policy {id} {} {{\n  version \"draft\"\n  source {}\n  extends baseline\n  use std/vocabulary\n}}\n",
-        quote(id),
+        quote(title),
         quote(source_name)
     ));
     for r in rules {
@@ -496,6 +501,11 @@ fn policy_text(id: &str, source_name: &str, rules: &[DraftRule]) -> String {
                     r.modality.keyword()
                 ))
             )),
+            // A prohibition or a permission with no action named reads as a verdict.
+            None if r.modality == Modality::MustNot => {
+                out.push_str("  permission not_allowed\n");
+            }
+            None if r.modality == Modality::May => out.push_str("  permission allowed\n"),
             None => out.push_str(&format!(
                 "  note {}\n",
                 quote(&format!(

@@ -8,6 +8,7 @@ use haven_core::{Diagnostic, Limits, Sources};
 use haven_modules::policy_file;
 use haven_trace::{Status, Trace, TracedSentence};
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Output formats of `haven trace`.
@@ -79,7 +80,7 @@ pub(crate) fn trace(
         }
         TraceFormat::Html => html_report(&file, source, &t, &ast, &policy_text),
     };
-    print!("{out}");
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
     if deny_unaccounted && t.summary.unaccounted > 0 {
         eprintln!(
             "error: {} sentence{} of `{}` unaccounted for (cite them in a rule or write `declines \"§…\": \"…\" because \"…\"`)",
@@ -311,7 +312,9 @@ pub(crate) fn draft(
                 100.0 * n as f64 / of as f64
             }
         };
-        println!(
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(
+            stdout,
             "draft against {}: {} drafted sentences the hand encoding cites\n  modality agrees: {}/{} ({:.0}%)\n  action agrees:   {}/{} ({:.0}%) of those whose citing rules carry an action",
             hand.display(),
             a.cited,
@@ -322,6 +325,19 @@ pub(crate) fn draft(
             a.with_action,
             pct(a.action_agrees, a.with_action)
         );
+        for d in &a.disagreements {
+            let hand_m: Vec<&str> = d.hand.0.iter().map(|m| m.keyword()).collect();
+            let _ = writeln!(
+                stdout,
+                "  line {}: draft {} {} / hand {} {}: {}",
+                d.line,
+                d.draft.0.keyword(),
+                d.draft.1.as_deref().unwrap_or("-"),
+                hand_m.join("|"),
+                d.hand.1.join("|"),
+                d.quote
+            );
+        }
         if out_dir.is_none() {
             return Exit::Ok;
         }

@@ -194,6 +194,10 @@ pub fn classify(s: &Sentence) -> Option<Found> {
     if let Some(found) = by_modal(&s.text, &own, Trigger::Modal) {
         return Some(found);
     }
+    // "Never reply…", "Do not…" say it themselves, whatever the lead-in says.
+    if let Some(found) = imperative(&own, false) {
+        return Some(found);
+    }
     if let Some(lead) = s.lead.as_deref() {
         let joined = format!("{lead} {}", s.text);
         if let Some(found) = by_modal(&joined, &words(&joined), Trigger::LeadIn) {
@@ -421,7 +425,7 @@ mod tests {
                 true,
                 Some("Under no circumstance should pupils use their phones to take images of")
             ),
-            Some((Prohibition, ShouldNot, LeadIn))
+            Some((Prohibition, MustNot, LeadIn))
         );
     }
 }

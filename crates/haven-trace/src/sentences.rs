@@ -44,8 +44,10 @@ struct Block {
     text: String,
     lines: Vec<(usize, usize)>,
     item: bool,
-    /// Whether a blank line separated the last line from what followed.
+    /// Whether it may be a heading (a single line that is not a table row).
     single_line: bool,
+    /// Whether it is a table row (cells separated by tabs): its cells read as steps.
+    cells: bool,
 }
 
 impl Block {
@@ -55,6 +57,7 @@ impl Block {
             lines: vec![(0, line)],
             item,
             single_line: true,
+            cells: false,
         }
     }
 
@@ -122,7 +125,7 @@ pub(crate) fn scan(text: &str) -> (Vec<Sentence>, Vec<String>) {
                 text: piece,
                 line: block.line_at(offset),
                 section: heading.current.clone(),
-                step: block.item,
+                step: block.item || block.cells,
                 lead: if block.item { lead.clone() } else { None },
             });
         }
@@ -186,6 +189,7 @@ fn blocks(text: &str) -> Vec<Block> {
                     _ => {
                         let mut b = Block::new(line, &t, false);
                         b.single_line = !tabbed;
+                        b.cells = tabbed;
                         out.push(b);
                     }
                 }

@@ -10,11 +10,14 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod trace;
+
 /// Exit codes, documented in the README and tested in `tests/cli.rs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Exit {
     Ok = 0,
     Failure = 1,
+    Usage = 2,
     IncidentRejected = 3,
     Io = 4,
 }
@@ -118,6 +121,34 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Trace a source document: which duty sentences the policy cites, declines, or misses
+    Trace {
+        /// Policy file or directory (its own file is read, not its baseline)
+        policy: PathBuf,
+        /// The source document as plain text
+        source: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: trace::TraceFormat,
+        /// Exit 1 when any sentence is unaccounted for
+        #[arg(long)]
+        deny_unaccounted: bool,
+    },
+    /// Draft a skeleton policy from a source document (one rule per duty sentence)
+    Draft {
+        /// The source document as plain text
+        source: PathBuf,
+        /// The new policy's id
+        #[arg(long)]
+        id: String,
+        /// Directory to write policy.haven, scenarios.toml and NOTES.md into (default: ./ID)
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Compare the draft's modalities and actions with this hand-encoded policy and print
+        /// the agreement (writes nothing unless --out is given)
+        #[arg(long)]
+        compare: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -141,6 +172,18 @@ fn main() -> ExitCode {
             format,
             output,
         } => render(&policy, format, output.as_deref()),
+        Command::Trace {
+            policy,
+            source,
+            format,
+            deny_unaccounted,
+        } => trace::trace(&policy, &source, format, deny_unaccounted),
+        Command::Draft {
+            source,
+            id,
+            out,
+            compare,
+        } => trace::draft(&source, &id, out.as_deref(), compare.as_deref()),
     };
     exit.into()
 }

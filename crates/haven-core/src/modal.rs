@@ -123,13 +123,14 @@ fn clause_modalities(sentence: &str) -> VerbSet {
     // "not" or "never" right after a modal verb (allowing one adverb between: "must also not").
     // "Under no circumstances should…", "At no time may…": the negation comes first.
     let fronted_negation = |i: usize| {
-        (1..i).any(|j| {
-            at(j - 1) == "no"
-                && matches!(
-                    at(j),
-                    "circumstance" | "circumstances" | "time" | "account" | "occasion"
-                )
-        })
+        (i > 0 && matches!(at(0), "no" | "nobody" | "none" | "neither"))
+            || (1..i).any(|j| {
+                at(j - 1) == "no"
+                    && matches!(
+                        at(j),
+                        "circumstance" | "circumstances" | "time" | "account" | "occasion"
+                    )
+            })
     };
     let negated = |i: usize| {
         fronted_negation(i)
@@ -156,7 +157,12 @@ fn clause_modalities(sentence: &str) -> VerbSet {
             }
             "mustn't" | "shan't" | "won't" | "cannot" | "can't" => set.add(Modality::MustNot),
             "should" | "ought" => {
-                if negated(i) {
+                if fronted_negation(i) {
+                    // "Under no circumstances should…" is absolute: a should_not that
+                    // reads as a must_not too.
+                    set.add(Modality::MustNot);
+                    set.add(Modality::ShouldNot);
+                } else if negated(i) {
                     set.add(Modality::ShouldNot);
                 } else {
                     set.add(Modality::Should);
@@ -252,7 +258,15 @@ mod tests {
         assert_eq!(found("Parents are advised not to call."), [ShouldNot]);
         assert_eq!(
             found("Under no circumstances should staff contact pupils."),
-            [ShouldNot]
+            [MustNot, ShouldNot]
+        );
+        assert_eq!(
+            found("No reply should ever be sent to the sender."),
+            [MustNot, ShouldNot]
+        );
+        assert_eq!(
+            found("No member of staff may use a personal phone."),
+            [MustNot]
         );
         assert_eq!(found("At no time may pupils use phones."), [MustNot]);
     }

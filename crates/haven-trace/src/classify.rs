@@ -194,13 +194,70 @@ pub fn classify(s: &Sentence) -> Option<Found> {
     if let Some(found) = by_modal(&s.text, &own, Trigger::Modal) {
         return Some(found);
     }
+    // "Never reply…", "Do not…" say it themselves, whatever the lead-in says.
+    if let Some(found) = imperative(&own, false) {
+        return Some(found);
+    }
     if let Some(lead) = s.lead.as_deref() {
         let joined = format!("{lead} {}", s.text);
-        if let Some(found) = by_modal(&joined, &words(&joined), Trigger::LeadIn) {
-            return Some(found);
+        let found = by_modal(&joined, &words(&joined), Trigger::LeadIn);
+        // A lead-in's verb governs its items when they are what is required or forbidden
+        // ("Users must not: - Reveal…", "Staff will: - Keep…", "…must not … material that
+        // relates to: - Indecent images…"), not when they only list what the lead-in talks
+        // about ("The school will monitor the impact using: - Parent surveys").
+        let governs = found.is_some_and(|f| {
+            f.modality.is_negative() || starts_with_verb(&own) || ends_with_modal(lead)
+        });
+        if governs {
+            return found;
+        }
+        // "Teaching staff are responsible for ensuring that: - they report any misuse…"
+        let lw = words(lead);
+        let n = lw.len();
+        let ensuring = lw.get(n.saturating_sub(2)..).is_some_and(|end| {
+            end.iter()
+                .any(|x| matches!(x.as_str(), "ensure" | "ensuring"))
+        });
+        if ensuring {
+            return Some(Found {
+                kind: Kind::Duty,
+                modality: Modality::Must,
+                trigger: Trigger::LeadIn,
+            });
         }
     }
     imperative(&own, s.step)
+}
+
+/// Whether the words open with a base-form verb (after "only", "always", an adverb).
+fn starts_with_verb(w: &[String]) -> bool {
+    w.iter()
+        .map(String::as_str)
+        .find(|x| {
+            !matches!(*x, "please" | "always" | "only" | "also" | "not") && !x.ends_with("ly")
+        })
+        .is_some_and(|x| IMPERATIVES.contains(&x))
+}
+
+/// Whether a lead-in ends with its modal verb ("Staff must:", "Parents will -") or with
+/// words that make each item a required clause ("…responsible for ensuring that:").
+fn ends_with_modal(lead: &str) -> bool {
+    let w = words(lead);
+    w.iter().rev().take(2).any(|x| {
+        matches!(
+            x.as_str(),
+            "must"
+                | "should"
+                | "will"
+                | "shall"
+                | "may"
+                | "can"
+                | "to"
+                | "that"
+                | "ensure"
+                | "ensuring"
+        )
+    })
 }
 
 fn by_modal(text: &str, w: &[String], trigger: Trigger) -> Option<Found> {
@@ -370,6 +427,48 @@ mod tests {
     }
 
     #[test]
+    fn a_lead_in_governs_only_items_that_say_what_is_required() {
+        assert_eq!(
+            found(
+                "Parent surveys",
+                true,
+                Some("The school will monitor the impact of the policy using:")
+            ),
+            None
+        );
+        assert_eq!(
+            found(
+                "Keep their login details secure.",
+                true,
+                Some("School Staff will:")
+            )
+            .map(|f| f.2),
+            Some(Trigger::LeadIn)
+        );
+        assert_eq!(
+            found(
+                "Indecent images of children",
+                true,
+                Some("Users must not: Visit internet sites that relate to:")
+            )
+            .map(|f| f.1),
+            Some(Modality::MustNot)
+        );
+    }
+
+    #[test]
+    fn items_a_lead_in_makes_someone_ensure_are_duties() {
+        assert_eq!(
+            found(
+                "they report any suspected misuse or problem to the Headteacher.",
+                true,
+                Some("Are responsible for ensuring that:")
+            ),
+            Some((Kind::Duty, Modality::Must, Trigger::LeadIn))
+        );
+    }
+
+    #[test]
     fn imperative_steps_and_lead_ins() {
         use Kind::*;
         use Modality::*;
@@ -421,7 +520,7 @@ mod tests {
                 true,
                 Some("Under no circumstance should pupils use their phones to take images of")
             ),
-            Some((Prohibition, ShouldNot, LeadIn))
+            Some((Prohibition, MustNot, LeadIn))
         );
     }
 }

@@ -209,7 +209,7 @@ const ACTION_WORDS: &[(&str, &[&str])] = &[
     ("return_device", &["returned", "return"]),
     ("search_device", &["search", "searched", "searching"]),
     ("delete_imagery", &["delete", "deleted", "deletion"]),
-    ("view_imagery", &["view", "viewed", "viewing", "see"]),
+    ("view_imagery", &["view", "viewed", "viewing"]),
     (
         "copy_or_share_imagery",
         &["print", "printed", "forward", "forwarded", "copy", "copied"],
@@ -225,7 +225,10 @@ const ACTION_WORDS: &[(&str, &[&str])] = &[
     ),
     ("sanction", &["sanction", "sanctions"]),
     ("warning", &["warn", "warned", "warning"]),
-    ("risk_assessment", &["risk"]),
+    (
+        "risk_assessment",
+        &["risk assessment", "risk assessed", "risk assess"],
+    ),
     ("escalate", &["escalate", "escalated", "escalation"]),
     (
         "preserve_evidence",
@@ -235,7 +238,15 @@ const ACTION_WORDS: &[(&str, &[&str])] = &[
         "log_incident",
         &["log", "logged", "record", "recorded", "recording"],
     ),
-    ("support_pupil", &["support", "supported", "reassure"]),
+    (
+        "support_pupil",
+        &[
+            "reassure",
+            "support the pupil",
+            "support the child",
+            "support the victim",
+        ],
+    ),
     (
         "notify",
         &[
@@ -336,10 +347,38 @@ fn mentioned<'v>(vocab: &'v [Token], words: &[String], kind: TokenKind) -> Vec<&
 fn suggest(vocab: &[Token], words: &[String]) -> (Option<String>, Vec<String>, Vec<String>) {
     let roles = mentioned(vocab, words, TokenKind::Role);
     let agencies = mentioned(vocab, words, TokenKind::Agency);
+    // The action is the verb the modal governs: look from the first modal verb on, then
+    // anywhere ("The person reporting the cyberbullying should save the evidence").
+    let from = words
+        .iter()
+        .position(|w| {
+            matches!(
+                w.as_str(),
+                "must"
+                    | "should"
+                    | "will"
+                    | "shall"
+                    | "may"
+                    | "can"
+                    | "cannot"
+                    | "need"
+                    | "required"
+            )
+        })
+        .unwrap_or(0);
     let first_hit = |list: &[&str]| -> Option<usize> {
-        list.iter()
-            .filter_map(|w| words.iter().position(|x| x == w))
-            .min()
+        let at = |start: usize| {
+            list.iter()
+                .filter_map(|w| {
+                    let p = phrase(w);
+                    words
+                        .get(start..)
+                        .and_then(|rest| find_phrase(rest, &p))
+                        .map(|i| i + start)
+                })
+                .min()
+        };
+        at(from).or_else(|| at(0).map(|i| i + words.len()))
     };
     let mut best: Option<(usize, &str)> = None;
     for (action, stems) in ACTION_WORDS {
@@ -421,6 +460,15 @@ pub fn draft(source: &str, source_name: &str, id: &str, vocab: &File) -> Draft {
         };
         let words = phrase(&text);
         let (action, targets, tok) = suggest(&tokens, &words);
+        // "Staff must only use school equipment…": a prohibition of everything else.
+        let only = words.windows(2).any(|w| {
+            matches!(w, [m, o] if o == "only" && matches!(m.as_str(), "must" | "will" | "may" | "can" | "should"))
+        });
+        let modality = if only && action.is_none() {
+            Modality::MustNot
+        } else {
+            found.modality
+        };
         let same_line = rules.iter().filter(|r| r.line == s.line).count();
         let name = if same_line == 0 {
             format!("line_{}", s.line)
@@ -432,13 +480,18 @@ pub fn draft(source: &str, source_name: &str, id: &str, vocab: &File) -> Draft {
             line: s.line,
             section: s.section,
             quote: s.text,
-            modality: found.modality,
+            modality,
             action,
             targets,
             tokens: tok,
         });
     }
-    let policy = policy_text(id, source_name, &rules);
+    let title = source
+        .lines()
+        .map(|l| l.trim().replace("**", ""))
+        .find(|l| !l.is_empty() && l.chars().count() <= 100)
+        .unwrap_or_else(|| id.to_owned());
+    let policy = policy_text(id, &title, source_name, &rules);
     let notes = notes_text(id, source_name, &rules);
     Draft {
         rules,
@@ -450,7 +503,7 @@ pub fn draft(source: &str, source_name: &str, id: &str, vocab: &File) -> Draft {
     }
 }
 
-fn policy_text(id: &str, source_name: &str, rules: &[DraftRule]) -> String {
+fn policy_text(id: &str, title: &str, source_name: &str, rules: &[DraftRule]) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "// Drafted by `haven draft` from {source_name}. Every rule's `when` is a `todo` the\n\
@@ -458,7 +511,7 @@ fn policy_text(id: &str, source_name: &str, rules: &[DraftRule]) -> String {
     ));
     out.push_str(&format!(
         "policy {id} {} {{\n  version \"draft\"\n  source {}\n  extends baseline\n  use std/vocabulary\n}}\n",
-        quote(id),
+        quote(title),
         quote(source_name)
     ));
     for r in rules {
@@ -496,6 +549,11 @@ fn policy_text(id: &str, source_name: &str, rules: &[DraftRule]) -> String {
                     r.modality.keyword()
                 ))
             )),
+            // A prohibition or a permission with no action named reads as a verdict.
+            None if r.modality == Modality::MustNot => {
+                out.push_str("  permission not_allowed\n");
+            }
+            None if r.modality == Modality::May => out.push_str("  permission allowed\n"),
             None => out.push_str(&format!(
                 "  note {}\n",
                 quote(&format!(
@@ -526,8 +584,21 @@ fn notes_text(id: &str, source_name: &str, rules: &[DraftRule]) -> String {
     )
 }
 
+/// A drafted sentence where the draft and the hand encoding disagree.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Disagreement {
+    /// The sentence's line.
+    pub line: usize,
+    /// The sentence.
+    pub quote: String,
+    /// The draft's modality and action.
+    pub draft: (Modality, Option<String>),
+    /// The modalities and actions of the rules citing it.
+    pub hand: (Vec<Modality>, Vec<String>),
+}
+
 /// How far a draft's suggestions agree with a hand encoding of the same source.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Agreement {
     /// Drafted sentences the hand encoding cites (in a rule or a table row).
     pub cited: usize,
@@ -537,6 +608,8 @@ pub struct Agreement {
     pub with_action: usize,
     /// Of those, where the draft's suggested action is one of the citing rules' actions.
     pub action_agrees: usize,
+    /// The sentences where modality or action disagree.
+    pub disagreements: Vec<Disagreement>,
 }
 
 /// Modalities and actions of what cites a quote.
@@ -621,16 +694,41 @@ pub fn agreement(draft: &Draft, hand: &File) -> Agreement {
             continue;
         }
         out.cited += 1;
-        if citing.iter().any(|h| h.modalities.contains(&r.modality)) {
+        let modality_ok = citing.iter().any(|h| h.modalities.contains(&r.modality));
+        if modality_ok {
             out.modality_agrees += 1;
         }
+        let mut action_ok = true;
         if citing.iter().any(|h| !h.actions.is_empty()) {
             out.with_action += 1;
-            if let Some(a) = &r.action {
-                if citing.iter().any(|h| h.actions.contains(a)) {
-                    out.action_agrees += 1;
+            action_ok = r
+                .action
+                .as_ref()
+                .is_some_and(|a| citing.iter().any(|h| h.actions.contains(a)));
+            if action_ok {
+                out.action_agrees += 1;
+            }
+        }
+        if !(modality_ok && action_ok) {
+            let mut hand = (Vec::new(), Vec::new());
+            for h in &citing {
+                for m in &h.modalities {
+                    if !hand.0.contains(m) {
+                        hand.0.push(*m);
+                    }
+                }
+                for a in &h.actions {
+                    if !hand.1.contains(a) {
+                        hand.1.push(a.clone());
+                    }
                 }
             }
+            out.disagreements.push(Disagreement {
+                line: r.line,
+                quote: r.quote.clone(),
+                draft: (r.modality, r.action.clone()),
+                hand,
+            });
         }
     }
     out
@@ -727,14 +825,12 @@ rule b {
 }
 "#,
         );
+        let a = agreement(&d, &hand);
         assert_eq!(
-            agreement(&d, &hand),
-            Agreement {
-                cited: 2,
-                modality_agrees: 1,
-                with_action: 2,
-                action_agrees: 2
-            }
+            (a.cited, a.modality_agrees, a.with_action, a.action_agrees),
+            (2, 1, 2, 2)
         );
+        assert_eq!(a.disagreements.len(), 1);
+        assert_eq!(a.disagreements[0].draft.0, Modality::Should);
     }
 }

@@ -39,7 +39,7 @@ mod trace;
 
 pub use accounts::{accounts, Account, Accounting};
 pub use classify::{classify, Found, Kind, Trigger};
-pub use draft::{agreement, draft, Agreement, Draft, DraftRule};
+pub use draft::{agreement, draft, Agreement, Disagreement, Draft, DraftRule};
 pub use matching::{covers, normalise};
 pub use sentences::{sentences, Sentence};
 pub use trace::{trace, Status, Summary, Trace, TracedSentence, UnmatchedQuote};

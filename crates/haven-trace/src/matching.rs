@@ -12,7 +12,7 @@
 /// `s` normalised for comparison (see the module documentation).
 pub fn normalise(s: &str) -> String {
     let mapped: String = s
-        .replace("**", "")
+        .replace('*', "")
         .chars()
         .map(|c| match c {
             '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '`' => '\'',
@@ -36,9 +36,26 @@ pub(crate) fn fragments(quote: &str) -> Vec<String> {
     quote
         .replace("...", "…")
         .split('…')
-        .map(|f| trim_ends(&normalise(f)).to_owned())
+        .map(|f| trim_ends(strip_marker(trim_ends(&normalise(f)))).to_owned())
         .filter(|f| !f.is_empty())
         .collect()
+}
+
+/// A fragment without the list marker it was copied with (`1. `, `a) `, `- `).
+fn strip_marker(s: &str) -> &str {
+    let Some((marker, rest)) = s.split_once(' ') else {
+        return s;
+    };
+    let bare = marker.trim_end_matches(['.', ')']);
+    let numbered = marker.len() > bare.len()
+        && !bare.is_empty()
+        && (bare.chars().all(|c| c.is_ascii_digit())
+            || (bare.chars().count() == 1 && bare.chars().all(|c| c.is_ascii_lowercase())));
+    if numbered {
+        rest
+    } else {
+        s
+    }
 }
 
 fn trim_ends(s: &str) -> &str {
@@ -127,6 +144,11 @@ mod tests {
             "any other pupil unless they and their parents have given agreement in advance"
         ));
         assert!(!covers(quote, "any member of staff"));
+        // A numbered item quoted with its number.
+        assert!(covers(
+            "1. The incident involves an adult",
+            "The incident involves an adult"
+        ));
         // Emphasis marks copied or not.
         assert!(covers(
             "Please raise any safeguarding concerns",

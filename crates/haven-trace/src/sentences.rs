@@ -34,8 +34,8 @@ enum LineKind {
     Furniture,
     /// A bullet or numbered item; the text after its marker.
     Item(String),
-    /// Anything else.
-    Text(String),
+    /// Anything else; `true` when it held a tab between words (a table row, never a heading).
+    Text(String, bool),
 }
 
 /// A paragraph or list item: lines joined, with the offset in `text` where each line starts.
@@ -44,8 +44,10 @@ struct Block {
     text: String,
     lines: Vec<(usize, usize)>,
     item: bool,
-    /// Whether a blank line separated the last line from what followed.
+    /// Whether it may be a heading (a single line that is not a table row).
     single_line: bool,
+    /// Whether it is a table row (cells separated by tabs): its cells read as steps.
+    cells: bool,
 }
 
 impl Block {
@@ -55,6 +57,7 @@ impl Block {
             lines: vec![(0, line)],
             item,
             single_line: true,
+            cells: false,
         }
     }
 
@@ -77,8 +80,14 @@ impl Block {
 
 /// Every sentence of `text`, in document order.
 pub fn sentences(text: &str) -> Vec<Sentence> {
+    scan(text).0
+}
+
+/// Every sentence of `text`, and the text of every heading (as written).
+pub(crate) fn scan(text: &str) -> (Vec<Sentence>, Vec<String>) {
     let blocks = blocks(text);
     let mut out = Vec::new();
+    let mut headings = Vec::new();
     let mut heading = Heading::default();
     let mut lead: Option<String> = None;
     // Whether the current lead-in already has list items (a new lead-in then replaces it).
@@ -90,16 +99,23 @@ pub fn sentences(text: &str) -> Vec<Sentence> {
         if !block.item && block.single_line && !introduces_list {
             if let Some(h) = heading_text(&block.text) {
                 heading.set(&h);
+                headings.push(block.text.clone());
                 lead = None;
                 continue;
             }
         }
-        let mut pieces = split(&block.text);
+        let pieces = split(&block.text);
         let ends_open = !ends_closed(&block.text);
         let is_lead = !block.item
             && (block.text.trim_end().ends_with(':') || (ends_open && next_is_item))
             && (next_is_item || block.text.trim_end().ends_with(':'));
-        let lead_piece = if is_lead { pieces.pop() } else { None };
+        // The lead-in is a sentence too ("An immediate referral should be made if:"), and
+        // its words go with each item.
+        let lead_piece = if is_lead {
+            pieces.last().cloned()
+        } else {
+            None
+        };
         if !block.item && !is_lead {
             lead = None;
             lead_has_items = false;
@@ -109,7 +125,7 @@ pub fn sentences(text: &str) -> Vec<Sentence> {
                 text: piece,
                 line: block.line_at(offset),
                 section: heading.current.clone(),
-                step: block.item,
+                step: block.item || block.cells,
                 lead: if block.item { lead.clone() } else { None },
             });
         }
@@ -124,7 +140,7 @@ pub fn sentences(text: &str) -> Vec<Sentence> {
             lead_has_items = false;
         }
     }
-    out
+    (out, headings)
 }
 
 /// The heading in force: a numbered or plain heading, under the appendix it belongs to.
@@ -166,15 +182,14 @@ fn blocks(text: &str) -> Vec<Block> {
                 out.push(Block::new(line, &t, true));
                 gap = false;
             }
-            LineKind::Text(t) => {
+            LineKind::Text(t, tabbed) => {
                 let joins = out.last().is_some_and(|b| joins(b, &t, gap));
                 match out.last_mut() {
                     Some(b) if joins => b.push(line, &t),
                     _ => {
                         let mut b = Block::new(line, &t, false);
-                        // A line right under the previous one (no blank between) is never
-                        // taken for a heading on its own if it continues a list item.
-                        b.single_line = true;
+                        b.single_line = !tabbed;
+                        b.cells = tabbed;
                         out.push(b);
                     }
                 }
@@ -226,7 +241,8 @@ fn line_kind(raw: &str) -> LineKind {
     if let Some(rest) = item_text(&collapsed) {
         return LineKind::Item(rest);
     }
-    LineKind::Text(collapsed)
+    let tabbed = trimmed.contains('\t');
+    LineKind::Text(collapsed, tabbed)
 }
 
 /// Page numbers, "Page 3 of 12", contents entries ("Use of email\t2", "1. Introduction.....3").
@@ -329,6 +345,15 @@ fn heading_text(line: &str) -> Option<String> {
     let t = collapse(&line.replace("**", ""));
     let t = t.trim();
     let n_words = t.split_whitespace().count();
+    let appendix = t
+        .split_whitespace()
+        .next()
+        .is_some_and(|w| w.eq_ignore_ascii_case("appendix"))
+        && n_words <= 25
+        && !t.ends_with('.');
+    if appendix {
+        return Some(t.to_owned());
+    }
     if t.is_empty() || n_words > 12 || t.chars().count() > 100 {
         return None;
     }
@@ -529,7 +554,7 @@ mod tests {
     }
 
     #[test]
-    fn list_items_carry_their_lead_in_and_the_lead_in_is_not_a_sentence() {
+    fn list_items_carry_their_lead_in_which_is_a_sentence_too() {
         // Kenilworth §Visiting online sites: two lead-ins before the list.
         let doc = "Users must not:\n\nVisit internet sites, make, post, download, upload or pass on, material, remarks, proposals or comments that contain or relate to:\n\n- Indecent images of children\n- Adult material that breaches the Obscene Publications Act in the UK\n\nUsers must not:\n\n- Reveal or publicise confidential or proprietary information\n\n• Use software or hardware that has been prohibited by the school\n\nOnly a school device may be used.\n\n- pupils\n";
         let s = sentences(doc);
@@ -538,15 +563,19 @@ mod tests {
             .map(|s| (s.text.as_str(), s.step, s.lead.as_deref()))
             .collect();
         let both = "Users must not: Visit internet sites, make, post, download, upload or pass on, material, remarks, proposals or comments that contain or relate to:";
+        let first = "Visit internet sites, make, post, download, upload or pass on, material, remarks, proposals or comments that contain or relate to:";
         assert_eq!(
             got,
             [
+                ("Users must not:", false, None),
+                (first, false, None),
                 ("Indecent images of children", true, Some(both)),
                 (
                     "Adult material that breaches the Obscene Publications Act in the UK",
                     true,
                     Some(both)
                 ),
+                ("Users must not:", false, None),
                 (
                     "Reveal or publicise confidential or proprietary information",
                     true,
@@ -568,22 +597,23 @@ mod tests {
         // Kenilworth: "Under no circumstance should pupils use ... to take images of" + list.
         let doc = "Under no circumstance should pupils use their personal mobile devices/phones to take images of\n\n- any other pupil unless they and their parents have given agreement in advance\n- any member of staff\n\nThe school is not responsible for the loss.\n";
         let s = sentences(doc);
-        assert_eq!(s.len(), 3);
+        assert_eq!(s.len(), 4);
         assert_eq!(
-            s[1].lead.as_deref(),
+            s[2].lead.as_deref(),
             Some("Under no circumstance should pupils use their personal mobile devices/phones to take images of")
         );
-        assert_eq!(s[2].lead, None);
+        assert_eq!(s[3].lead, None);
     }
 
     #[test]
     fn duke_street_dot_bullets_and_lines_without_blank_lines() {
         let doc = "All staff \nKey responsibilities: \n· Understand that online safety is a core part of safeguarding; as such it is part of everyone’s job – never think that someone else will pick it up.\n· Record online-safety incidents in the same way as any safeguarding incident and report in accordance with school procedures.  \nComputing Lead – Natalie Ainsworth \n";
         let s = sentences(doc);
-        assert_eq!(s.len(), 2);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0].text, "Key responsibilities:");
         assert_eq!(s[0].section, "All staff");
-        assert!(s[1].text.starts_with("Record online-safety incidents"));
-        assert!(s[1].step);
+        assert!(s[2].text.starts_with("Record online-safety incidents"));
+        assert!(s[2].step);
     }
 
     #[test]

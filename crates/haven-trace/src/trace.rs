@@ -3,7 +3,7 @@
 use crate::accounts::{Account, Accounting};
 use crate::classify::{classify, Found};
 use crate::matching::{covers_fragments, fragments, normalise};
-use crate::sentences::sentences;
+use crate::sentences::scan;
 
 /// How the policy accounts for a sentence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -89,7 +89,8 @@ pub fn trace(source: &str, accounts: &[Account]) -> Trace {
     let mut matched = vec![false; accounts.len()];
     let mut out = Vec::new();
     let mut summary = Summary::default();
-    for s in sentences(source) {
+    let (sentences, headings) = scan(source);
+    for s in sentences {
         let found = classify(&s);
         let norm = normalise(&s.text);
         let mut cited_by: Vec<String> = Vec::new();
@@ -135,10 +136,14 @@ pub fn trace(source: &str, accounts: &[Account]) -> Trace {
             declined_because,
         });
     }
+    // A quote of a heading ("Co Headteachers - Andrew Kidd & Sarah Ridley") is not a
+    // misquote, though no sentence holds it.
+    let headings: Vec<String> = headings.iter().map(|h| normalise(h)).collect();
     let unmatched_quotes = prepared
         .iter()
         .zip(&matched)
         .filter(|(_, hit)| !**hit)
+        .filter(|((frags, _), _)| !headings.iter().any(|h| covers_fragments(frags, h)))
         .map(|((_, a), _)| UnmatchedQuote {
             section: a.section.clone(),
             quote: a.quote.clone(),

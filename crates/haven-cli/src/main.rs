@@ -79,6 +79,10 @@ enum Command {
         /// Treat warnings as errors
         #[arg(long)]
         deny_warnings: bool,
+        /// Also list the rules no record of contract fields alone can trigger (they need a
+        /// token or fact the policy declares itself), so integrators know what to send
+        #[arg(long)]
+        contract_reach: bool,
     },
     /// Evaluate one incident (JSON) or a stream of incidents (JSON Lines) against a policy
     Eval {
@@ -158,7 +162,8 @@ fn main() -> ExitCode {
             policies,
             format,
             deny_warnings,
-        } => check(&policies, format, deny_warnings),
+            contract_reach,
+        } => check(&policies, format, deny_warnings, contract_reach),
         Command::Eval {
             policy,
             incident,
@@ -300,14 +305,23 @@ fn print_diagnostics(sources: &Sources, diags: &[Diagnostic], format: ErrorForma
     }
 }
 
-fn check(paths: &[PathBuf], format: ErrorFormat, deny_warnings: bool) -> Exit {
+fn check(
+    paths: &[PathBuf],
+    format: ErrorFormat,
+    deny_warnings: bool,
+    contract_reach: bool,
+) -> Exit {
+    let opts = CheckOptions {
+        contract_reach,
+        ..options()
+    };
     let mut failed = false;
     let mut json_out = Vec::new();
     for file in expand_modules(paths) {
         let report = match read_policy(&file) {
             Ok(Ok(text)) => {
                 let loader = FsLoader::for_policy(&file);
-                haven_core::check(&file.display().to_string(), &text, &loader, &options())
+                haven_core::check(&file.display().to_string(), &text, &loader, &opts)
             }
             Ok(Err(not_utf8)) => haven_core::CheckReport {
                 sources: not_utf8.sources,

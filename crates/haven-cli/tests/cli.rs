@@ -262,3 +262,24 @@ fn eval_jsonl_batch_example_runs() {
         .collect();
     assert_eq!(ids, vec!["A1", "A2", "A3", "A4"]);
 }
+
+#[test]
+fn contract_reach_lists_rules_only_school_facts_can_trigger() {
+    let policy = "crates/haven-cli/tests/fixtures/reach";
+    let plain = haven()
+        .args(["check", policy, "--format", "plain"])
+        .output()
+        .unwrap();
+    assert_eq!(plain.status.code(), Some(0));
+    assert!(!text(&plain.stderr).contains("needs_school_fact"));
+    let out = haven()
+        .args(["check", policy, "--contract-reach", "--format", "plain"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "a note, not an error");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("needs_school_fact"), "{stderr}");
+    assert!(stderr.contains("`flagged_incidents_logged`"), "{stderr}");
+    assert!(stderr.contains("`facts.flagged_by_head`"), "{stderr}");
+    assert!(!stderr.contains("`bullying_reported`"), "{stderr}");
+}

@@ -235,3 +235,40 @@ fn a_draft_fails_check_only_because_its_conditions_are_to_complete() {
     assert_eq!(bad.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 17's bar: every duty sentence of every seed is cited by a rule or declined with a
+/// reason. The seeds live in `../shared/seeds/`, beside the checkout (as in CI).
+#[test]
+fn every_school_accounts_for_every_duty_sentence_of_its_seed() {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
+    assert!(
+        seeds.is_dir(),
+        "{} is missing: the seeds must sit beside the checkout (../shared/seeds)",
+        seeds.display()
+    );
+    for (policy, seed) in [
+        ("kingsbury_2019", "kingsbury-green-primary-2019.txt"),
+        ("basnett_2024", "basnett-street-nursery-2024.txt"),
+        ("kenilworth_2022", "kenilworth-primary-2022.txt"),
+        ("thornton_2021", "thornton-primary-2021.txt"),
+        ("dukestreet_2023", "duke-street-primary.txt"),
+    ] {
+        let out = haven()
+            .args([
+                "trace",
+                &format!("policies/{policy}"),
+                &seeds.join(seed).display().to_string(),
+                "--deny-unaccounted",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{policy}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        assert!(text(&out.stdout).contains("unaccounted 0"), "{policy}");
+    }
+}

@@ -94,6 +94,9 @@ pub struct CheckOptions {
     pub today: Option<Date>,
     /// Input limits.
     pub limits: Limits,
+    /// Also report the rules no record of contract fields alone can trigger
+    /// (`haven::check::needs_school_fact`), so integrators know what they must send.
+    pub contract_reach: bool,
 }
 
 /// One parsed file and where it sits.
@@ -131,6 +134,12 @@ pub(crate) fn compile(
         ir.build_index();
         (Some(ir), diags)
     }
+}
+
+/// Whether a file is the shared vocabulary (`module vocabulary`, `policies/std`): its tokens
+/// and facts are the contract's.
+fn is_shared_vocabulary(file: &ast::File) -> bool {
+    file.header.kind == HeaderKind::Module && file.header.id.node == "vocabulary"
 }
 
 /// The id of each layer's policy, root first.
@@ -578,6 +587,7 @@ impl<'a> Checker<'a> {
     }
 
     fn declarations(&mut self, f: &Loaded) {
+        let contract = is_shared_vocabulary(&f.file);
         for item in &f.file.items {
             let Item::Decl(decl) = item else { continue };
             match &decl.kind {
@@ -618,6 +628,7 @@ impl<'a> Checker<'a> {
                         label: label.as_ref().map(|l| l.node.clone()),
                         parents: Vec::new(),
                         span: name.span,
+                        contract,
                     });
                     index.insert(name.node.clone(), sym);
                 }
@@ -668,6 +679,7 @@ impl<'a> Checker<'a> {
                         ty: resolved,
                         ask: ask.as_ref().map(|a| a.node.clone()),
                         span: name.span,
+                        contract,
                     });
                 }
             }

@@ -20,6 +20,8 @@ pub(crate) struct TokenInfo {
     pub(crate) label: Option<String>,
     pub(crate) parents: Vec<Sym>,
     pub(crate) span: Span,
+    /// Declared by the shared vocabulary (a contract token), not by a policy.
+    pub(crate) contract: bool,
 }
 
 /// A fact's resolved type.
@@ -59,6 +61,8 @@ pub(crate) struct FactInfo {
     pub(crate) ty: FactTy,
     pub(crate) ask: Option<String>,
     pub(crate) span: Span,
+    /// Declared by the shared vocabulary (a contract fact), not by a policy.
+    pub(crate) contract: bool,
 }
 
 /// `relation a implies b`, resolved.

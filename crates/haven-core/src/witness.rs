@@ -42,6 +42,30 @@ enum Slot {
 /// Find a record on which every one of `conds` is true, visiting at most `budget` partial
 /// records.
 pub(crate) fn find(ir: &PolicyIr, conds: &[&Cond], budget: usize) -> Search {
+    find_within(ir, conds, budget, &|_, _| true)
+}
+
+/// Which values a search may give a field; a field given none stays unknown.
+pub(crate) type Allow<'a> = dyn Fn(FieldRef, Val) -> bool + 'a;
+
+/// A field of the record, as a restriction sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FieldRef {
+    /// A top-level field.
+    Top(Field),
+    /// A person's role.
+    Role,
+    /// A person fact.
+    PersonFact(u16),
+}
+
+/// [`find`], giving fields only the values `allow` accepts (the rest stay unknown).
+pub(crate) fn find_within(
+    ir: &PolicyIr,
+    conds: &[&Cond],
+    budget: usize,
+    allow: &Allow<'_>,
+) -> Search {
     let mut slots: Vec<Slot> = Vec::new();
     let mut numbers: Vec<(Slot, i64)> = Vec::new();
     let mut syms: Vec<(Slot, Sym)> = Vec::new();
@@ -50,17 +74,13 @@ pub(crate) fn find(ir: &PolicyIr, conds: &[&Cond], budget: usize) -> Search {
     }
     let mut inc = blank(ir);
     let mut visited = 0usize;
-    match dfs(
-        ir,
-        conds,
-        &slots,
-        &numbers,
-        &syms,
-        0,
-        &mut inc,
-        &mut visited,
-        budget,
-    ) {
+    let space = Space {
+        slots: &slots,
+        numbers: &numbers,
+        syms: &syms,
+        allow,
+    };
+    match dfs(ir, conds, &space, 0, &mut inc, &mut visited, budget) {
         Some(true) => Search::Found(Box::new(inc)),
         Some(false) => Search::Impossible,
         None => Search::GaveUp,
@@ -249,17 +269,19 @@ fn candidates(
     }
 }
 
+/// The search space: the fields to assign and the values the conditions name.
+struct Space<'a> {
+    slots: &'a [Slot],
+    numbers: &'a [(Slot, i64)],
+    syms: &'a [(Slot, Sym)],
+    allow: &'a Allow<'a>,
+}
+
 /// `Some(true)`: found (left in `inc`); `Some(false)`: impossible; `None`: out of budget.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "a recursive search threading its state"
-)]
 fn dfs(
     ir: &PolicyIr,
     conds: &[&Cond],
-    slots: &[Slot],
-    numbers: &[(Slot, i64)],
-    syms: &[(Slot, Sym)],
+    space: &Space<'_>,
     next: usize,
     inc: &mut Incident,
     visited: &mut usize,
@@ -280,22 +302,23 @@ fn dfs(
     if all_true {
         return Some(true);
     }
-    let Some(&slot) = slots.get(next) else {
+    let Some(&slot) = space.slots.get(next) else {
         return Some(false);
     };
-    for v in candidates(ir, slot, numbers, syms) {
+    let field = match slot {
+        Slot::Top(f) => FieldRef::Top(f),
+        Slot::Role(_) => FieldRef::Role,
+        Slot::PersonFact(_, i) => FieldRef::PersonFact(i),
+    };
+    let mut values = candidates(ir, slot, space.numbers, space.syms);
+    values.retain(|v| (space.allow)(field, *v));
+    // A field no allowed value fits stays unknown.
+    if values.is_empty() {
+        return dfs(ir, conds, space, next + 1, inc, visited, budget);
+    }
+    for v in values {
         set(inc, slot, v);
-        match dfs(
-            ir,
-            conds,
-            slots,
-            numbers,
-            syms,
-            next + 1,
-            inc,
-            visited,
-            budget,
-        ) {
+        match dfs(ir, conds, space, next + 1, inc, visited, budget) {
             Some(true) => return Some(true),
             None => return None,
             Some(false) => {}

@@ -378,6 +378,132 @@ fn granted_by_baseline(cx: &Checker<'_>, layer: usize, a: &crate::ir::ActionIr) 
 /// Checks run once everything is resolved.
 pub(super) fn run(cx: &mut Checker<'_>) {
     unreachable_rules(cx);
+    if cx.opts.contract_reach {
+        contract_reach(cx);
+    }
+}
+
+/// DESIGN §3 "contract tokens first": the root policy's rules that no record sending only
+/// contract fields can trigger, because they need a token or fact the policy declares itself
+/// (and no fact relation derives it from contract facts).
+fn contract_reach(cx: &mut Checker<'_>) {
+    use crate::incident::Val;
+    use crate::syntax::ast::TokenKind;
+    use crate::witness::{find_within, FieldRef, Search};
+    let vocab = &cx.ir.vocab;
+    let derivable: Vec<u16> = vocab
+        .relations
+        .iter()
+        .filter(|r| {
+            vocab
+                .facts
+                .get(usize::from(r.antecedent.0))
+                .is_some_and(|f| f.contract)
+        })
+        .map(|r| r.consequent.0)
+        .collect();
+    let token_ok = |kind: TokenKind, v: Val| match v {
+        Val::Sym(s) => vocab
+            .tokens
+            .get(kind.index())
+            .and_then(|t| t.get(s as usize))
+            .is_some_and(|t| t.contract),
+        _ => true,
+    };
+    let allow = |field: FieldRef, v: Val| -> bool {
+        match field {
+            FieldRef::Top(Field::Category) => token_ok(TokenKind::Category, v),
+            FieldRef::Top(Field::Activity) => token_ok(TokenKind::Activity, v),
+            FieldRef::Top(Field::Location) => token_ok(TokenKind::Location, v),
+            FieldRef::Top(Field::Time) => token_ok(TokenKind::Time, v),
+            FieldRef::Top(Field::DeviceKind) => token_ok(TokenKind::Device, v),
+            FieldRef::Top(Field::DeviceOwner) => token_ok(TokenKind::Owner, v),
+            FieldRef::Top(Field::Fact(i)) => {
+                derivable.contains(&i)
+                    || vocab.facts.get(usize::from(i)).is_some_and(|f| f.contract)
+            }
+            FieldRef::Top(_) => true,
+            FieldRef::Role => token_ok(TokenKind::Role, v),
+            FieldRef::PersonFact(i) => vocab
+                .person_facts
+                .get(usize::from(i))
+                .is_some_and(|f| f.contract),
+        }
+    };
+    let mut found = Vec::new();
+    for (i, rule) in cx.ir.rules.iter().enumerate() {
+        if cx.statutory.get(i).is_none_or(|s| s.layer != 0) {
+            continue;
+        }
+        if let Search::Impossible = find_within(&cx.ir, &[&rule.cond], WITNESS_BUDGET, &allow) {
+            let mut needs = Vec::new();
+            school_only(&cx.ir, &rule.cond, &mut needs);
+            found.push((rule.id.clone(), rule.span, needs));
+        }
+    }
+    for (id, span, needs) in found {
+        let help = if needs.is_empty() {
+            "use the contract's tokens (DESIGN §4), or derive the school fact with a `relation`"
+                .to_owned()
+        } else {
+            format!(
+                "integrators must send {}; or use the contract's tokens, or derive them with a `relation`",
+                needs.join(", ")
+            )
+        };
+        cx.error(
+            Diagnostic::warning(
+                "haven::check::needs_school_fact",
+                format!("no record of contract fields alone can trigger rule `{id}`"),
+                span,
+            )
+            .with_label("it needs a token or fact this policy declares itself")
+            .with_help(help),
+        );
+    }
+}
+
+/// The school-declared tokens and facts a condition names, as `kind name`.
+fn school_only(ir: &crate::ir::PolicyIr, cond: &Cond, out: &mut Vec<String>) {
+    use crate::syntax::ast::TokenKind;
+    let v = &ir.vocab;
+    match cond {
+        Cond::Const(_) => {}
+        Cond::Not(c) => school_only(ir, c, out),
+        Cond::And(cs) | Cond::Or(cs) => cs.iter().for_each(|c| school_only(ir, c, out)),
+        Cond::Quant { body, .. } => school_only(ir, body, out),
+        Cond::Test(field, test) => {
+            let mut found = None;
+            if let Field::Fact(i) = field {
+                if let Some(f) = v.facts.get(usize::from(*i)).filter(|f| !f.contract) {
+                    found = Some(format!("`facts.{}`", f.name));
+                }
+            }
+            let kind = match field {
+                Field::Category => Some(TokenKind::Category),
+                Field::Activity => Some(TokenKind::Activity),
+                Field::Location => Some(TokenKind::Location),
+                Field::Time => Some(TokenKind::Time),
+                Field::DeviceKind => Some(TokenKind::Device),
+                _ => None,
+            };
+            if let (Some(kind), Test::Sym(s)) = (kind, test) {
+                if let Some(t) = v
+                    .tokens
+                    .get(kind.index())
+                    .and_then(|t| t.get(*s as usize))
+                    .filter(|t| !t.contract)
+                {
+                    found = Some(format!("{} `{}`", kind.keyword(), t.name));
+                }
+            }
+            if let Some(f) = found {
+                if !out.contains(&f) {
+                    out.push(f);
+                }
+            }
+        }
+    }
 }
 
 /// Rules whose condition folds to false, or that an always-true exception shadows.

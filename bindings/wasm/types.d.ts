@@ -7,7 +7,7 @@
 export type Token<Known extends string> = Known | (string & {});
 
 export type Modality = "must" | "must_not" | "should" | "should_not" | "may";
-export type Verdict = "allowed" | "allowed_if" | "not_allowed";
+export type Verdict = "allowed" | "allowed_if" | "not_allowed" | "not_addressed";
 export type TargetMode = "any" | "all";
 export type Source = "school" | "baseline";
 export type Severity = "error" | "warning";
@@ -109,7 +109,10 @@ export interface Action {
   rule: string | null;
   /** Every rule that requires it. */
   rules: string[];
+  /** `school` for the root policy's own rules, `baseline` for a layer it extends. */
   source: Source;
+  /** The id of the policy (layer, at any depth) of the outermost rule that requires it. */
+  layer: string;
   /** Every cited sentence behind it. */
   cites: string[];
 }

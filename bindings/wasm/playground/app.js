@@ -606,7 +606,7 @@ function renderDecision(d) {
   if (d.permission) {
     const p = d.permission;
     const verdict = p.verdict ?? "undecided";
-    const word = { allowed: "Allowed", allowed_if: "Allowed if…", not_allowed: "Not allowed", undecided: "Undecided: answer the questions" }[verdict];
+    const word = { allowed: "Allowed", allowed_if: "Allowed if…", not_allowed: "Not allowed", not_addressed: "Not addressed: the policy is silent (no breach)", undecided: "Undecided: answer the questions" }[verdict];
     const conditions = p.conditions.length
       ? `<ul class="conditions">${p.conditions.map((c) => `<li><span>${esc(c.kind)}</span> ${esc(human(c.value))}</li>`).join("")}</ul>`
       : "";

@@ -36,7 +36,7 @@ if (compiled.type === "success") {
     const first: Action | undefined = decision.actions[0];
     const modality: Modality | undefined = first?.modality;
     const deadline: string | null | undefined = first?.deadline;
-    const verdict: "allowed" | "allowed_if" | "not_allowed" | null | undefined = decision.permission?.verdict;
+    const verdict: "allowed" | "allowed_if" | "not_allowed" | "not_addressed" | null | undefined = decision.permission?.verdict;
     void [modality, deadline, verdict];
   } else {
     const errors: HavenError[] = answer.errors;

@@ -118,6 +118,11 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Serve decisions over HTTP, keeping a hash-chained decision log (docs/service.md)
+    Serve(haven_serve::cli::ServeCommand),
+    /// Decision-log tools
+    #[command(subcommand)]
+    Log(haven_serve::cli::LogCommand),
 }
 
 fn main() -> ExitCode {
@@ -141,6 +146,8 @@ fn main() -> ExitCode {
             format,
             output,
         } => render(&policy, format, output.as_deref()),
+        Command::Serve(cmd) => return ExitCode::from(haven_serve::cli::serve(cmd)),
+        Command::Log(cmd) => return ExitCode::from(haven_serve::cli::log(cmd)),
     };
     exit.into()
 }

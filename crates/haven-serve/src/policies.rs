@@ -43,7 +43,12 @@ pub(crate) struct PolicySet {
     pub(crate) entries: BTreeMap<String, Entry>,
     /// Reload generation (0 for the first load).
     pub(crate) generation: u64,
+    /// The files this set was compiled from, as [`Store::fingerprint`] saw them.
+    pub(crate) fingerprint: Fingerprint,
 }
+
+/// `(path, length, mtime)` of every `.haven` file under the policies directory.
+pub(crate) type Fingerprint = Vec<(PathBuf, u64, Option<SystemTime>)>;
 
 impl PolicySet {
     /// The serving version of `id`.
@@ -132,6 +137,7 @@ impl Store {
     /// runtime). Unchanged sources keep their compiled policy.
     pub(crate) fn reload(&self) -> ReloadReport {
         let old = self.current();
+        let fingerprint = self.fingerprint();
         let mut report = ReloadReport::default();
         let mut entries = BTreeMap::new();
         let loader = FsLoader::new(Some(
@@ -176,6 +182,7 @@ impl Store {
         let set = Arc::new(PolicySet {
             entries,
             generation: old.generation + 1,
+            fingerprint,
         });
         match self.current.write() {
             Ok(mut current) => *current = set,
@@ -186,7 +193,7 @@ impl Store {
 
     /// A cheap fingerprint of every `.haven` file under the directory (path, length, mtime):
     /// polled every second to notice edits.
-    pub(crate) fn fingerprint(&self) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+    pub(crate) fn fingerprint(&self) -> Fingerprint {
         let mut out = Vec::new();
         walk(&self.dir, &mut out, 0);
         out.sort();
@@ -194,7 +201,7 @@ impl Store {
     }
 }
 
-fn walk(dir: &Path, out: &mut Vec<(PathBuf, u64, Option<SystemTime>)>, depth: usize) {
+fn walk(dir: &Path, out: &mut Fingerprint, depth: usize) {
     if depth > 8 {
         return;
     }

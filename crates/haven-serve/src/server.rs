@@ -814,12 +814,6 @@ impl Bound {
 async fn reload_loop(app: Arc<App>) {
     #[cfg(unix)]
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-    let mut last = {
-        let a = Arc::clone(&app);
-        tokio::task::spawn_blocking(move || a.store.fingerprint())
-            .await
-            .unwrap_or_default()
-    };
     let poll = app
         .config
         .poll_interval
@@ -844,21 +838,17 @@ async fn reload_loop(app: Arc<App>) {
             continue;
         }
         let a = Arc::clone(&app);
-        let before = last.clone();
-        let done = tokio::task::spawn_blocking(move || {
-            let now = a.store.fingerprint();
-            if forced || now != before {
+        let _ = tokio::task::spawn_blocking(move || {
+            // Compare with what the serving set was compiled from (taken before compiling,
+            // so an edit made during a reload is picked up by the next poll).
+            if forced || a.store.fingerprint() != a.store.current().fingerprint {
                 if forced {
                     a.reload_tokens();
                 }
                 a.reload();
             }
-            now
         })
         .await;
-        if let Ok(now) = done {
-            last = now;
-        }
     }
 }
 

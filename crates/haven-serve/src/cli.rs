@@ -94,6 +94,25 @@ pub enum LogCommand {
     },
 }
 
+/// `haven serve` from its arguments (without `haven serve` itself), e.g. for a process that
+/// embeds the server. Exit code as [`serve`]; 2 for bad arguments.
+pub fn serve_from_args(args: impl IntoIterator<Item = String>) -> u8 {
+    #[derive(clap::Parser)]
+    #[command(name = "haven serve")]
+    struct Only {
+        #[command(flatten)]
+        cmd: ServeCommand,
+    }
+    let argv = std::iter::once("haven serve".to_owned()).chain(args);
+    match <Only as clap::Parser>::try_parse_from(argv) {
+        Ok(only) => serve(only.cmd),
+        Err(e) => {
+            let _ = e.print();
+            2
+        }
+    }
+}
+
 /// Run `haven serve`. Exit code: 0 after a clean shutdown, 2 usage, 4 I/O.
 pub fn serve(cmd: ServeCommand) -> u8 {
     if let Some(ServeAction::HashToken { token, policies }) = cmd.action {

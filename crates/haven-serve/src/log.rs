@@ -514,7 +514,8 @@ pub fn verify(files: &[PathBuf]) -> Result<Verified, Broken> {
             return Err(at(r, "record has no `seq`: edited".to_owned()));
         };
         let chained = r.prev.as_deref() == Some(prev_hash.as_str());
-        if j == 0 && !chained && seq > 1 {
+        let lower_later = recs.iter().skip(j + 1).any(|o| o.seq.is_some_and(|s| s < seq));
+        if j == 0 && !chained && seq > 1 && !lower_later {
             return Err(at(
                 r,
                 format!(

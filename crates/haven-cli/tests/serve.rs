@@ -1,0 +1,174 @@
+//! `haven serve`, `haven serve hash-token` and `haven log verify` through the real binary
+//! (the service itself is tested in `crates/haven-serve/tests`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a test failure with its message"
+)]
+
+mod common;
+
+use common::{haven, repo, text};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn scratch(name: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!("haven-cli-{name}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// One HTTP/1.1 request over a fresh connection; returns the whole response.
+fn http(addr: &str, request: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn serve_needs_tokens_unless_told_otherwise() {
+    let out = haven()
+        .args(["serve", "--policies", "policies"])
+        .env_remove("HAVEN_TOKENS")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--no-auth"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn hash_token_prints_the_tokens_file_line() {
+    let out = haven()
+        .args(["serve", "hash-token", "--policy", "kenilworth_2022"])
+        .write_stdin("s3cret\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // SHA-256 of "s3cret" (the trailing newline is not part of the token).
+    assert_eq!(
+        text(&out.stdout),
+        format!("sha256:{} kenilworth_2022\n", haven_sha256("s3cret"))
+    );
+}
+
+/// The hex SHA-256 the binary prints for a token, computed independently with `sha256sum`.
+fn haven_sha256(token: &str) -> String {
+    let mut child = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(token.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    text(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn serve_answers_then_stops_on_sigterm_and_the_log_verifies() {
+    let dir = scratch("serve");
+    let log = dir.join("decisions.jsonl");
+    let stderr = dir.join("stderr");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("haven"))
+        .current_dir(repo())
+        .args([
+            "serve",
+            "--no-auth",
+            "--policies",
+            "policies",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .arg("--log")
+        .arg(&log)
+        .env("HAVEN_LOG", "warn")
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let addr = loop {
+        let err = std::fs::read_to_string(&stderr).unwrap_or_default();
+        if let Some(rest) = err.split("listening on http://").nth(1) {
+            break rest.lines().next().unwrap().trim().to_owned();
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("server did not start:\n{err}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let body = r#"{"category":"cyberbullying"}"#;
+    let response = http(
+        &addr,
+        &format!(
+            "POST /v1/policies/kenilworth_2022/decide HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"decision_id\""), "{response}");
+    let health = http(
+        &addr,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "{}",
+        std::fs::read_to_string(&stderr).unwrap()
+    );
+    assert!(std::net::TcpStream::connect(&addr).is_err());
+
+    let out = haven().arg("log").arg("verify").arg(&log).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("ok: 2 records"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Swap the two records: verify exits 1 naming the first one out of place.
+    let original = std::fs::read_to_string(&log).unwrap();
+    let mut lines: Vec<&str> = original.lines().collect();
+    lines.swap(0, 1);
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let out = haven().arg("log").arg("verify").arg(&log).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("decisions.jsonl:1"), "{err}");
+    assert!(err.contains("reordered"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}

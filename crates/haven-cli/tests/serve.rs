@@ -131,7 +131,9 @@ fn serve_answers_then_stops_on_sigterm_and_the_log_verifies() {
         ),
     );
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    assert!(response.contains("\"decision_id\""), "{response}");
+    let answer: serde_json::Value =
+        serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert!(answer["decision_id"].is_string(), "{response}");
     let health = http(
         &addr,
         "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
@@ -170,5 +172,33 @@ fn serve_answers_then_stops_on_sigterm_and_the_log_verifies() {
     let err = text(&out.stderr);
     assert!(err.contains("decisions.jsonl:1"), "{err}");
     assert!(err.contains("reordered"), "{err}");
+
+    // `haven eval --log` writes the same record shape, with the same content hash.
+    let eval_log = dir.join("eval.jsonl");
+    let out = haven()
+        .args(["eval", "policies/kenilworth_2022", "-", "--log"])
+        .arg(&eval_log)
+        .write_stdin(body)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let record: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&eval_log)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["policy"], answer["policy"]);
+    assert_eq!(record["answer"], answer["decision"]);
+    assert_eq!(record["prev"], "0".repeat(64));
+    let out = haven()
+        .arg("log")
+        .arg("verify")
+        .arg(&eval_log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -514,7 +514,10 @@ pub fn verify(files: &[PathBuf]) -> Result<Verified, Broken> {
             return Err(at(r, "record has no `seq`: edited".to_owned()));
         };
         let chained = r.prev.as_deref() == Some(prev_hash.as_str());
-        let lower_later = recs.iter().skip(j + 1).any(|o| o.seq.is_some_and(|s| s < seq));
+        let lower_later = recs
+            .iter()
+            .skip(j + 1)
+            .any(|o| o.seq.is_some_and(|s| s < seq));
         if j == 0 && !chained && seq > 1 && !lower_later {
             return Err(at(
                 r,
@@ -576,4 +579,49 @@ pub fn verify(files: &[PathBuf]) -> Result<Verified, Broken> {
         records: recs.len() as u64,
         head: prev_hash,
     })
+}
+
+/// Decisions made outside the server (`haven eval --log FILE`), in the same log format.
+#[derive(Debug)]
+pub struct EvalLog {
+    log: DecisionLog,
+    policy_id: String,
+    version: Option<String>,
+    content_hash: String,
+}
+
+impl EvalLog {
+    /// Open `path` for decisions of `policy` (a torn last line is repaired and reported).
+    pub fn open(path: &Path, policy: &haven_core::Policy) -> io::Result<(EvalLog, Option<Torn>)> {
+        let (log, torn) = DecisionLog::open(LogConfig::new(path.to_path_buf()))?;
+        Ok((
+            EvalLog {
+                log,
+                policy_id: policy.id().to_owned(),
+                version: policy.version().map(str::to_owned),
+                content_hash: crate::policies::content_hash(policy),
+            },
+            torn,
+        ))
+    }
+
+    /// Record one decision: the incident as given (hashed canonically) and the decision JSON.
+    /// Returns its `decision_id`.
+    pub fn record(&self, incident: &str, decision: &serde_json::Value) -> io::Result<String> {
+        let value: serde_json::Value = serde_json::from_str(incident).unwrap_or_default();
+        let canonical = crate::hash::canonical_json(&value);
+        self.log.append_decision(&DecisionEntry {
+            policy_id: &self.policy_id,
+            version: self.version.as_deref(),
+            content_hash: &self.content_hash,
+            incident_sha256: &sha256_hex(canonical.as_bytes()),
+            incident: None,
+            answer: &decision.to_string(),
+        })
+    }
+
+    /// `fsync` what was written.
+    pub fn sync(&self) -> io::Result<()> {
+        self.log.sync()
+    }
 }

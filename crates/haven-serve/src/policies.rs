@@ -17,7 +17,7 @@ pub(crate) struct Loaded {
     pub(crate) id: String,
     /// The compiled policy.
     pub(crate) policy: Policy,
-    /// SHA-256 over the sources in load order (each as name, NUL, text, NUL).
+    /// [`content_hash`] of the policy.
     pub(crate) content_hash: String,
     /// The policy and the policies it extends.
     pub(crate) layers: Vec<String>,
@@ -221,6 +221,20 @@ fn walk(dir: &Path, out: &mut Fingerprint, depth: usize) {
     }
 }
 
+/// SHA-256 (hex) over a policy's sources in load order, each as its module path (empty for
+/// the root, `baseline`, `std/vocabulary`, …), a NUL, its text and a NUL: the same text gives
+/// the same hash however and wherever it was loaded.
+pub fn content_hash(policy: &Policy) -> String {
+    let mut input = Vec::new();
+    for (_, source) in policy.sources().iter() {
+        input.extend_from_slice(source.module.as_bytes());
+        input.push(0);
+        input.extend_from_slice(source.text.as_bytes());
+        input.push(0);
+    }
+    sha256_hex(&input)
+}
+
 /// `(id, <dir>/<id>/policy.haven)` for every policy directory, sorted by id.
 fn policy_files(dir: &Path) -> Vec<(String, PathBuf)> {
     let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
@@ -257,14 +271,7 @@ fn compile(
             .filter(|d| d.severity == haven_core::Severity::Error)
             .collect::<Vec<_>>()
     })?;
-    let mut hasher_input = Vec::new();
-    for (_, source) in policy.sources().iter() {
-        hasher_input.extend_from_slice(source.name.as_bytes());
-        hasher_input.push(0);
-        hasher_input.extend_from_slice(source.text.as_bytes());
-        hasher_input.push(0);
-    }
-    let content_hash = sha256_hex(&hasher_input);
+    let content_hash = content_hash(&policy);
     let mut layers = vec![policy.id().to_owned()];
     layers.extend(policy.extends().iter().cloned());
     let policy_json = serde_json::json!({

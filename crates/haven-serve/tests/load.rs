@@ -328,6 +328,7 @@ fn load_and_faults() {
         let http = Http::default();
         // Reloads in the background: edits (every fourth one broken) and SIGHUP.
         let reloads_done = Arc::new(AtomicUsize::new(0));
+        let edit_lock = Arc::new(tokio::sync::Mutex::new(()));
         let reloader = {
             let file = policies.join("kenilworth_2022/policy.haven");
             let original = std::fs::read_to_string(&file).unwrap();
@@ -336,6 +337,7 @@ fn load_and_faults() {
             let every = sizes.reload_every;
             let http = http.clone();
             let addr = Arc::clone(&addr);
+            let edit_lock = Arc::clone(&edit_lock);
             tokio::spawn(async move {
                 let generation = || async {
                     let url = format!("http://{}/v1/policies", addr.lock().unwrap());
@@ -344,8 +346,15 @@ fn load_and_faults() {
                         _ => None,
                     }
                 };
+                // Held from an edit until a good text is confirmed serving: the kill waits
+                // for it, so the restart never loads a broken file (the policy would then
+                // have no previous version to serve) nor lands between edit and reload.
+                let mut guard = None;
                 for i in 1..=20 {
                     tokio::time::sleep(every).await;
+                    if guard.is_none() {
+                        guard = Some(Arc::clone(&edit_lock).lock_owned().await);
+                    }
                     let before = generation().await;
                     let text = if i % 4 == 0 {
                         format!("{original}\nthis is not haven {i}\n")
@@ -374,7 +383,11 @@ fn load_and_faults() {
                         tokio::time::sleep(Duration::from_millis(10)).await;
                     }
                     done.fetch_add(1, Ordering::Relaxed);
+                    if i % 4 != 0 {
+                        guard = None;
+                    }
                 }
+                drop(guard);
                 std::fs::write(&file, original).unwrap();
             })
         };
@@ -428,6 +441,7 @@ fn load_and_faults() {
                 // Halfway through, SIGKILL the server and start it again on the same port.
                 let killer = async {
                     if kill_rx.await.is_ok() {
+                        let _no_edit_in_flight = edit_lock.lock().await;
                         server.child.kill().unwrap();
                         server.child.wait().unwrap();
                         // As if the kill had landed mid-write (rarely hit by chance): half a

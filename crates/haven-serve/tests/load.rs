@@ -8,6 +8,7 @@
 //! Short by default (seconds); `HAVEN_LOAD=1` runs the full size and prints the figures for
 //! BENCHMARKS.md (use `--release`):
 //! `HAVEN_LOAD=1 cargo test --release -p haven-serve --test load -- --nocapture`
+//! (`HAVEN_LOAD_SERVER_ARGS="--log-fsync-every 1"` adds server flags, to measure variants).
 
 #![allow(
     clippy::unwrap_used,
@@ -310,6 +311,10 @@ fn load_and_faults() {
     .map(|s| (*s).to_owned())
     .collect();
 
+    // Extra server flags for measuring variants (e.g. `--log-fsync-every 1`).
+    if let Ok(extra) = std::env::var("HAVEN_LOAD_SERVER_ARGS") {
+        args.extend(extra.split_whitespace().map(str::to_owned));
+    }
     let mut server = start_server(&args, &dir.path().join("stderr-1"));
     // Restarts keep the port.
     args[3].clone_from(&server.addr);

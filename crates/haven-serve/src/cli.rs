@@ -80,6 +80,12 @@ struct ServeArgs {
     /// How often to look for changed policy files, in milliseconds (0: only on SIGHUP)
     #[arg(long, default_value_t = 1_000)]
     poll_ms: u64,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key for --tls-cert
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 /// `haven log …`.
@@ -197,6 +203,10 @@ pub fn serve(cmd: ServeCommand) -> u8 {
     config.max_batch_len = a.max_batch_len;
     config.request_timeout = Duration::from_millis(a.timeout_ms.max(1));
     config.poll_interval = (a.poll_ms > 0).then(|| Duration::from_millis(a.poll_ms));
+    config.tls = match (a.tls_cert, a.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::TlsFiles { cert, key }),
+        _ => None,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -216,7 +226,11 @@ pub fn serve(cmd: ServeCommand) -> u8 {
             }
         };
         // Tests and scripts read this line to learn the port.
-        eprintln!("haven serve: listening on http://{}", bound.addr);
+        eprintln!(
+            "haven serve: listening on {}://{}",
+            bound.scheme(),
+            bound.addr
+        );
         match bound.serve(shutdown_signal()).await {
             Ok(()) => 0,
             Err(e) => {

@@ -21,4 +21,4 @@ mod server;
 pub use auth::{token_line, Tokens};
 pub use hash::{canonical_json, sha256_hex};
 pub use policies::content_hash;
-pub use server::{bind, router, shutdown_signal, App, Bound, Config, OPENAPI};
+pub use server::{bind, router, shutdown_signal, App, Bound, Config, TlsFiles, OPENAPI};

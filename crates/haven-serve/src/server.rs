@@ -48,6 +48,52 @@ pub struct Config {
     pub poll_interval: Option<Duration>,
     /// Check options (e.g. today's date for the review warning).
     pub check: CheckOptions,
+    /// Serve HTTPS with this certificate chain and key (PEM files).
+    pub tls: Option<TlsFiles>,
+}
+
+/// A PEM certificate chain and its private key, for HTTPS.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+impl TlsFiles {
+    /// A rustls server configuration (ring provider, TLS 1.2 and 1.3, HTTP/1.1).
+    fn server_config(&self) -> std::io::Result<rustls::ServerConfig> {
+        use rustls_pki_types::pem::PemObject;
+        use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+        let bad = |what: &str, path: &PathBuf, e: &dyn std::fmt::Display| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{what} `{}`: {e}", path.display()),
+            )
+        };
+        let certs = CertificateDer::pem_file_iter(&self.cert)
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| bad("TLS certificate", &self.cert, &e))?;
+        if certs.is_empty() {
+            return Err(bad(
+                "TLS certificate",
+                &self.cert,
+                &"no certificate in the file",
+            ));
+        }
+        let key =
+            PrivateKeyDer::from_pem_file(&self.key).map_err(|e| bad("TLS key", &self.key, &e))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| bad("TLS certificate", &self.cert, &e))?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| bad("TLS key", &self.key, &e))?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(config)
+    }
 }
 
 impl Config {
@@ -65,6 +111,7 @@ impl Config {
             request_timeout: Duration::from_secs(10),
             poll_interval: Some(Duration::from_secs(1)),
             check: CheckOptions::default(),
+            tls: None,
         }
     }
 }
@@ -759,6 +806,7 @@ pub struct Bound {
     /// The address it listens on (the real port when asked for port 0).
     pub addr: SocketAddr,
     listener: tokio::net::TcpListener,
+    tls: Option<rustls::ServerConfig>,
     app: Arc<App>,
 }
 
@@ -767,11 +815,25 @@ impl Bound {
     pub fn app(&self) -> &Arc<App> {
         &self.app
     }
+
+    /// `https` when serving TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
 }
 
 /// Load policies, open the log and bind; nothing is served until [`Bound::serve`].
 pub async fn bind(config: Config) -> std::io::Result<Bound> {
     let addr = config.addr;
+    let tls = config
+        .tls
+        .as_ref()
+        .map(TlsFiles::server_config)
+        .transpose()?;
     let app = tokio::task::spawn_blocking(move || App::new(config))
         .await
         .map_err(std::io::Error::other)??;
@@ -779,6 +841,7 @@ pub async fn bind(config: Config) -> std::io::Result<Bound> {
     Ok(Bound {
         addr: listener.local_addr()?,
         listener,
+        tls,
         app,
     })
 }
@@ -794,13 +857,32 @@ impl Bound {
         let reloader = tokio::spawn(reload_loop(Arc::clone(&app)));
         let syncer = tokio::spawn(sync_loop(Arc::clone(&app)));
         let shutdown_app = Arc::clone(&app);
-        let result = axum::serve(self.listener, router(Arc::clone(&app)))
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                shutdown_app.shutting_down.store(true, Ordering::Relaxed);
-                tracing::info!("shutting down: draining in-flight requests");
-            })
-            .await;
+        let stopping = async move {
+            shutdown.await;
+            shutdown_app.shutting_down.store(true, Ordering::Relaxed);
+            tracing::info!("shutting down: draining in-flight requests");
+        };
+        let router = router(Arc::clone(&app));
+        let result = match self.tls {
+            None => {
+                axum::serve(self.listener, router)
+                    .with_graceful_shutdown(stopping)
+                    .await
+            }
+            Some(tls) => {
+                let handle = axum_server::Handle::new();
+                let signal = handle.clone();
+                tokio::spawn(async move {
+                    stopping.await;
+                    signal.graceful_shutdown(None);
+                });
+                let config = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls));
+                axum_server::from_tcp_rustls(self.listener.into_std()?, config)
+                    .handle(handle)
+                    .serve(router.into_make_service())
+                    .await
+            }
+        };
         reloader.abort();
         syncer.abort();
         if let Some(log) = &app.log {

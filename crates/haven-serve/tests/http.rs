@@ -628,3 +628,38 @@ async fn no_auth_and_no_log_still_answer() {
     server.stop().await;
     assert_eq!(std::fs::read_dir(logs.path()).unwrap().count(), 0);
 }
+
+#[tokio::test]
+async fn a_request_that_takes_too_long_is_cut_off_with_json() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = policies_dir();
+    let logs = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path(), logs.path());
+    c.request_timeout = Duration::from_millis(200);
+    let server = Server::start(c).await;
+    // A client that promises 100 bytes of body and sends 10 (a slow or stuck upload).
+    let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    s.write_all(
+        format!(
+            "POST /v1/policies/school/decide HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN_ALL}\r\n\
+             Content-Length: 100\r\n\r\n{{\"categor"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    let response = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(response.starts_with("HTTP/1.1 503"), "{response}");
+    assert!(
+        response.to_ascii_lowercase().contains("retry-after: 1"),
+        "{response}"
+    );
+    assert!(response.contains("haven::serve::timeout"), "{response}");
+    drop(s);
+    server.stop().await;
+}

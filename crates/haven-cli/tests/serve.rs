@@ -36,6 +36,80 @@ fn http(addr: &str, request: &str) -> String {
     out
 }
 
+/// Start `haven serve` with `args` (plus `--addr 127.0.0.1:0`); the child and its address.
+fn start(
+    args: &[&str],
+    envs: &[(&str, &str)],
+    stderr: &std::path::Path,
+) -> (std::process::Child, String) {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("haven"));
+    cmd.current_dir(repo())
+        .arg("serve")
+        .args(args)
+        .args(["--addr", "127.0.0.1:0"])
+        .env("HAVEN_LOG", "warn")
+        .stderr(std::fs::File::create(stderr).unwrap());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let started = Instant::now();
+    loop {
+        let err = std::fs::read_to_string(stderr).unwrap_or_default();
+        if let Some(rest) = err.split("listening on http://").nth(1) {
+            return (child, rest.lines().next().unwrap().trim().to_owned());
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("server did not start:\n{err}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn stop(mut child: std::process::Child) -> Option<i32> {
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    child.wait().unwrap().code()
+}
+
+#[test]
+fn serve_takes_token_hashes_from_the_environment() {
+    let dir = scratch("env-tokens");
+    let line = text(
+        &haven()
+            .args(["serve", "hash-token", "abc123"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    let log = dir.join("d.jsonl");
+    let (child, addr) = start(
+        &["--policies", "policies", "--log", log.to_str().unwrap()],
+        &[("HAVEN_TOKENS", line.trim())],
+        &dir.join("stderr"),
+    );
+    let request = |auth: &str| {
+        http(
+            &addr,
+            &format!(
+                "POST /v1/policies/example/decide HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\
+                 Content-Length: 28\r\n\r\n{{\"category\":\"cyberbullying\"}}"
+            ),
+        )
+    };
+    let none = request("");
+    assert!(none.starts_with("HTTP/1.1 401"), "{none}");
+    let good = request("Authorization: Bearer abc123\r\n");
+    assert!(good.starts_with("HTTP/1.1 200"), "{good}");
+    assert_eq!(stop(child), Some(0));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[test]
 fn serve_needs_tokens_unless_told_otherwise() {
     let out = haven()
@@ -92,35 +166,17 @@ fn serve_answers_then_stops_on_sigterm_and_the_log_verifies() {
     let dir = scratch("serve");
     let log = dir.join("decisions.jsonl");
     let stderr = dir.join("stderr");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("haven"))
-        .current_dir(repo())
-        .args([
-            "serve",
+    let (child, addr) = start(
+        &[
             "--no-auth",
             "--policies",
             "policies",
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .arg("--log")
-        .arg(&log)
-        .env("HAVEN_LOG", "warn")
-        .stderr(std::fs::File::create(&stderr).unwrap())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let addr = loop {
-        let err = std::fs::read_to_string(&stderr).unwrap_or_default();
-        if let Some(rest) = err.split("listening on http://").nth(1) {
-            break rest.lines().next().unwrap().trim().to_owned();
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("server did not start:\n{err}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+            "--log",
+            log.to_str().unwrap(),
+        ],
+        &[],
+        &stderr,
+    );
     let body = r#"{"category":"cyberbullying"}"#;
     let response = http(
         &addr,
@@ -140,14 +196,8 @@ fn serve_answers_then_stops_on_sigterm_and_the_log_verifies() {
     );
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
 
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = child.wait().unwrap();
     assert_eq!(
-        status.code(),
+        stop(child),
         Some(0),
         "{}",
         std::fs::read_to_string(&stderr).unwrap()

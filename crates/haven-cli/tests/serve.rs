@@ -37,6 +37,10 @@ fn http(addr: &str, request: &str) -> String {
 }
 
 /// Start `haven serve` with `args` (plus `--addr 127.0.0.1:0`); the child and its address.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child goes back to the caller, which stops and reaps it with `stop`"
+)]
 fn start(
     args: &[&str],
     envs: &[(&str, &str)],

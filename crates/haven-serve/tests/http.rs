@@ -589,10 +589,21 @@ async fn graceful_shutdown_finishes_in_flight_requests_and_flushes_the_log() {
         let http = http.clone();
         tokio::spawn(async move { http.post(&url, Some(TOKEN_ALL), body).await })
     };
-    // Let the request start, then ask the server to stop.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Once the batch is being answered (its first decision is in the log), ask the server
+    // to stop.
     let addr = server.addr;
     let path = server.log_path.clone().unwrap();
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&path)
+        .unwrap_or_default()
+        .contains("\"decision_id\"")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the batch never started"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     server.stop().await;
     let r = in_flight.await.unwrap();
     assert_eq!(r.status, StatusCode::OK);

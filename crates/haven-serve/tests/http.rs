@@ -451,7 +451,7 @@ async fn wait_for(
     server: &Server,
     done: impl Fn(&serde_json::Value) -> bool,
 ) -> serde_json::Value {
-    for _ in 0..200 {
+    for _ in 0..1200 {
         let list = http
             .get(&server.url("/v1/policies"), Some(TOKEN_ALL))
             .await

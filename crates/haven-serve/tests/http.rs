@@ -515,7 +515,12 @@ async fn reload_good_then_bad_keeps_the_previous_version_serving() {
     // A new policy that never compiled: listed as failed, not served.
     write_policy(dir.path(), "newcomer", BROKEN);
     server.app.request_reload();
+    let started = std::time::Instant::now();
     let list = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "`newcomer` never listed"
+        );
         let list = http
             .get(&server.url("/v1/policies"), Some(TOKEN_ALL))
             .await

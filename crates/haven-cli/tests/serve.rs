@@ -36,16 +36,18 @@ fn http(addr: &str, request: &str) -> String {
     out
 }
 
-/// Start `haven serve` with `args` (plus `--addr 127.0.0.1:0`); the child and its address.
-#[expect(
-    clippy::zombie_processes,
-    reason = "the child goes back to the caller, which stops and reaps it with `stop`"
-)]
-fn start(
-    args: &[&str],
-    envs: &[(&str, &str)],
-    stderr: &std::path::Path,
-) -> (std::process::Child, String) {
+/// A server process, killed if a failing assertion drops it before `stop`.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start `haven serve` with `args` (plus `--addr 127.0.0.1:0`); the process and its address.
+fn start(args: &[&str], envs: &[(&str, &str)], stderr: &std::path::Path) -> (Running, String) {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("haven"));
     cmd.current_dir(repo())
         .arg("serve")
@@ -56,29 +58,28 @@ fn start(
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap();
+    let child = Running(cmd.spawn().unwrap());
     let started = Instant::now();
     loop {
         let err = std::fs::read_to_string(stderr).unwrap_or_default();
         if let Some(rest) = err.split("listening on http://").nth(1) {
             return (child, rest.lines().next().unwrap().trim().to_owned());
         }
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("server did not start:\n{err}");
-        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "server did not start:\n{err}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
-fn stop(mut child: std::process::Child) -> Option<i32> {
+fn stop(mut child: Running) -> Option<i32> {
     let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    child.wait().unwrap().code()
+    child.0.wait().unwrap().code()
 }
 
 #[test]

@@ -127,6 +127,14 @@ struct ServerProcess {
     stderr: PathBuf,
 }
 
+/// A failing assertion must not leave the server running.
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[expect(
     clippy::zombie_processes,
     reason = "the child goes back to the caller inside ServerProcess, and the caller waits for it"

@@ -145,6 +145,21 @@ impl Store {
         ));
         for (id, file) in policy_files(&self.dir) {
             let previous = old.entries.get(&id).and_then(|e| e.serving.clone());
+            let was_clean = old.entries.get(&id).is_some_and(|e| e.errors.is_empty());
+            if let Some(p) = previous
+                .as_ref()
+                .filter(|p| was_clean && unchanged(p, &file, &loader))
+            {
+                // Same text as the version serving: keep it without compiling again.
+                entries.insert(
+                    id,
+                    Entry {
+                        serving: Some(Arc::clone(p)),
+                        errors: Vec::new(),
+                    },
+                );
+                continue;
+            }
             let entry = match compile(&id, &file, &loader, &self.options) {
                 Ok(loaded) => {
                     let unchanged = previous
@@ -219,6 +234,19 @@ fn walk(dir: &Path, out: &mut Fingerprint, depth: usize) {
             out.push((path, meta.len(), meta.modified().ok()));
         }
     }
+}
+
+/// Whether every file `loaded` was compiled from still has the same text: the root file, and
+/// each module as the loader finds it now.
+fn unchanged(loaded: &Loaded, file: &Path, loader: &FsLoader) -> bool {
+    use haven_core::Loader;
+    loaded.policy.sources().iter().all(|(_, source)| {
+        if source.module.is_empty() {
+            std::fs::read(file).is_ok_and(|bytes| bytes == source.text.as_bytes())
+        } else {
+            matches!(loader.load(&source.module), Ok(Some((_, text))) if text == source.text)
+        }
+    })
 }
 
 /// SHA-256 (hex) over a policy's sources in load order, each as its module path (empty for

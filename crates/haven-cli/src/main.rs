@@ -96,6 +96,9 @@ enum Command {
         /// Include the rules that applied and may apply
         #[arg(long)]
         explain: bool,
+        /// Append each decision to this hash-chained decision log (docs/service.md)
+        #[arg(long)]
+        log: Option<PathBuf>,
     },
     /// Run scenario tests (scenarios.toml beside each policy)
     Test {
@@ -153,6 +156,11 @@ enum Command {
         #[arg(long)]
         compare: Option<PathBuf>,
     },
+    /// Serve decisions over HTTP, keeping a hash-chained decision log (docs/service.md)
+    Serve(haven_serve::cli::ServeCommand),
+    /// Decision-log tools
+    #[command(subcommand)]
+    Log(haven_serve::cli::LogCommand),
 }
 
 fn main() -> ExitCode {
@@ -169,7 +177,8 @@ fn main() -> ExitCode {
             incident,
             format,
             explain,
-        } => eval(&policy, &incident, format, explain),
+            log,
+        } => eval(&policy, &incident, format, explain, log.as_deref()),
         Command::Test { policies, coverage } => test(&policies, coverage),
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Render {
@@ -189,6 +198,8 @@ fn main() -> ExitCode {
             out,
             compare,
         } => trace::draft(&source, &id, out.as_deref(), compare.as_deref()),
+        Command::Serve(cmd) => return ExitCode::from(haven_serve::cli::serve(cmd)),
+        Command::Log(cmd) => return ExitCode::from(haven_serve::cli::log(cmd)),
     };
     exit.into()
 }
@@ -401,10 +412,40 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-fn eval(policy_path: &Path, incident: &Path, format: OutFormat, explain: bool) -> Exit {
+fn eval(
+    policy_path: &Path,
+    incident: &Path,
+    format: OutFormat,
+    explain: bool,
+    log: Option<&Path>,
+) -> Exit {
     let (policy, _) = match load(policy_path) {
         Ok(p) => p,
         Err(e) => return e,
+    };
+    let log = match log.map(|path| haven_serve::log::EvalLog::open(path, &policy)) {
+        None => None,
+        Some(Ok((log, torn))) => {
+            if let Some(t) = torn {
+                eprintln!(
+                    "warning: decision log: truncated a torn last record ({} bytes)",
+                    t.bytes
+                );
+            }
+            Some(log)
+        }
+        Some(Err(e)) => {
+            eprintln!("error: cannot open the decision log: {e}");
+            return Exit::Io;
+        }
+    };
+    // Record a decision before printing it; a decision that cannot be logged is not given.
+    let logged = |text: &str, d: &haven_core::Decision<'_>| match &log {
+        Some(log) => log.record(text, &d.to_json()).map(|_| ()).map_err(|e| {
+            eprintln!("error: cannot write the decision log: {e}");
+            Exit::Io
+        }),
+        None => Ok(()),
     };
     let input = if incident == Path::new("-") {
         let mut bytes = Vec::new();
@@ -431,6 +472,13 @@ fn eval(policy_path: &Path, incident: &Path, format: OutFormat, explain: bool) -
     if single {
         return match policy.evaluate_json(trimmed) {
             Ok(d) => {
+                if let Err(e) = logged(trimmed, &d) {
+                    return e;
+                }
+                if let Some(Err(e)) = log.as_ref().map(haven_serve::log::EvalLog::sync) {
+                    eprintln!("error: cannot sync the decision log: {e}");
+                    return Exit::Io;
+                }
                 let _ = write!(out, "{}", render_decision(&d, format, explain));
                 Exit::Ok
             }
@@ -465,6 +513,9 @@ fn eval(policy_path: &Path, incident: &Path, format: OutFormat, explain: bool) -
         }
         match policy.evaluate_json(line) {
             Ok(d) => {
+                if let Err(e) = logged(line, &d) {
+                    return e;
+                }
                 let _ = write!(out, "{}", render_decision(&d, format, explain));
             }
             Err(e) => {
@@ -481,6 +532,10 @@ fn eval(policy_path: &Path, incident: &Path, format: OutFormat, explain: bool) -
         bar.finish_and_clear();
     }
     let _ = out.flush();
+    if let Some(Err(e)) = log.as_ref().map(haven_serve::log::EvalLog::sync) {
+        eprintln!("error: cannot sync the decision log: {e}");
+        return Exit::Io;
+    }
     if rejected > 0 {
         eprintln!("{rejected} incident{} rejected", plural(rejected));
         Exit::IncidentRejected

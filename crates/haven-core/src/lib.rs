@@ -189,6 +189,11 @@ impl Policy {
         self.ir.meta.version.as_deref()
     }
 
+    /// The policies this one `extends` (its deeper layers), as written in its header.
+    pub fn extends(&self) -> &[String] {
+        &self.ir.meta.extends
+    }
+
     /// The title.
     pub fn title(&self) -> Option<&str> {
         self.ir.meta.title.as_deref()

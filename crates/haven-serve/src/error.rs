@@ -1,0 +1,130 @@
+//! Errors as JSON: `{"error":{"code","message","errors":[…]}}`, with core's codes for bad
+//! records and `haven::serve::*` for what only a server can get wrong.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use haven_core::{DetailedError, IncidentError, Severity};
+use serde::Serialize;
+
+/// An error answer.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    /// HTTP status.
+    pub(crate) status: StatusCode,
+    /// Stable code.
+    pub(crate) code: &'static str,
+    /// One sentence.
+    pub(crate) message: String,
+    /// Located details (incident errors, policy diagnostics).
+    pub(crate) errors: Vec<serde_json::Value>,
+}
+
+impl ApiError {
+    /// An error with no details.
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// 400 for a record core rejected, with the error located.
+    pub(crate) fn incident(e: &IncidentError) -> Self {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: e.code,
+            message: e.message.clone(),
+            errors: vec![incident_error_json(e, None)],
+        }
+    }
+
+    /// The body, as JSON text.
+    pub(crate) fn body(&self) -> String {
+        serde_json::json!({
+            "error": { "code": self.code, "message": self.message, "errors": self.errors }
+        })
+        .to_string()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, self.body()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"haven\""),
+            );
+        }
+        response
+    }
+}
+
+#[derive(Serialize)]
+struct IncidentErrorOut<'a> {
+    kind: &'static str,
+    code: &'a str,
+    message: &'a str,
+    key: &'a str,
+    expected: &'a str,
+    line: Option<usize>,
+    column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<usize>,
+}
+
+/// An incident error as data: key path, expectation, and line/column for JSON syntax errors.
+/// `index` is the record's position in a batch.
+pub(crate) fn incident_error_json(e: &IncidentError, index: Option<usize>) -> serde_json::Value {
+    let (line, column) = json_position(e);
+    serde_json::to_value(IncidentErrorOut {
+        kind: "incident",
+        code: e.code,
+        message: &e.message,
+        key: &e.key,
+        expected: &e.expected,
+        line,
+        column,
+        index,
+    })
+    .unwrap_or_default()
+}
+
+/// Line and column of a JSON syntax error (core keeps them in serde_json's message).
+fn json_position(e: &IncidentError) -> (Option<usize>, Option<usize>) {
+    if e.code != "haven::incident::invalid_json" {
+        return (None, None);
+    }
+    let Some((_, tail)) = e.message.rsplit_once(" at line ") else {
+        return (None, None);
+    };
+    let mut words = tail.split(' ');
+    let line = words.next().and_then(|w| w.parse().ok());
+    let column = match (words.next(), words.next()) {
+        (Some("column"), Some(c)) => c.parse().ok(),
+        _ => None,
+    };
+    (line, column)
+}
+
+/// A `DetailedError` with no location (an I/O problem reading a policy).
+pub(crate) fn plain_detailed(code: &str, message: String) -> DetailedError {
+    DetailedError {
+        rendered: format!("error[{code}]: {message}\n"),
+        message,
+        code: code.to_owned(),
+        severity: Severity::Error,
+        help: None,
+        file: None,
+        line: None,
+        column: None,
+        labels: Vec::new(),
+    }
+}

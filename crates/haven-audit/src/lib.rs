@@ -37,6 +37,7 @@ pub mod calendar;
 mod deadline;
 mod history;
 pub mod report;
+mod schools;
 mod summary;
 pub mod synth;
 pub mod time;
@@ -45,6 +46,7 @@ pub use audit::{Item, JudgementOut, Outcome, RecordAudit};
 pub use calendar::{Calendar, CalendarError, BANK_HOLIDAY_SOURCE};
 pub use deadline::due;
 pub use history::{Departure, HistoryError, HistoryRecord, Judgement, Taken};
+pub use schools::Schools;
 pub use summary::{Counts, JudgementStats, Rejected, Summary};
 
 use haven_core::Policy;
@@ -110,27 +112,9 @@ impl Auditor {
         lines: impl IntoIterator<Item = &'a str>,
         first_line: usize,
     ) -> (Summary, Vec<RecordAudit>) {
-        let mut summary = Summary::default();
-        let mut findings = Vec::new();
-        for (i, line) in lines.into_iter().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let fallback = format!("line {}", first_line + i);
-            match self.audit_line(line, &fallback) {
-                Ok(audit) => {
-                    summary.add(&audit);
-                    if audit.has_findings() {
-                        findings.push(audit);
-                    }
-                }
-                Err(e) => {
-                    let id = record_id(line).unwrap_or(fallback);
-                    summary.reject(&id, &e);
-                }
-            }
-        }
-        (summary, findings)
+        collect(lines, first_line, |line, fallback| {
+            self.audit_line(line, fallback)
+        })
     }
 
     fn validator(&self) -> history::Validator<'_> {
@@ -139,6 +123,35 @@ impl Auditor {
             rules: &self.rules,
         }
     }
+}
+
+/// Audit lines with `audit_one`, summing up and keeping the records with findings.
+fn collect<'a>(
+    lines: impl IntoIterator<Item = &'a str>,
+    first_line: usize,
+    audit_one: impl Fn(&str, &str) -> Result<RecordAudit, HistoryError>,
+) -> (Summary, Vec<RecordAudit>) {
+    let mut summary = Summary::default();
+    let mut findings = Vec::new();
+    for (i, line) in lines.into_iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fallback = format!("line {}", first_line + i);
+        match audit_one(line, &fallback) {
+            Ok(audit) => {
+                summary.add(&audit);
+                if audit.has_findings() {
+                    findings.push(audit);
+                }
+            }
+            Err(e) => {
+                let id = record_id(line).unwrap_or(fallback);
+                summary.reject(&id, &e);
+            }
+        }
+    }
+    (summary, findings)
 }
 
 /// The `id` of a record that failed validation, if it has a readable one.
@@ -176,6 +189,23 @@ impl AuditReport {
             version: 1,
             policy: auditor.policy.id().to_owned(),
             policy_version: auditor.policy.version().map(str::to_owned),
+            bank_holidays: BANK_HOLIDAY_SOURCE.to_owned(),
+            summary,
+            findings,
+        }
+    }
+
+    /// Assemble the report of an audit over several schools' policies (`policy` lists their
+    /// ids, comma-separated).
+    pub fn for_schools(schools: &Schools, summary: Summary, findings: Vec<RecordAudit>) -> Self {
+        let ids: Vec<&str> = schools
+            .ids()
+            .filter_map(|s| schools.get(s).map(|a| a.policy.id()))
+            .collect();
+        AuditReport {
+            version: 1,
+            policy: ids.join(", "),
+            policy_version: None,
             bank_holidays: BANK_HOLIDAY_SOURCE.to_owned(),
             summary,
             findings,

@@ -6,7 +6,11 @@
 //! Records are split evenly between the schools when several policy directories are given
 //! (comma-separated). The planted departures go to standard error as a count.
 
-#![allow(clippy::print_stdout, clippy::print_stderr, reason = "a command-line example")]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line example"
+)]
 
 use haven_audit::{synth, Auditor, Calendar};
 use haven_core::{CheckOptions, Policy};
@@ -18,8 +22,13 @@ fn load(dir: &Path) -> Result<Auditor, String> {
     let file = haven_modules::policy_file(dir);
     let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
     let loader = haven_modules::FsLoader::for_policy(&file);
-    let policy = Policy::compile(&file.display().to_string(), &text, &loader, &CheckOptions::default())
-        .map_err(|e| e.render())?;
+    let policy = Policy::compile(
+        &file.display().to_string(),
+        &text,
+        &loader,
+        &CheckOptions::default(),
+    )
+    .map_err(|e| e.render())?;
     let cal_path = file.with_file_name("calendar.toml");
     let calendar = match std::fs::read_to_string(&cal_path) {
         Ok(t) => Calendar::from_toml(&t).map_err(|e| format!("{}:{e}", cal_path.display()))?,
@@ -30,7 +39,10 @@ fn load(dir: &Path) -> Result<Auditor, String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (Some(dirs), Some(n)) = (args.first(), args.get(1).and_then(|n| n.parse::<usize>().ok())) else {
+    let (Some(dirs), Some(n)) = (
+        args.first(),
+        args.get(1).and_then(|n| n.parse::<usize>().ok()),
+    ) else {
         eprintln!("usage: generate <policy dir>[,<policy dir>...] <records> [seed]");
         return ExitCode::from(2);
     };

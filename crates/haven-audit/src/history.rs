@@ -287,10 +287,10 @@ impl Validator<'_> {
                 format!("not a JSON object: {e}"),
             )
         })?;
-        self.from_value(value, fallback_id)
+        self.parse_value(value, fallback_id)
     }
 
-    pub(crate) fn from_value(
+    pub(crate) fn parse_value(
         &self,
         value: Value,
         fallback_id: &str,

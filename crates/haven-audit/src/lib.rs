@@ -91,7 +91,7 @@ impl Auditor {
         value: serde_json::Value,
         fallback_id: &str,
     ) -> Result<HistoryRecord, HistoryError> {
-        self.validator().from_value(value, fallback_id)
+        self.validator().parse_value(value, fallback_id)
     }
 
     /// Audit one validated record.

@@ -105,7 +105,7 @@ fn bar_chart(id: &str, title: &str, rows: &[(&str, &Counts)]) -> String {
 }
 
 /// The `limit` keys with the most misses (then judgements), in that order.
-fn top<'a>(map: &'a BTreeMap<String, Counts>, limit: usize) -> Vec<(&'a str, &'a Counts)> {
+fn top(map: &BTreeMap<String, Counts>, limit: usize) -> Vec<(&str, &Counts)> {
     let mut rows: Vec<(&str, &Counts)> = map
         .iter()
         .filter(|(_, c)| c.misses() + c.judged > 0)

@@ -1,6 +1,14 @@
 //! History records: validation with located errors, and generated histories whose planted
 //! late, missing and forbidden actions the audit finds exactly.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a test failure with its message"
+)]
+
 use haven_audit::synth::{found, generate};
 use haven_audit::{Auditor, Calendar, Outcome, Summary};
 use haven_core::{CheckOptions, Policy};

@@ -104,8 +104,11 @@ pub struct RecordAudit {
     pub reported_at: String,
     /// `complete`, or `incomplete` when questions were never answered.
     pub status: String,
-    /// The required and forbidden actions (forbidden ones only when done).
+    /// The required and forbidden actions (forbidden ones only when done). In the
+    /// `findings` of a report, only the departures: late, not done, forbidden or judged.
     pub items: Vec<Item>,
+    /// How many required actions were done on time.
+    pub on_time: u32,
     /// Facts the policy asked about that the record never answers.
     pub unanswered: Vec<String>,
     /// Judgements about actions the policy did not require or forbid here.
@@ -113,6 +116,12 @@ pub struct RecordAudit {
 }
 
 impl RecordAudit {
+    /// Keep only the departing items (what a report's `findings` list).
+    pub fn retain_departures(&mut self) {
+        self.items
+            .retain(|i| i.outcome != Outcome::OnTime || i.judgement.is_some());
+    }
+
     /// Whether anything departs from the policy: an action late, not done or forbidden, a
     /// recorded judgement, or an unanswered question.
     pub fn has_findings(&self) -> bool {
@@ -216,7 +225,12 @@ pub(crate) fn audit(policy: &Policy, cal: &Calendar, record: &HistoryRecord) -> 
         .filter(|(_, used)| !**used)
         .map(|(j, _)| JudgementOut::from(j))
         .collect();
+    let on_time = items
+        .iter()
+        .filter(|i| i.outcome == Outcome::OnTime && i.judgement.is_none())
+        .count();
     RecordAudit {
+        on_time: u32::try_from(on_time).unwrap_or(u32::MAX),
         id: record.id.clone(),
         school: record
             .school

@@ -105,8 +105,8 @@ impl Auditor {
         Ok(self.audit(&record))
     }
 
-    /// Audit many lines into a summary and the records with findings (in input order).
-    /// Line numbers for records without ids count from `first_line`.
+    /// Audit many lines into a summary and the records with findings (in input order; each
+    /// keeps only its departing items, with the count of on-time ones). Line numbers for records without ids count from `first_line`.
     pub fn audit_lines<'a>(
         &self,
         lines: impl IntoIterator<Item = &'a str>,
@@ -139,9 +139,10 @@ fn collect<'a>(
         }
         let fallback = format!("line {}", first_line + i);
         match audit_one(line, &fallback) {
-            Ok(audit) => {
+            Ok(mut audit) => {
                 summary.add(&audit);
                 if audit.has_findings() {
+                    audit.retain_departures();
                     findings.push(audit);
                 }
             }

@@ -127,9 +127,52 @@ pub fn generate(auditor: &Auditor, school: &str, n: usize, seed: u64) -> Generat
             "reported_at": reported.to_string(),
             "incident": incident,
         });
-        let Ok(parsed) = auditor.parse_value(record.clone(), &id) else {
+        let Ok(mut parsed) = auditor.parse_value(record.clone(), &id) else {
             continue;
         };
+        // Answer most of the policy's questions (a record leaves about one in twenty open),
+        // trying a boolean, then a number, for each fact asked about.
+        for _round in 0..6 {
+            let questions: Vec<String> = policy
+                .evaluate(&parsed.incident)
+                .questions()
+                .iter()
+                .map(|q| q.fact.clone())
+                .collect();
+            if questions.is_empty() || rng.chance(50) {
+                break;
+            }
+            let mut changed = false;
+            for fact in questions {
+                let yes = rng.chance(300);
+                let kind = match fact.rsplit('.').next() {
+                    Some("kind") => TokenKind::Device,
+                    Some("owner") => TokenKind::Owner,
+                    Some("location") => TokenKind::Location,
+                    Some("time") => TokenKind::Time,
+                    _ => TokenKind::Role,
+                };
+                let token = rng
+                    .pick(&policy.token_names(kind))
+                    .cloned()
+                    .unwrap_or_default();
+                for value in [json!(yes), json!(u8::from(yes)), json!(token), json!([])] {
+                    let mut candidate = record.clone();
+                    if !set_path(&mut candidate, &fact, value) {
+                        break;
+                    }
+                    if let Ok(p) = auditor.parse_value(candidate.clone(), &id) {
+                        record = candidate;
+                        parsed = p;
+                        changed = true;
+                        break;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
         let decision = policy.evaluate(&parsed.incident);
         let musts: Vec<_> = decision
             .actions()
@@ -261,6 +304,26 @@ pub fn generate(auditor: &Auditor, school: &str, n: usize, seed: u64) -> Generat
     }
     out.planted.sort();
     out
+}
+
+/// Set `incident.<path>` (dotted, e.g. `facts.adult_involved` or `actor.sen`) in a record,
+/// creating objects on the way; false when the path runs through a non-object.
+fn set_path(record: &mut Value, path: &str, value: Value) -> bool {
+    let Some(mut at) = record.get_mut("incident") else {
+        return false;
+    };
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let Some(obj) = at.as_object_mut() else {
+            return false;
+        };
+        if parts.peek().is_none() {
+            obj.insert(part.to_owned(), value);
+            return true;
+        }
+        at = obj.entry(part.to_owned()).or_insert_with(|| json!({}));
+    }
+    false
 }
 
 /// The departures an audit found, in the shape of [`Planted`], sorted: what a test compares

@@ -75,7 +75,7 @@ pub(crate) fn audit(
     }
     let report = AuditReport::new(&auditor, summary, findings);
     let text = match format {
-        AuditFormat::Json => match serde_json::to_string_pretty(&report) {
+        AuditFormat::Json => match serde_json::to_string(&report) {
             Ok(t) => t + "\n",
             Err(e) => {
                 eprintln!("error: {e}");

@@ -67,6 +67,12 @@ def _auditor(key: _Key) -> Auditor:
     return found
 
 
+def _compiled_count() -> int:
+    # A module-level function: Spark pickles it by reference, so it reads this worker's
+    # counter (a nested function would carry a copy of the module globals it names).
+    return _COMPILED[0]
+
+
 def _as_json(df: Any, column: str) -> Any:
     """The column as JSON text: a string column as it is, a struct or map via to_json."""
     from pyspark.sql import functions as F
@@ -121,7 +127,7 @@ def audit(
                 }
             )
         yield pa.RecordBatch.from_pydict(
-            {"kind": ["compiled"], "payload": [f"{pid}:{_COMPILED[0]}"]}
+            {"kind": ["compiled"], "payload": [f"{pid}:{_compiled_count()}"]}
         )
 
     out = _as_json(df, column).mapInArrow(run, "kind string, payload string").cache()

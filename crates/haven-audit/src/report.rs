@@ -178,7 +178,7 @@ small {{ color: #666; }}
 <div class="tile missing">not done<b id="n-not-done">{not_done}</b></div>
 <div class="tile forbidden">forbidden done<b id="n-forbidden">{forbidden}</b></div>
 <div class="tile judged">professional judgements<b id="n-judged">{judged}</b></div>
-<div class="tile">unanswered questions<b id="n-incomplete">{incomplete}</b></div>
+<div class="tile">records with unanswered questions<b id="n-incomplete">{incomplete}</b></div>
 <div class="tile">rejected records<b id="n-rejected">{rejected}</b></div>
 </div>
 "#,

@@ -42,6 +42,8 @@ _COMPILED: list[int] = [0]
 def _normalise(schools: Mapping[str, SchoolSpec]) -> _Key:
     out = []
     for school, spec in sorted(schools.items()):
+        policy: str | os.PathLike[str]
+        calendar: str | None
         if isinstance(spec, tuple):
             policy, calendar = spec
         else:
@@ -111,7 +113,7 @@ def audit(
     key = _normalise(schools)
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
-        import pyarrow as pa
+        import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
         auditor = _auditor(key)
         pid = str(os.getpid())
@@ -167,7 +169,7 @@ def evaluate(
     )
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
-        import pyarrow as pa
+        import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
         auditor = _auditor(key)
         for batch in batches:

@@ -84,6 +84,7 @@ def main() -> None:
         t = time.perf_counter()
         spark = session(master)
         spark.range(1).collect()
+        assert spark.sparkContext.master == master, spark.sparkContext.master
         startup = time.perf_counter() - t
         df = spark.read.text(path).repartition(args.partitions)
         t = time.perf_counter()
@@ -95,7 +96,8 @@ def main() -> None:
         spark.stop()
 
     base = rows[1][1]
-    print(f"\n{args.records} records ({args.school}); every summary equal to the single-process one\n")
+    load = os.getloadavg()[0]
+    print(f"\n{args.records} records ({args.school}); every summary equal to the single-process one; load average at the end {load:.1f}\n")
     print("| run | seconds | records/s | vs one thread |")
     print("|---|---:|---:|---:|")
     for name, secs in rows:

@@ -29,8 +29,8 @@ fn auditor(school: &str) -> Auditor {
 fn planted_misses_late_and_forbidden_actions_are_found_exactly() {
     for school in ["kingsbury_2019", "kenilworth_2022"] {
         let a = auditor(school);
-        let generated = generate(&a, school, 4000, 7);
-        assert_eq!(generated.lines.len(), 4000);
+        let generated = generate(&a, school, 1500, 7);
+        assert_eq!(generated.lines.len(), 1500);
         let audits: Vec<_> = generated
             .lines
             .iter()
@@ -53,6 +53,7 @@ fn planted_misses_late_and_forbidden_actions_are_found_exactly() {
         assert_eq!(found, generated.planted, "{school}");
         // Every kind of departure is planted at least once.
         for (outcome, judged) in [
+            (Outcome::Forbidden, false),
             (Outcome::Late, false),
             (Outcome::NotDone, false),
             (Outcome::Late, true),
@@ -79,30 +80,14 @@ fn planted_misses_late_and_forbidden_actions_are_found_exactly() {
             summary.totals.judged,
             found.iter().filter(|p| p.judged).count() as u64
         );
-        assert_eq!(summary.records, 4000);
+        assert_eq!(summary.records, 1500);
     }
-}
-
-#[test]
-fn forbidden_actions_taken_are_found() {
-    let planted: usize = ["kingsbury_2019", "kenilworth_2022"]
-        .iter()
-        .map(|s| {
-            let a = auditor(s);
-            generate(&a, s, 4000, 7)
-                .planted
-                .iter()
-                .filter(|p| p.outcome == Outcome::Forbidden)
-                .count()
-        })
-        .sum();
-    assert!(planted > 0, "no forbidden action planted");
 }
 
 #[test]
 fn partial_summaries_merge_to_the_single_pass_summary() {
     let a = auditor("kingsbury_2019");
-    let lines = generate(&a, "kingsbury_2019", 3000, 11).lines;
+    let lines = generate(&a, "kingsbury_2019", 1200, 11).lines;
     let (whole, findings) = a.audit_lines(lines.iter().map(String::as_str), 1);
     let mut merged = Summary::default();
     let mut merged_findings = Vec::new();

@@ -49,7 +49,7 @@ fn history(school: &str, n: usize, seed: u64) -> (PathBuf, Generated) {
 
 #[test]
 fn audit_finds_exactly_the_planted_late_missing_and_forbidden_actions() {
-    let (path, generated) = history("kenilworth_2022", 3000, 3);
+    let (path, generated) = history("kenilworth_2022", 1500, 3);
     let out = haven()
         .args(["audit", "policies/kenilworth_2022"])
         .arg(&path)
@@ -57,7 +57,7 @@ fn audit_finds_exactly_the_planted_late_missing_and_forbidden_actions() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report: AuditReport = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report.summary.records, 3000);
+    assert_eq!(report.summary.records, 1500);
     assert_eq!(found(&report.findings), generated.planted);
     assert!(generated
         .planted

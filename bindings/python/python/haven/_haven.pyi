@@ -155,15 +155,15 @@ class Auditor:
     """Audits history records (JSON text) against one or many schools' policies, each on
     its school calendar (``calendar.toml`` beside the policy unless given)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         schools: Mapping[
             str,
             str
             | os.PathLike[str]
             | tuple[str | os.PathLike[str], str | os.PathLike[str] | None],
         ],
-    ) -> None:
+    ) -> Auditor:
         """Load several schools: school id -> policy path or (policy path, calendar path)."""
 
     @staticmethod

@@ -77,8 +77,8 @@ def _compiled_count() -> int:
 
 def _as_json(df: Any, column: str) -> Any:
     """The column as JSON text: a string column as it is, a struct or map via to_json."""
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import StringType
+    from pyspark.sql import functions as F  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    from pyspark.sql.types import StringType  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
     kind = df.schema[column].dataType
     col = F.col(column) if isinstance(kind, StringType) else F.to_json(F.col(column))
@@ -113,7 +113,7 @@ def audit(
     key = _normalise(schools)
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
-        import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+        import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
         auditor = _auditor(key)
         pid = str(os.getpid())
@@ -154,8 +154,8 @@ def evaluate(
     against the policy of the school in ``df[school_column]``. Returns a DataFrame with
     ``school``, ``incident`` and ``decision`` (the decision contract as JSON text, or
     ``{"error": ...}`` for an invalid record)."""
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import StringType
+    from pyspark.sql import functions as F  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    from pyspark.sql.types import StringType  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
     key = _normalise(schools)
     kind = df.schema[incident_column].dataType
@@ -169,7 +169,7 @@ def evaluate(
     )
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
-        import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+        import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
         auditor = _auditor(key)
         for batch in batches:

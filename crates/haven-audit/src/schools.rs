@@ -31,16 +31,22 @@ impl Schools {
         self.auditors.keys().map(String::as_str)
     }
 
-    /// Validate and audit one record. A record without `school` goes to the only school
-    /// when there is exactly one.
+    /// Validate and audit one record. With one school loaded every record goes to it (as
+    /// with `haven audit`); with several, `school` picks the policy.
     pub fn audit_line(&self, text: &str, fallback_id: &str) -> Result<RecordAudit, HistoryError> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| HistoryError {
             key: String::new(),
             message: format!("not a JSON object: {e}"),
             code: "haven::history::not_json",
         })?;
-        let auditor = match value.get("school") {
-            Some(serde_json::Value::String(s)) => {
+        let only = if self.auditors.len() == 1 {
+            self.auditors.values().next()
+        } else {
+            None
+        };
+        let auditor = match (only, value.get("school")) {
+            (Some(only), _) => only,
+            (None, Some(serde_json::Value::String(s))) => {
                 self.auditors.get(s).ok_or_else(|| HistoryError {
                     key: "school".into(),
                     message: format!(
@@ -50,14 +56,7 @@ impl Schools {
                     code: "haven::history::unknown_school",
                 })?
             }
-            None | Some(serde_json::Value::Null) if self.auditors.len() == 1 => {
-                self.auditors.values().next().ok_or_else(|| HistoryError {
-                    key: "school".into(),
-                    message: "no school is loaded".into(),
-                    code: "haven::history::unknown_school",
-                })?
-            }
-            _ => {
+            (None, _) => {
                 return Err(HistoryError {
                     key: "school".into(),
                     message: "`school` must name the record's school when several are loaded"

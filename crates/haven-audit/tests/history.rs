@@ -153,3 +153,26 @@ fn date_of_birth_gives_age_and_year_group_on_the_incident_date() {
         );
     }
 }
+
+#[test]
+fn several_schools_dispatch_by_school() {
+    let mut schools = haven_audit::Schools::new();
+    schools.insert("kingsbury_2019", auditor("kingsbury_2019"));
+    schools.insert("kenilworth_2022", auditor("kenilworth_2022"));
+    let record = |school: &str| {
+        format!(
+            r#"{{{school}"reported_at": "2026-03-13T10:00", "incident": {{"category": "cyberbullying"}}}}"#
+        )
+    };
+    let audit = schools
+        .audit_line(&record(r#""school": "kenilworth_2022", "#), "x")
+        .unwrap();
+    assert_eq!(audit.school, "kenilworth_2022");
+    for bad in [record(r#""school": "nowhere", "#), record("")] {
+        let e = schools.audit_line(&bad, "x").unwrap_err();
+        assert_eq!(
+            (e.key.as_str(), e.code),
+            ("school", "haven::history::unknown_school")
+        );
+    }
+}

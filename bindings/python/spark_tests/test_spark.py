@@ -1,7 +1,8 @@
 """haven.spark on local[2]: the audit of generated histories equals the single-process
 audit exactly, and finds exactly the planted departures.
 
-The default run audits 20,000 records (two schools; about 45 s here with the Spark start-up);
+The default run audits 20,000 records (two schools; 45 s to 2.5 min here with the Spark
+start-up, depending on the load);
 set HAVEN_SPARK_MILLION=1 for the million-record run: 2 passed in 25 min on this shared
 2-core box under a load average of about 10 (generating the records takes most of it; see
 BENCHMARKS.md for the audit itself).

@@ -43,6 +43,14 @@ else
   bash bindings/python/run-tests.sh
   done_step
 
+  step "python binding on Spark (local[2], 20,000 generated history records)"
+  bash bindings/python/run-spark-tests.sh
+  done_step
+
+  step "HTML audit report in headless Chromium (20,000 records)"
+  bash tests/browser/run.sh
+  done_step
+
   step "wasm binding and playground"
   bash bindings/wasm/run-tests.sh
   done_step

@@ -7,6 +7,7 @@
 //! objects (`pyser`), and errors become `haven.PolicyError`/`haven.IncidentError` (`errors`). Evaluation runs with the GIL released in
 //! `evaluate_many`; a compiled policy is `Send + Sync`, so one object serves every thread.
 
+mod audit;
 mod convert;
 mod errors;
 mod pyser;
@@ -495,6 +496,8 @@ fn _check_panic_handling() -> PyResult<()> {
 /// The native half of the `haven` package. Import `haven`, not this module.
 #[pymodule]
 mod _haven {
+    #[pymodule_export]
+    use super::audit::{audit_html, merge_summaries, Auditor};
     #[pymodule_export]
     use super::errors::{Diagnostic, IncidentError, PolicyError};
     #[pymodule_export]

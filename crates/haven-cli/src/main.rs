@@ -10,6 +10,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod audit;
 mod trace;
 
 /// Exit codes, documented in the README and tested in `tests/cli.rs`.
@@ -161,6 +162,22 @@ enum Command {
     /// Decision-log tools
     #[command(subcommand)]
     Log(haven_serve::cli::LogCommand),
+    /// Audit incident histories (JSON Lines) against a policy on the school calendar
+    Audit {
+        /// Policy file or directory (its calendar.toml is read when present)
+        policy: PathBuf,
+        /// History records, one JSON object per line
+        history: PathBuf,
+        /// The school calendar (default: calendar.toml beside the policy)
+        #[arg(long)]
+        calendar: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "json")]
+        format: audit::AuditFormat,
+        /// Write to this file instead of standard output
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -200,6 +217,19 @@ fn main() -> ExitCode {
         } => trace::draft(&source, &id, out.as_deref(), compare.as_deref()),
         Command::Serve(cmd) => return ExitCode::from(haven_serve::cli::serve(cmd)),
         Command::Log(cmd) => return ExitCode::from(haven_serve::cli::log(cmd)),
+        Command::Audit {
+            policy,
+            history,
+            calendar,
+            format,
+            out,
+        } => audit::audit(
+            &policy,
+            &history,
+            calendar.as_deref(),
+            format,
+            out.as_deref(),
+        ),
     };
     exit.into()
 }

@@ -223,6 +223,18 @@ impl Policy {
             .map(|r| r.id.as_str())
     }
 
+    /// Whether the vocabulary declares `name` as a token of `kind` (e.g. an action or a role),
+    /// for tools that validate records naming actions, such as audit histories.
+    pub fn has_token(&self, kind: syntax::ast::TokenKind, name: &str) -> bool {
+        self.ir.vocab.lookup(kind, name).is_some()
+    }
+
+    /// Every token of `kind` the vocabulary declares, in declaration order (for deadlines:
+    /// strictest first).
+    pub fn token_names(&self, kind: syntax::ast::TokenKind) -> Vec<String> {
+        self.ir.vocab.names(kind)
+    }
+
     /// The ids of the policy's layers, itself first, then what it extends, to any depth.
     pub fn layers(&self) -> &[String] {
         &self.ir.layers

@@ -10,24 +10,33 @@ decision contract)::
     decision = policy.evaluate({"category": "sharing_nudes", "actor": {"role": "pupil", "age": 12}})
     decision["status"]   # "complete" or "incomplete"
 
+Incident histories are audited with ``haven.Auditor`` (see docs/history.md), and on
+Spark with ``haven.spark`` (``pip install haven[spark]``).
+
 Everything runs in the native module ``haven._haven`` (haven-core compiled from Rust);
 this package only re-exports it.
 """
 
 from haven._haven import (
+    Auditor,
     Diagnostic,
     IncidentError,
     Policy,
     PolicyError,
     __version__,
+    audit_html,
     check,
+    merge_summaries,
 )
 
 __all__ = [
+    "Auditor",
     "Diagnostic",
     "IncidentError",
     "Policy",
     "PolicyError",
     "__version__",
+    "audit_html",
     "check",
+    "merge_summaries",
 ]

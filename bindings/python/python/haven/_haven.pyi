@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal, final
 
 __all__ = [
+    "Auditor",
     "Diagnostic",
     "IncidentError",
     "Policy",
@@ -19,7 +20,9 @@ __all__ = [
     "__version__",
     "_bench_native",
     "_check_panic_handling",
+    "audit_html",
     "check",
+    "merge_summaries",
 ]
 
 __version__: str
@@ -146,3 +149,57 @@ def _bench_native(policy: Policy, incident: str, n: int, stage: str) -> float:
 
 def _check_panic_handling() -> None:
     """Test hook: panics inside the guard, so always raises ``RuntimeError``."""
+
+@final
+class Auditor:
+    """Audits history records (JSON text) against one or many schools' policies, each on
+    its school calendar (``calendar.toml`` beside the policy unless given)."""
+
+    def __new__(
+        cls,
+        schools: Mapping[
+            str,
+            str
+            | os.PathLike[str]
+            | tuple[str | os.PathLike[str], str | os.PathLike[str] | None],
+        ],
+    ) -> Auditor:
+        """Load several schools: school id -> policy path or (policy path, calendar path)."""
+
+    @staticmethod
+    def from_file(
+        path: str | os.PathLike[str],
+        *,
+        calendar: str | os.PathLike[str] | None = None,
+        school: str | None = None,
+    ) -> Auditor:
+        """One school: its id is ``school``, or the policy id."""
+
+    @property
+    def schools(self) -> list[str]:
+        """The school ids loaded."""
+
+    def audit(self, record: str) -> str:
+        """Audit one record; the audit as JSON text. Raises ``ValueError`` naming the key."""
+
+    def audit_lines(
+        self, records: list[str], first_line: int = 1
+    ) -> tuple[str, list[str]]:
+        """Audit many records: (summary JSON, audits of the records with findings)."""
+
+    def report(self, summary: str, findings: list[str]) -> str:
+        """The report ``haven audit --format json`` writes, as JSON text."""
+
+    def generate(
+        self, school: str, n: int, seed: int
+    ) -> tuple[list[str], list[tuple[str, str, list[str], str, bool]]]:
+        """Generated records with planted departures, and the planted list."""
+
+    def evaluate_json(self, schools: list[str], incidents: list[str]) -> list[str]:
+        """Decisions (JSON text) for incidents (JSON text), each against its school."""
+
+def merge_summaries(summaries: list[str]) -> str:
+    """Merge partial audit summaries (JSON text) exactly."""
+
+def audit_html(report: str, max_findings: int = 500) -> str:
+    """The offline HTML page for an audit report (JSON text)."""

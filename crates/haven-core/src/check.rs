@@ -828,7 +828,7 @@ impl<'a> Checker<'a> {
                             l.fact.span,
                         );
                         if let Some(s) = suggest(&l.fact.node, &names) {
-                            d = d.with_help(format!("did you mean `{s}`?"));
+                            d = d.with_suggestion(s);
                         }
                         self.diags.push(d);
                         None
@@ -949,7 +949,7 @@ impl<'a> Checker<'a> {
         let d = Diagnostic::error(code, format!("unknown {} `{name}`", kind.keyword()), span)
             .with_label(format!("not a declared {}", kind.keyword()));
         match suggest(name, &known) {
-            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            Some(s) => d.with_suggestion(s),
             None if known.is_empty() => d.with_help(format!(
                 "no {} is declared; add `use std/vocabulary` to the header",
                 kind.keyword()
@@ -1399,7 +1399,7 @@ impl<'a> Checker<'a> {
                             c.value.span,
                         );
                         if let Some(s) = suggest(&c.value.node, &names) {
-                            d = d.with_help(format!("did you mean `{s}`?"));
+                            d = d.with_suggestion(s);
                         }
                         self.diags.push(d);
                     }
@@ -1458,7 +1458,7 @@ impl<'a> Checker<'a> {
                     )
                     .with_label("not a declared role, agency or location");
                     if let Some(s) = suggest(&t.node, &known) {
-                        d = d.with_help(format!("did you mean `{s}`?"));
+                        d = d.with_suggestion(s);
                     }
                     self.diags.push(d);
                 }
@@ -1601,7 +1601,7 @@ impl<'a> Checker<'a> {
                     ast::RelationKind::Replaces => "this replaces nothing",
                 });
                 if let Some(s) = suggest(&rel.target.node, &names) {
-                    d = d.with_help(format!("did you mean `{s}`?"));
+                    d = d.with_suggestion(s);
                 }
                 self.diags.push(d);
                 continue;

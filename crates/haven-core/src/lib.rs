@@ -19,7 +19,7 @@ mod witness;
 pub use api::{Answer, IncidentErrorJson};
 pub use check::{CheckOptions, LoadError, Loader, MapLoader, NoModules};
 pub use decision::{ActionView, Decision, Question, Status};
-pub use diagnostic::{DetailedError, DetailedLabel, Diagnostic, Label, Severity};
+pub use diagnostic::{DetailedError, DetailedLabel, Diagnostic, Fix, Label, Severity};
 pub use incident::{Incident, IncidentError};
 pub use limits::Limits;
 pub use source::{SourceFile, SourceId, Sources, Span, Spanned};

@@ -241,7 +241,7 @@ impl Checker<'_> {
                 )
                 .with_label("not a field, fact or criteria list");
                 if let Some(s) = suggest(&text, &known) {
-                    d = d.with_help(format!("did you mean `{s}`?"));
+                    d = d.with_suggestion(s);
                 } else if in_quant {
                     d = d.with_help(
                         "inside `any(...)`/`all(...)` write person fields such as `role` or `age`",
@@ -276,7 +276,7 @@ impl Checker<'_> {
                     span,
                 );
                 if let Some(s) = suggest(name, &names) {
-                    d = d.with_help(format!("did you mean `{s}`?"));
+                    d = d.with_suggestion(s);
                 }
                 self.diags.push(d);
                 None
@@ -307,7 +307,7 @@ impl Checker<'_> {
                     span,
                 );
                 d = match suggest(name, &names) {
-                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    Some(s) => d.with_suggestion(s),
                     None => d.with_help(format!("person facts: `role`, {}", quote_list(&names))),
                 };
                 self.diags.push(d);
@@ -398,7 +398,7 @@ impl Checker<'_> {
                         )
                         .with_help(format!("`{text}` is one of {}", quote_list(values)));
                         if let Some(s) = suggest(n, values) {
-                            d = d.with_help(format!("did you mean `{s}`?"));
+                            d = d.with_suggestion(s);
                         }
                         self.diags.push(d);
                         return None;

@@ -149,6 +149,12 @@ enum Command {
         #[arg(long)]
         compare: Option<PathBuf>,
     },
+    /// Run the language server on standard input and output (for editors; see bindings/vscode)
+    Lsp {
+        /// Accepted for editors that pass it; standard input and output are the only transport
+        #[arg(long)]
+        stdio: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -184,6 +190,13 @@ fn main() -> ExitCode {
             out,
             compare,
         } => trace::draft(&source, &id, out.as_deref(), compare.as_deref()),
+        Command::Lsp { stdio: _ } => match haven_lsp::run_stdio(options()) {
+            Ok(()) => Exit::Ok,
+            Err(e) => {
+                eprintln!("error: haven lsp: {e}");
+                Exit::Io
+            }
+        },
     };
     exit.into()
 }

@@ -37,7 +37,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 done_step
 
 if [ "${HAVEN_SKIP_BINDINGS:-}" = "1" ]; then
-  echo "HAVEN_SKIP_BINDINGS=1: skipping the Python and WASM bindings"
+  echo "HAVEN_SKIP_BINDINGS=1: skipping the Python and WASM bindings and the VS Code extension"
 else
   step "python binding"
   bash bindings/python/run-tests.sh
@@ -45,6 +45,10 @@ else
 
   step "wasm binding and playground"
   bash bindings/wasm/run-tests.sh
+  done_step
+
+  step "VS Code extension (grammar tokenised by vscode-textmate, .vsix packaged by @vscode/vsce)"
+  bash bindings/vscode/build.sh
   done_step
 fi
 

@@ -10,6 +10,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod new;
 mod trace;
 
 /// Exit codes, documented in the README and tested in `tests/cli.rs`.
@@ -149,6 +150,17 @@ enum Command {
         #[arg(long)]
         compare: Option<PathBuf>,
     },
+    /// Start a new school policy: policy.haven (extends baseline), scenarios.toml and NOTES.md
+    New {
+        /// The policy id (letters, digits and `_`), also the directory name
+        id: String,
+        /// The policy's title
+        #[arg(long)]
+        title: Option<String>,
+        /// Directory to create (default: ./ID)
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run the language server on standard input and output (for editors; see bindings/vscode)
     Lsp {
         /// Accepted for editors that pass it; standard input and output are the only transport
@@ -190,6 +202,7 @@ fn main() -> ExitCode {
             out,
             compare,
         } => trace::draft(&source, &id, out.as_deref(), compare.as_deref()),
+        Command::New { id, title, out } => new::new(&id, title.as_deref(), out.as_deref()),
         Command::Lsp { stdio: _ } => match haven_lsp::run_stdio(options()) {
             Ok(()) => Exit::Ok,
             Err(e) => {

@@ -498,19 +498,55 @@ fn formatting_gives_haven_fmt_layout_and_is_then_a_fixed_point() {
 fn code_action_applies_the_diagnostics_fix() {
     let mut client = Client::start();
     let uri = doc_uri();
-    let typo = POLICY.replacen("must notify dsl", "must notifyy dsl", 1);
-    let diags = client.open(&uri, &typo);
-    assert_eq!(diags.len(), 1, "{diags:?}");
-    let range = diags[0]["range"].clone();
-    let actions = client.request(
-        "textDocument/codeAction",
-        json!({ "textDocument": { "uri": uri }, "range": range, "context": { "diagnostics": diags } }),
-    );
-    let action = &actions[0];
-    assert_eq!(action["kind"], "quickfix");
-    assert_eq!(action["title"], "replace with `notify`");
-    let edit = &action["edit"]["changes"][&uri][0];
-    assert_eq!(edit["newText"], "notify");
-    assert_eq!(edit["range"], range);
+    let cases = [
+        (
+            "must notify dsl",
+            "must notifyy dsl",
+            "replace with `notify`",
+            "notify",
+        ),
+        (
+            "category is sharing_nudes\n",
+            "category is sexting\n",
+            "replace with `sharing_nudes`",
+            "sharing_nudes",
+        ),
+        (
+            "sharing_nudes and facts",
+            "sharing_nudes && facts",
+            "replace with `and`",
+            "and",
+        ),
+        (
+            "notify dsl due immediately",
+            "notify dsl immediately",
+            "write `due immediately`",
+            "due immediately",
+        ),
+    ];
+    for (version, (from, to, title, new_text)) in cases.into_iter().enumerate() {
+        let broken = POLICY.replacen(from, to, 1);
+        let diags = if version == 0 {
+            client.open(&uri, &broken)
+        } else {
+            client.notify(
+                "textDocument/didChange",
+                json!({ "textDocument": { "uri": uri, "version": version + 1 }, "contentChanges": [ { "text": broken } ] }),
+            );
+            client.diagnostics(&uri)
+        };
+        assert_eq!(diags.len(), 1, "{to}: {diags:?}");
+        let range = diags[0]["range"].clone();
+        let actions = client.request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri }, "range": range, "context": { "diagnostics": diags } }),
+        );
+        let action = &actions[0];
+        assert_eq!(action["kind"], "quickfix", "{to}");
+        assert_eq!(action["title"], title, "{to}");
+        let edit = &action["edit"]["changes"][&uri][0];
+        assert_eq!(edit["newText"], new_text, "{to}");
+        assert_eq!(edit["range"], range, "{to}");
+    }
     client.finish();
 }

@@ -240,7 +240,15 @@ impl Checker<'_> {
                     path.span,
                 )
                 .with_label("not a field, fact or criteria list");
-                if let Some(s) = suggest(&text, &known) {
+                let person_fact = self.ir.vocab.person_fact_index.contains_key(text.as_str());
+                if person_fact && !in_quant {
+                    // `when age < 13`: a person fact needs the person it is about.
+                    d = d
+                        .with_label("a fact about a person: whose?")
+                        .with_help(format!(
+                        "`{text}` belongs to a person: write `actor.{text}` (whose conduct it is), `subject.{text}` (who is affected) or `reporter.{text}`; for anyone involved, `any(people: {text} ...)`"
+                    ));
+                } else if let Some(s) = suggest(&text, &known) {
                     d = d.with_suggestion(s);
                 } else if in_quant {
                     d = d.with_help(

@@ -477,12 +477,34 @@ fn eval(policy_path: &Path, incident: &Path, format: OutFormat, explain: bool) -
         }
         match policy.evaluate_json(line) {
             Ok(d) => {
+                if format == OutFormat::Text {
+                    // Which incident this is: its own id, and always the line it came from.
+                    let id = match d.incident_id() {
+                        Some(serde_json::Value::String(s)) => format!("incident {s} · "),
+                        Some(other) => format!("incident {other} · "),
+                        None => String::new(),
+                    };
+                    let _ = writeln!(out, "── {id}line {} ──", n + 1);
+                }
                 let _ = write!(out, "{}", render_decision(&d, format, explain));
+                if format == OutFormat::Text {
+                    let _ = writeln!(out);
+                }
             }
             Err(e) => {
                 rejected += 1;
-                let err = serde_json::json!({ "line": n + 1, "error": haven_core::IncidentErrorJson::from(&e) });
-                let _ = writeln!(out, "{err}");
+                if format == OutFormat::Text {
+                    let _ = writeln!(
+                        out,
+                        "── line {} ──\nrejected: error[{}]: {}\n",
+                        n + 1,
+                        e.code,
+                        e.message
+                    );
+                } else {
+                    let err = serde_json::json!({ "line": n + 1, "error": haven_core::IncidentErrorJson::from(&e) });
+                    let _ = writeln!(out, "{err}");
+                }
                 if bar.is_none() {
                     eprintln!("line {}: error[{}]: {}", n + 1, e.code, e.message);
                 }

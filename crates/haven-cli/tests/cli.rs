@@ -262,3 +262,38 @@ fn eval_jsonl_batch_example_runs() {
         .collect();
     assert_eq!(ids, vec!["A1", "A2", "A3", "A4"]);
 }
+
+#[test]
+fn eval_jsonl_text_output_names_each_incident_by_id_and_line() {
+    let input = concat!(
+        r#"{"id": "A1", "category":"cyberbullying","actor":{"role":"pupil"}}"#,
+        "\n",
+        r#"{"category":"cyberbullying","actor":{"role":"pupil","agee":3}}"#,
+        "\n",
+        r#"{"id": 7, "category":"cyberbullying"}"#,
+        "\n",
+        r#"{"category":"cyberbullying"}"#,
+        "\n",
+    );
+    let out = haven()
+        .args(["eval", "policies/example", "-", "--format", "text"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stdout = text(&out.stdout);
+    let headings: Vec<&str> = stdout.lines().filter(|l| l.starts_with("── ")).collect();
+    assert_eq!(
+        headings,
+        vec![
+            "── incident A1 · line 1 ──",
+            "── line 2 ──",
+            "── incident 7 · line 3 ──",
+            "── line 4 ──"
+        ]
+    );
+    assert!(
+        stdout.contains("rejected: error[haven::incident::unknown_key]"),
+        "{stdout}"
+    );
+}

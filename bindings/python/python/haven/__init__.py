@@ -10,6 +10,10 @@ decision contract)::
     decision = policy.evaluate({"category": "sharing_nudes", "actor": {"role": "pupil", "age": 12}})
     decision["status"]   # "complete" or "incomplete"
 
+A bundled policy needs no files: ``haven.Policy.bundled("kenilworth_2022")``. The shapes of
+incidents and decisions are ``TypedDict``\ s in :mod:`haven.types` (``Incident``,
+``Decision``). ``python -m haven check | eval | test`` is a small command line.
+
 Everything runs in the native module ``haven._haven`` (haven-core compiled from Rust);
 this package only re-exports it.
 """
@@ -22,9 +26,12 @@ from haven._haven import (
     __version__,
     check,
 )
+from haven.types import Decision, Incident
 
 __all__ = [
+    "Decision",
     "Diagnostic",
+    "Incident",
     "IncidentError",
     "Policy",
     "PolicyError",

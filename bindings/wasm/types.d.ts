@@ -110,6 +110,9 @@ export interface Action {
   /** Every rule that requires it. */
   rules: string[];
   source: Source;
+  /** The id of the layer that set it: this policy's own id, or that of a layer it extends
+   * (`baseline`, a trust or local-authority policy). */
+  layer: string;
   /** Every cited sentence behind it. */
   cites: string[];
 }

@@ -553,15 +553,15 @@ function splitCite(cite) {
 }
 
 /**
- * Cited sentences. The first time a sentence appears in a decision it is shown in full; later
- * repeats are one line (full text on hover). More than three new sentences fold away.
+ * Cited sentences. Each sentence is quoted once per decision, where it first appears; later
+ * uses point back to it by section (full text on hover). More than three new sentences fold away.
  */
 function citesHtml(cites, seen) {
   const one = (c, repeat) => {
     const [where, sentence] = splitCite(c);
     const body = sentence ? `<p>“${esc(sentence)}”</p>` : "";
     return repeat
-      ? `<blockquote class="cite repeat" title="${esc(c)}">${body || `<p>${esc(where)}</p>`}</blockquote>`
+      ? ""
       : `<blockquote class="cite">${body}<footer>${esc(where)}</footer></blockquote>`;
   };
   const fresh = cites.filter((c) => !seen.has(c));
@@ -571,7 +571,16 @@ function citesHtml(cites, seen) {
   const folded = fresh.length > 3
     ? `<details class="more-cites"><summary>${fresh.length - 3} more cited sentence${fresh.length - 3 === 1 ? "" : "s"}</summary>${fresh.slice(3).map((c) => one(c, false)).join("")}</details>`
     : "";
-  return shown + folded + repeats.map((c) => one(c, true)).join("");
+  const sections = [...new Set(repeats.map((c) => splitCite(c)[0]))];
+  const pointer = sections.length
+    ? `<p class="cite-ref" title="${esc(repeats.join("\n"))}">↑ as cited above: ${esc(sections.join("; "))}</p>`
+    : "";
+  return shown + folded + pointer;
+}
+
+/** Whether a question is answered yes or no ("Is …?", "Has …?"), not with a number or a role. */
+function isYesNo(ask) {
+  return /^(is|are|was|were|does|do|did|has|have|had|can|could|will|would|should)\b/i.test(ask.trim());
 }
 
 function targetText(a) {
@@ -593,7 +602,7 @@ function renderDecision(d) {
   if (d.questions.length > 0) {
     const item = (q) =>
       `<li><p class="ask">${esc(q.ask)}</p><code class="fact">${esc(q.fact)}</code>` +
-      (q.could_add.length ? `<p class="could"><span>If so:</span> ${q.could_add.map((c) => esc(humanWords(c))).join(" · ")}</p>` : "") +
+      (q.could_add.length ? `<p class="could"><span>${isYesNo(q.ask) ? "If so:" : "Depending on the answer:"}</span> ${q.could_add.map((c) => esc(humanWords(c))).join(" · ")}</p>` : "") +
       `</li>`;
     const shown = 5;
     const rest = d.questions.slice(shown);

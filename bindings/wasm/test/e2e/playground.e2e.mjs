@@ -84,7 +84,9 @@ test(`pick ${POLICY_ID}, enter a Year 6 phone-in-lesson incident, read the decis
   const must = await page.textContent("#decision .group.must");
   assert.match(must, /Must/);
   assert.match(must, /Store device\s*locker/);
-  assert.match(must, /In lesson times all such devices must be switched off and placed in the locker\./);
+  // Quoted once, in the permission; the action points back to it.
+  assert.match(permission, /In lesson times all such devices must be switched off and placed in the locker\./);
+  assert.match(must, /as cited above: .*Use of personal mobile devices/);
   assert.match(await page.textContent("#decision .summary"), /Complete/);
   assert.match(await page.textContent("#decision .summary"), /Breach of policy/);
 
@@ -159,6 +161,52 @@ test("your own policy: the starter draft compiles and decides", async () => {
   await page.click('[data-preset="phone"]');
   await page.waitForSelector("#decision .permission.not_allowed");
   assert.match(await page.textContent("#decision .group.must"), /office/);
+});
+
+test("each cited sentence is quoted once per decision", async () => {
+  await page.selectOption("#policy-select", POLICY_ID);
+  await page.waitForSelector("#policy-status.ok");
+  await page.click('[data-preset="phone"]');
+  await page.waitForSelector("#decision .permission.not_allowed");
+  const quotes = await page.$$eval("#decision .cite p", (ps) => ps.map((p) => p.textContent));
+  assert.ok(quotes.length > 1);
+  assert.deepEqual(quotes, [...new Set(quotes)], "a sentence is quoted twice");
+  const text = await page.textContent("#decision");
+  const sentence = "In lesson times all such devices must be switched off and placed in the locker.";
+  assert.equal(text.split(sentence).length - 1, 1, "the shared sentence appears once");
+  assert.ok((await page.$$("#decision .cite-ref")).length > 0, "later uses point back to it");
+  await page.screenshot({ path: join(OUT, "playground-cites-once.png"), fullPage: true });
+});
+
+test("a number question reads as a question; only yes/no questions say 'If so'", async () => {
+  await page.click('[data-preset="nudes"]');
+  await page.waitForSelector("#decision .questions");
+  const items = await page.$$eval("#decision .questions li", (lis) =>
+    lis.map((li) => [li.querySelector(".ask")?.textContent ?? "", li.querySelector(".could span")?.textContent ?? ""]));
+  const age = items.find(([ask]) => /^How old/.test(ask));
+  assert.ok(age, `no age question in ${JSON.stringify(items)}`);
+  assert.match(age[0], /\?$/);
+  assert.equal(age[1], "Depending on the answer:");
+  for (const [ask, label] of items.filter(([, label]) => label)) {
+    assert.equal(label, /^(Is|Are|Does|Do|Did|Has|Have|Was|Were|Can|Could|Will|Should)\b/.test(ask) ? "If so:" : "Depending on the answer:", ask);
+  }
+  await page.screenshot({ path: join(OUT, "playground-number-question.png"), fullPage: true });
+});
+
+test("opened from disk, the page explains how to serve it", async () => {
+  assert.equal(await page.isVisible("#serve-hint"), false, "served over HTTP: no hint");
+  const fromDisk = await context.newPage();
+  try {
+    await fromDisk.goto(new URL("../../playground/index.html", import.meta.url).href);
+    await fromDisk.waitForSelector("#serve-hint", { state: "visible" });
+    const hint = await fromDisk.textContent("#serve-hint");
+    assert.match(hint, /python3 -m http\.server 8000 --bind 127\.0\.0\.1/);
+    assert.match(hint, /bindings\/wasm\/build\.sh/);
+    assert.equal(await fromDisk.isVisible("#policy-text"), false);
+    await fromDisk.screenshot({ path: join(OUT, "playground-from-disk.png"), fullPage: true });
+  } finally {
+    await fromDisk.close();
+  }
 });
 
 test("keyboard: Alt+1/2 move focus; every form control has a label", async () => {

@@ -209,6 +209,27 @@ test("opened from disk, the page explains how to serve it", async () => {
   }
 });
 
+test("at 1400 × 1000 the decision is visible without scrolling", async () => {
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  try {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.click('[data-preset="phone"]');
+    await page.waitForSelector("#decision .permission.not_allowed");
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const box = await page.$eval("#decision .permission .verdict", (el) => {
+      const r = el.getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom, left: r.left, right: r.right };
+    });
+    assert.ok(box.top >= 0 && box.bottom <= 1000, `verdict at ${JSON.stringify(box)}`);
+    assert.ok(box.left >= 0 && box.right <= 1400, `verdict at ${JSON.stringify(box)}`);
+    const summary = await page.$eval("#decision .summary", (el) => el.getBoundingClientRect().bottom);
+    assert.ok(summary <= 1000);
+    await page.screenshot({ path: join(OUT, "playground-1400x1000.png") });
+  } finally {
+    await page.setViewportSize({ width: 1600, height: 1000 });
+  }
+});
+
 test("keyboard: Alt+1/2 move focus; every form control has a label", async () => {
   await page.keyboard.press("Alt+1");
   assert.equal(await page.evaluate(() => document.activeElement?.id), "policy-text");

@@ -675,6 +675,96 @@ function wire() {
   });
 }
 
+// ------------------------------------------------------------------ share, export, import
+// A share link carries the state in the URL hash (`#s=` + base64url of UTF-8 JSON): the policy
+// id, its text when it is a draft or edited, and the incident. Nothing is sent anywhere.
+function toBase64Url(text) {
+  let bin = "";
+  for (const b of new TextEncoder().encode(text)) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function fromBase64Url(text) {
+  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+}
+
+function shareLink() {
+  const state = { p: els.select.value, i: incident };
+  const bundled = selectedPolicy();
+  if (!bundled || bundled.text !== els.text.value) state.t = els.text.value;
+  const url = new URL(location.href);
+  url.hash = `s=${toBase64Url(JSON.stringify(state))}`;
+  return url.href;
+}
+
+/** Apply a `#s=` hash; false when there is none or it cannot be read (the hint says why). */
+function applySharedState() {
+  if (!location.hash.startsWith("#s=")) return false;
+  let state;
+  try {
+    state = JSON.parse(fromBase64Url(location.hash.slice(3)));
+  } catch {
+    els.hint.textContent = "The link's saved state could not be read (was it cut short?); showing the last policy instead.";
+    return false;
+  }
+  if (!state || typeof state !== "object") return false;
+  if (state.i && typeof state.i === "object" && !Array.isArray(state.i)) {
+    incident = state.i;
+    writeForm();
+    writeJson();
+  }
+  const id = typeof state.p === "string" ? state.p : CUSTOM;
+  if (typeof state.t === "string" && (id === CUSTOM || !policies.some((p) => p.id === id))) {
+    store(STORE.draft, state.t);
+    choosePolicy(CUSTOM);
+  } else {
+    choosePolicy(id);
+    if (typeof state.t === "string") {
+      els.text.value = state.t;
+      onPolicyInput();
+      recompile.now();
+    }
+  }
+  return true;
+}
+
+function exportDraft() {
+  const blob = new Blob([els.text.value], { type: "text/plain;charset=utf-8" });
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = fileName.split("/").pop() || "policy.haven";
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 0);
+}
+
+async function importDraft(event) {
+  const input = /** @type {HTMLInputElement} */ (event.target);
+  const file = input.files?.[0];
+  if (!file) return;
+  const text = await file.text();
+  store(STORE.draft, text);
+  choosePolicy(CUSTOM);
+  fileName = file.name;
+  input.value = "";
+}
+
+function wireDraftTools() {
+  const url = /** @type {HTMLInputElement} */ ($("share-url"));
+  $("share-link").addEventListener("click", () => {
+    const link = shareLink();
+    history.replaceState(null, "", link);
+    url.value = link;
+    url.hidden = false;
+    url.select();
+    navigator.clipboard?.writeText(link).catch(() => {});
+  });
+  $("export-draft").addEventListener("click", exportDraft);
+  $("import-draft").addEventListener("change", importDraft);
+}
+
 async function main() {
   try {
     await init({ module_or_path: new URL("./pkg/haven_bg.wasm", import.meta.url) });
@@ -698,7 +788,10 @@ async function main() {
   writeJson();
   const saved = load(STORE.policy);
   const first = policies.find((p) => p.id === "kenilworth_2022") ?? policies[0];
-  choosePolicy(saved && (saved === CUSTOM || policies.some((p) => p.id === saved)) ? saved : first?.id ?? CUSTOM);
+  wireDraftTools();
+  if (!applySharedState()) {
+    choosePolicy(saved && (saved === CUSTOM || policies.some((p) => p.id === saved)) ? saved : first?.id ?? CUSTOM);
+  }
   document.body.dataset.ready = "1";
 
   if ("serviceWorker" in navigator && location.protocol.startsWith("http")) {

@@ -3,7 +3,7 @@
 //   HAVEN_PLAYGROUND_URL=http://127.0.0.1:8765/ node --test test/e2e/
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -228,6 +228,52 @@ test("at 1400 × 1000 the decision is visible without scrolling", async () => {
   } finally {
     await page.setViewportSize({ width: 1600, height: 1000 });
   }
+});
+
+test("a share link reopens the same draft and incident", async () => {
+  await page.selectOption("#policy-select", "__custom");
+  await page.waitForSelector("#policy-status.ok");
+  const draft = (await page.inputValue("#policy-text")).replace("A. Lead", "Shared Lead");
+  await page.fill("#policy-text", draft);
+  await page.click('[data-preset="phone"]');
+  await page.waitForSelector("#decision .permission.not_allowed");
+  await page.click("#share-link");
+  const link = await page.inputValue("#share-url");
+  assert.match(link, /#s=[A-Za-z0-9_-]+$/);
+  const other = await context.newPage();
+  try {
+    // Another draft in this browser's storage: the link, not the storage, must win.
+    await other.goto(URL_);
+    await other.waitForSelector('body[data-ready="1"]');
+    await other.evaluate(() => localStorage.setItem("haven.playground.draft", "policy other {}"));
+    await other.goto(link);
+    await other.reload();
+    await other.waitForSelector('body[data-ready="1"]');
+    assert.equal(await other.inputValue("#policy-select"), "__custom");
+    assert.equal(await other.inputValue("#policy-text"), draft);
+    assert.deepEqual(JSON.parse(await other.inputValue("#incident-json")), JSON.parse(await page.inputValue("#incident-json")));
+    await other.waitForSelector("#decision .permission.not_allowed");
+    await other.screenshot({ path: join(OUT, "playground-shared-link.png"), fullPage: true });
+  } finally {
+    await other.close();
+  }
+});
+
+test("export downloads the policy text; import opens a file as your own policy", async () => {
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-draft")]);
+  assert.match(download.suggestedFilename(), /\.haven$/);
+  const saved = join(profile, "exported.haven");
+  await download.saveAs(saved);
+  assert.equal(readFileSync(saved, "utf8"), await page.inputValue("#policy-text"));
+
+  await page.selectOption("#policy-select", POLICY_ID);
+  await page.waitForSelector("#policy-status.ok");
+  const imported = readFileSync(saved, "utf8").replace("Shared Lead", "Imported Lead");
+  await page.setInputFiles("#import-draft", { name: "imported.haven", mimeType: "text/plain", buffer: Buffer.from(imported) });
+  await page.waitForFunction(() => document.querySelector("#policy-select")?.value === "__custom");
+  assert.equal(await page.inputValue("#policy-text"), imported);
+  await page.waitForSelector("#policy-status.ok");
+  await page.screenshot({ path: join(OUT, "playground-imported.png"), fullPage: true });
 });
 
 test("keyboard: Alt+1/2 move focus; every form control has a label", async () => {

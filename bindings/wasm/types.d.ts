@@ -229,6 +229,27 @@ export interface CompileOptions {
   modules?: { readonly [module: string]: string } | null;
 }
 
+/** A fact of the vocabulary, with its type (`values` for `enum`, `min`/`max` for `int`). */
+export interface VocabularyFact {
+  name: string;
+  type: "bool" | "int" | "role" | "enum";
+  /** The question asked while it is unknown. */
+  ask: string | null;
+  min?: number;
+  max?: number;
+  values?: string[];
+}
+
+/** A compiled policy's vocabulary (`policy.vocabulary`): its tokens by kind and its facts. */
+export interface Vocabulary {
+  tokens: {
+    role: string[]; agency: string[]; device: string[]; owner: string[]; location: string[];
+    time: string[]; activity: string[]; category: string[]; action: string[]; deadline: string[];
+  };
+  facts: VocabularyFact[];
+  person_facts: VocabularyFact[];
+}
+
 /** A policy bundled into the module. */
 export interface BundledPolicy {
   id: string;

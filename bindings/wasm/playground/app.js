@@ -324,6 +324,7 @@ const recompile = debounce(() => {
   const ms = performance.now() - t0;
   if (compiled) compiled.free();
   compiled = result.type === "success" ? result.policy : null;
+  if (compiled) fillChoices(compiled.vocabulary);
   const diags = result.type === "success" ? [...result.warnings] : result.errors;
   renderDiagnostics(text, diags);
   renderPolicyStatus(result, diags, ms);
@@ -422,6 +423,32 @@ function buildForm() {
     wrap.innerHTML = `<label for="${id}">${esc(label)}</label>${control}`;
     facts.append(wrap);
   }
+}
+
+/** The form's choices are the loaded policy's vocabulary (its own tokens, its modules' and
+ * its layers'); rebuilt only when the lists change, keeping what the incident says. */
+let shownVocabulary = "";
+function fillChoices(vocabulary) {
+  const t = vocabulary?.tokens;
+  if (!t) return;
+  const lists = [
+    ["f-category", t.category, "— none —"],
+    ["f-activity", t.activity, "— none —"],
+    ["f-location", t.location, "unknown"],
+    ["f-time", t.time, "unknown"],
+    ["f-actor-role", t.role, "unknown"],
+    ["f-device-kind", t.device, "unknown"],
+    ["f-device-owner", t.owner, "unknown"],
+    ["fact-approved_by", ["none", ...t.role], "unknown"],
+  ];
+  const key = JSON.stringify(lists.map(([, list]) => list));
+  if (key === shownVocabulary) return;
+  shownVocabulary = key;
+  for (const [id, list, unknown] of lists) {
+    const el = document.getElementById(id);
+    if (el && list) el.innerHTML = options(list, unknown);
+  }
+  writeForm();
 }
 
 const controls = () => /** @type {NodeListOf<HTMLInputElement | HTMLSelectElement>} */ (els.form.querySelectorAll("[data-path]"));

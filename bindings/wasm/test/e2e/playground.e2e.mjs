@@ -276,6 +276,27 @@ test("export downloads the policy text; import opens a file as your own policy",
   await page.screenshot({ path: join(OUT, "playground-imported.png"), fullPage: true });
 });
 
+test("the form offers the loaded policy's vocabulary", async () => {
+  await page.selectOption("#policy-select", POLICY_ID);
+  await page.waitForSelector("#policy-status.ok");
+  const categories = () => page.$$eval("#f-category option", (os) => os.map((o) => o.value));
+  // Kenilworth declares categories of its own (e.g. `suspect_email`), beside std's.
+  await page.waitForFunction(() => [...document.querySelectorAll("#f-category option")].some((o) => o.value === "suspect_email"));
+  assert.ok((await categories()).includes("sharing_nudes"));
+  // A draft that declares a category and a role: both become choices as it compiles.
+  await page.selectOption("#policy-select", "__custom");
+  await page.waitForSelector("#policy-status.ok");
+  assert.ok(!(await categories()).includes("suspect_email"), "the draft does not declare it");
+  const draft = (await page.inputValue("#policy-text")) + '\ncategory smart_glasses_recording "Recording with smart glasses"\nrole site_manager is staff "Site manager"\n';
+  await page.fill("#policy-text", draft);
+  await page.waitForFunction(() => [...document.querySelectorAll("#f-category option")].some((o) => o.value === "smart_glasses_recording"));
+  const roles = await page.$$eval("#f-actor-role option", (os) => os.map((o) => o.value));
+  assert.ok(roles.includes("site_manager"), JSON.stringify(roles));
+  await page.selectOption("#f-category", "smart_glasses_recording");
+  assert.equal(JSON.parse(await page.inputValue("#incident-json")).category, "smart_glasses_recording");
+  await page.screenshot({ path: join(OUT, "playground-vocabulary.png"), fullPage: true });
+});
+
 test("keyboard: Alt+1/2 move focus; every form control has a label", async () => {
   await page.keyboard.press("Alt+1");
   assert.equal(await page.evaluate(() => document.activeElement?.id), "policy-text");

@@ -80,8 +80,6 @@ write_package() { # dir name type main
 EOF
   cp README.md "$1/README.md"
 }
-write_package pkg-node haven-wasm commonjs true
-write_package pkg-web haven-wasm-web module '["./haven.js"]'
 
 mkdir -p playground/pkg
 cp pkg-web/haven.js pkg-web/haven.d.ts pkg-web/haven_bg.wasm playground/pkg/
@@ -95,5 +93,12 @@ printf '  after wasm-bindgen: %9d bytes (%s), gzipped %8d bytes (%s)\n' \
 printf '  after wasm-opt -Oz: %9d bytes (%s), gzipped %8d bytes (%s)\n' \
   "$after" "$(kb "$after")" "$after_gz" "$(kb "$after_gz")"
 bundled="$(find "$root/policies" -name '*.haven' -print0 | xargs -0 cat)"
+bundled_raw="$(printf '%s' "$bundled" | wc -c)"
+bundled_gz="$(printf '%s' "$bundled" | gzip -9c | wc -c)"
 printf '  of which bundled policy text (every .haven under policies/): %d bytes, gzipped %d bytes\n' \
-  "$(printf '%s' "$bundled" | wc -c)" "$(printf '%s' "$bundled" | gzip -9c | wc -c)"
+  "$bundled_raw" "$bundled_gz"
+# The README's size table is generated from these numbers (test/sizes.test.mjs checks it).
+node scripts/size-table.mjs "$before" "$before_gz" "$after" "$after_gz" "$bundled_raw" "$bundled_gz"
+
+write_package pkg-node haven-wasm commonjs true
+write_package pkg-web haven-wasm-web module '["./haven.js"]'

@@ -111,7 +111,8 @@ export interface Action {
   rules: string[];
   /** `school` for the root policy's own rules, `baseline` for a layer it extends. */
   source: Source;
-  /** The id of the policy (layer, at any depth) of the outermost rule that requires it. */
+  /** The id of the layer that set it: this policy's own id, or that of a layer it extends
+   * (`baseline`, a trust or local-authority policy). */
   layer: string;
   /** Every cited sentence behind it. */
   cites: string[];
@@ -227,6 +228,27 @@ export interface CompileOptions {
    * before the bundled copies of `policies/`.
    */
   modules?: { readonly [module: string]: string } | null;
+}
+
+/** A fact of the vocabulary, with its type (`values` for `enum`, `min`/`max` for `int`). */
+export interface VocabularyFact {
+  name: string;
+  type: "bool" | "int" | "role" | "enum";
+  /** The question asked while it is unknown. */
+  ask: string | null;
+  min?: number;
+  max?: number;
+  values?: string[];
+}
+
+/** A compiled policy's vocabulary (`policy.vocabulary`): its tokens by kind and its facts. */
+export interface Vocabulary {
+  tokens: {
+    role: string[]; agency: string[]; device: string[]; owner: string[]; location: string[];
+    time: string[]; activity: string[]; category: string[]; action: string[]; deadline: string[];
+  };
+  facts: VocabularyFact[];
+  person_facts: VocabularyFact[];
 }
 
 /** A policy bundled into the module. */

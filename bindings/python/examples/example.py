@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import pathlib
 import sys
-from typing import Any
 
 import haven
 
 POLICIES = pathlib.Path(__file__).resolve().parents[3] / "policies"
 
 
-def describe(decision: dict[str, Any]) -> list[str]:
+def describe(decision: haven.Decision) -> list[str]:
     """One line per action, e.g. `must refer police, childrens_social_care (immediately)`."""
     lines = []
     for action in decision["actions"]:
@@ -34,7 +33,7 @@ def main(argv: list[str]) -> int:
         return 1
     print(f"{policy.id} version {policy.version}: {len(policy.warnings)} warning(s)")
 
-    incident: dict[str, Any] = {
+    incident: haven.Incident = {
         "category": "sharing_nudes",
         "actor": {"role": "pupil", "age": 12},
         "subject": {"role": "pupil", "age": 11},

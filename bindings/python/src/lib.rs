@@ -260,6 +260,68 @@ impl Policy {
         compile(py, name.to_owned(), text, FsLoader::new(modules), today)
     }
 
+    /// Compile a policy bundled into this module (`"kenilworth_2022"`, `"baseline"`, …; see
+    /// `bundled_ids`), with the bundled modules it uses. Raises `ValueError` for an id that
+    /// is not a bundled policy.
+    #[staticmethod]
+    #[pyo3(signature = (id, *, today = None))]
+    fn bundled(py: Python<'_>, id: &str, today: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let today = date_from_py(today)?;
+        let ids = haven_modules::Bundled::policies();
+        let text = ids
+            .contains(&id)
+            .then(|| haven_modules::Bundled::text(id))
+            .flatten()
+            .ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "no bundled policy `{id}`: the bundled policies are {}",
+                    ids.join(", ")
+                ))
+            })?;
+        compile(
+            py,
+            format!("policies/{id}/policy.haven"),
+            text.to_owned(),
+            FsLoader::new(None),
+            today,
+        )
+    }
+
+    /// The ids of the policies bundled into this module, sorted.
+    #[staticmethod]
+    fn bundled_ids() -> Vec<&'static str> {
+        let mut ids = haven_modules::Bundled::policies();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Run the scenarios of a `scenarios.toml` text against this policy: one dict per
+    /// scenario (`name`, `cites`, `passed`, `failures`), in file order. Raises `ValueError`
+    /// when the text is not a scenario file.
+    fn run_scenarios<'py>(&self, py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyList>> {
+        let scenarios =
+            haven_core::scenario::parse_scenarios(text).map_err(PyValueError::new_err)?;
+        let policy = &self.inner;
+        let results = py.detach(|| {
+            guarded(|| {
+                scenarios
+                    .iter()
+                    .map(|s| haven_core::scenario::run_scenario(policy, s))
+                    .collect::<Vec<_>>()
+            })
+        })?;
+        let out = PyList::empty(py);
+        for r in results {
+            let d = PyDict::new(py);
+            d.set_item("passed", r.passed())?;
+            d.set_item("name", r.name)?;
+            d.set_item("cites", r.cites)?;
+            d.set_item("failures", r.failures)?;
+            out.append(d)?;
+        }
+        Ok(out)
+    }
+
     /// The policy id, e.g. `"kenilworth_2022"`.
     #[getter]
     fn id(&self) -> &str {

@@ -34,7 +34,9 @@ def test_decision_is_plain_data_in_contract_order(policy: haven.Policy) -> None:
 def test_permission_request(policy: haven.Policy) -> None:
     decision = policy.evaluate(phone_request())
     assert decision["breach"] is False
-    assert decision["permission"]["verdict"] == "allowed_if"
+    permission = decision["permission"]
+    assert permission is not None
+    assert permission["verdict"] == "allowed_if"
 
 
 def test_none_means_unknown(policy: haven.Policy) -> None:

@@ -30,7 +30,7 @@ def test_eight_threads_evaluate_one_policy(policy: haven.Policy) -> None:
     expected = [policy.evaluate(r) for r in records]
     start = threading.Barrier(8)
 
-    def work(seed: int) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
+    def work(seed: int) -> tuple[list[tuple[int, haven.Decision]], list[haven.Decision]]:
         start.wait()
         singles = []
         for i in range(400):

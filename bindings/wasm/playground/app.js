@@ -324,6 +324,7 @@ const recompile = debounce(() => {
   const ms = performance.now() - t0;
   if (compiled) compiled.free();
   compiled = result.type === "success" ? result.policy : null;
+  if (compiled) fillChoices(compiled.vocabulary);
   const diags = result.type === "success" ? [...result.warnings] : result.errors;
   renderDiagnostics(text, diags);
   renderPolicyStatus(result, diags, ms);
@@ -422,6 +423,32 @@ function buildForm() {
     wrap.innerHTML = `<label for="${id}">${esc(label)}</label>${control}`;
     facts.append(wrap);
   }
+}
+
+/** The form's choices are the loaded policy's vocabulary (its own tokens, its modules' and
+ * its layers'); rebuilt only when the lists change, keeping what the incident says. */
+let shownVocabulary = "";
+function fillChoices(vocabulary) {
+  const t = vocabulary?.tokens;
+  if (!t) return;
+  const lists = [
+    ["f-category", t.category, "— none —"],
+    ["f-activity", t.activity, "— none —"],
+    ["f-location", t.location, "unknown"],
+    ["f-time", t.time, "unknown"],
+    ["f-actor-role", t.role, "unknown"],
+    ["f-device-kind", t.device, "unknown"],
+    ["f-device-owner", t.owner, "unknown"],
+    ["fact-approved_by", ["none", ...t.role], "unknown"],
+  ];
+  const key = JSON.stringify(lists.map(([, list]) => list));
+  if (key === shownVocabulary) return;
+  shownVocabulary = key;
+  for (const [id, list, unknown] of lists) {
+    const el = document.getElementById(id);
+    if (el && list) el.innerHTML = options(list, unknown);
+  }
+  writeForm();
 }
 
 const controls = () => /** @type {NodeListOf<HTMLInputElement | HTMLSelectElement>} */ (els.form.querySelectorAll("[data-path]"));
@@ -553,15 +580,15 @@ function splitCite(cite) {
 }
 
 /**
- * Cited sentences. The first time a sentence appears in a decision it is shown in full; later
- * repeats are one line (full text on hover). More than three new sentences fold away.
+ * Cited sentences. Each sentence is quoted once per decision, where it first appears; later
+ * uses point back to it by section (full text on hover). More than three new sentences fold away.
  */
 function citesHtml(cites, seen) {
   const one = (c, repeat) => {
     const [where, sentence] = splitCite(c);
     const body = sentence ? `<p>“${esc(sentence)}”</p>` : "";
     return repeat
-      ? `<blockquote class="cite repeat" title="${esc(c)}">${body || `<p>${esc(where)}</p>`}</blockquote>`
+      ? ""
       : `<blockquote class="cite">${body}<footer>${esc(where)}</footer></blockquote>`;
   };
   const fresh = cites.filter((c) => !seen.has(c));
@@ -571,7 +598,16 @@ function citesHtml(cites, seen) {
   const folded = fresh.length > 3
     ? `<details class="more-cites"><summary>${fresh.length - 3} more cited sentence${fresh.length - 3 === 1 ? "" : "s"}</summary>${fresh.slice(3).map((c) => one(c, false)).join("")}</details>`
     : "";
-  return shown + folded + repeats.map((c) => one(c, true)).join("");
+  const sections = [...new Set(repeats.map((c) => splitCite(c)[0]))];
+  const pointer = sections.length
+    ? `<p class="cite-ref" title="${esc(repeats.join("\n"))}">↑ as cited above: ${esc(sections.join("; "))}</p>`
+    : "";
+  return shown + folded + pointer;
+}
+
+/** Whether a question is answered yes or no ("Is …?", "Has …?"), not with a number or a role. */
+function isYesNo(ask) {
+  return /^(is|are|was|were|does|do|did|has|have|had|can|could|will|would|should)\b/i.test(ask.trim());
 }
 
 function targetText(a) {
@@ -593,7 +629,7 @@ function renderDecision(d) {
   if (d.questions.length > 0) {
     const item = (q) =>
       `<li><p class="ask">${esc(q.ask)}</p><code class="fact">${esc(q.fact)}</code>` +
-      (q.could_add.length ? `<p class="could"><span>If so:</span> ${q.could_add.map((c) => esc(humanWords(c))).join(" · ")}</p>` : "") +
+      (q.could_add.length ? `<p class="could"><span>${isYesNo(q.ask) ? "If so:" : "Depending on the answer:"}</span> ${q.could_add.map((c) => esc(humanWords(c))).join(" · ")}</p>` : "") +
       `</li>`;
     const shown = 5;
     const rest = d.questions.slice(shown);
@@ -666,6 +702,96 @@ function wire() {
   });
 }
 
+// ------------------------------------------------------------------ share, export, import
+// A share link carries the state in the URL hash (`#s=` + base64url of UTF-8 JSON): the policy
+// id, its text when it is a draft or edited, and the incident. Nothing is sent anywhere.
+function toBase64Url(text) {
+  let bin = "";
+  for (const b of new TextEncoder().encode(text)) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function fromBase64Url(text) {
+  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+}
+
+function shareLink() {
+  const state = { p: els.select.value, i: incident };
+  const bundled = selectedPolicy();
+  if (!bundled || bundled.text !== els.text.value) state.t = els.text.value;
+  const url = new URL(location.href);
+  url.hash = `s=${toBase64Url(JSON.stringify(state))}`;
+  return url.href;
+}
+
+/** Apply a `#s=` hash; false when there is none or it cannot be read (the hint says why). */
+function applySharedState() {
+  if (!location.hash.startsWith("#s=")) return false;
+  let state;
+  try {
+    state = JSON.parse(fromBase64Url(location.hash.slice(3)));
+  } catch {
+    els.hint.textContent = "The link's saved state could not be read (was it cut short?); showing the last policy instead.";
+    return false;
+  }
+  if (!state || typeof state !== "object") return false;
+  if (state.i && typeof state.i === "object" && !Array.isArray(state.i)) {
+    incident = state.i;
+    writeForm();
+    writeJson();
+  }
+  const id = typeof state.p === "string" ? state.p : CUSTOM;
+  if (typeof state.t === "string" && (id === CUSTOM || !policies.some((p) => p.id === id))) {
+    store(STORE.draft, state.t);
+    choosePolicy(CUSTOM);
+  } else {
+    choosePolicy(id);
+    if (typeof state.t === "string") {
+      els.text.value = state.t;
+      onPolicyInput();
+      recompile.now();
+    }
+  }
+  return true;
+}
+
+function exportDraft() {
+  const blob = new Blob([els.text.value], { type: "text/plain;charset=utf-8" });
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = fileName.split("/").pop() || "policy.haven";
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 0);
+}
+
+async function importDraft(event) {
+  const input = /** @type {HTMLInputElement} */ (event.target);
+  const file = input.files?.[0];
+  if (!file) return;
+  const text = await file.text();
+  store(STORE.draft, text);
+  choosePolicy(CUSTOM);
+  fileName = file.name;
+  input.value = "";
+}
+
+function wireDraftTools() {
+  const url = /** @type {HTMLInputElement} */ ($("share-url"));
+  $("share-link").addEventListener("click", () => {
+    const link = shareLink();
+    history.replaceState(null, "", link);
+    url.value = link;
+    url.hidden = false;
+    url.select();
+    navigator.clipboard?.writeText(link).catch(() => {});
+  });
+  $("export-draft").addEventListener("click", exportDraft);
+  $("import-draft").addEventListener("change", importDraft);
+}
+
 async function main() {
   try {
     await init({ module_or_path: new URL("./pkg/haven_bg.wasm", import.meta.url) });
@@ -689,7 +815,10 @@ async function main() {
   writeJson();
   const saved = load(STORE.policy);
   const first = policies.find((p) => p.id === "kenilworth_2022") ?? policies[0];
-  choosePolicy(saved && (saved === CUSTOM || policies.some((p) => p.id === saved)) ? saved : first?.id ?? CUSTOM);
+  wireDraftTools();
+  if (!applySharedState()) {
+    choosePolicy(saved && (saved === CUSTOM || policies.some((p) => p.id === saved)) ? saved : first?.id ?? CUSTOM);
+  }
   document.body.dataset.ready = "1";
 
   if ("serviceWorker" in navigator && location.protocol.startsWith("http")) {

@@ -44,6 +44,13 @@ impl JsPolicy {
         self.inner.policy.title().map(str::to_owned)
     }
 
+    /// The policy's vocabulary: every token by kind (its own, its modules' and its layers'),
+    /// and the facts with their types, for forms that offer this policy's choices.
+    #[wasm_bindgen(getter, unchecked_return_type = "Vocabulary")]
+    pub fn vocabulary(&self) -> JsValue {
+        parse(&self.inner.policy.vocabulary_json().to_string())
+    }
+
     /// Warnings found while checking (a frozen array, shared with every answer).
     #[wasm_bindgen(getter, unchecked_return_type = "readonly Diagnostic[]")]
     pub fn warnings(&self) -> JsValue {

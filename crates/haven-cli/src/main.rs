@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod audit;
+mod new;
 mod trace;
 
 /// Exit codes, documented in the README and tested in `tests/cli.rs`.
@@ -178,6 +179,23 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Start a new school policy: policy.haven (extends baseline), scenarios.toml and NOTES.md
+    New {
+        /// The policy id (letters, digits and `_`), also the directory name
+        id: String,
+        /// The policy's title
+        #[arg(long)]
+        title: Option<String>,
+        /// Directory to create (default: ./ID)
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run the language server on standard input and output (for editors; see bindings/vscode)
+    Lsp {
+        /// Accepted for editors that pass it; standard input and output are the only transport
+        #[arg(long)]
+        stdio: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -230,6 +248,14 @@ fn main() -> ExitCode {
             format,
             out.as_deref(),
         ),
+        Command::New { id, title, out } => new::new(&id, title.as_deref(), out.as_deref()),
+        Command::Lsp { stdio: _ } => match haven_lsp::run_stdio(options()) {
+            Ok(()) => Exit::Ok,
+            Err(e) => {
+                eprintln!("error: haven lsp: {e}");
+                Exit::Io
+            }
+        },
     };
     exit.into()
 }
@@ -546,12 +572,34 @@ fn eval(
                 if let Err(e) = logged(line, &d) {
                     return e;
                 }
+                if format == OutFormat::Text {
+                    // Which incident this is: its own id, and always the line it came from.
+                    let id = match d.incident_id() {
+                        Some(serde_json::Value::String(s)) => format!("incident {s} · "),
+                        Some(other) => format!("incident {other} · "),
+                        None => String::new(),
+                    };
+                    let _ = writeln!(out, "── {id}line {} ──", n + 1);
+                }
                 let _ = write!(out, "{}", render_decision(&d, format, explain));
+                if format == OutFormat::Text {
+                    let _ = writeln!(out);
+                }
             }
             Err(e) => {
                 rejected += 1;
-                let err = serde_json::json!({ "line": n + 1, "error": haven_core::IncidentErrorJson::from(&e) });
-                let _ = writeln!(out, "{err}");
+                if format == OutFormat::Text {
+                    let _ = writeln!(
+                        out,
+                        "── line {} ──\nrejected: error[{}]: {}\n",
+                        n + 1,
+                        e.code,
+                        e.message
+                    );
+                } else {
+                    let err = serde_json::json!({ "line": n + 1, "error": haven_core::IncidentErrorJson::from(&e) });
+                    let _ = writeln!(out, "{err}");
+                }
                 if bar.is_none() {
                     eprintln!("line {}: error[{}]: {}", n + 1, e.code, e.message);
                 }

@@ -263,13 +263,7 @@ fn html_report(policy: &Path, source: &Path, t: &Trace, ast: &File, policy_text:
     out
 }
 
-fn valid_id(id: &str) -> bool {
-    let mut chars = id.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
+use crate::new::valid_id;
 
 pub(crate) fn draft(
     source: &Path,

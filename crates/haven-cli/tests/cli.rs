@@ -283,3 +283,38 @@ fn contract_reach_lists_rules_only_school_facts_can_trigger() {
     assert!(stderr.contains("`facts.flagged_by_head`"), "{stderr}");
     assert!(!stderr.contains("`bullying_reported`"), "{stderr}");
 }
+
+#[test]
+fn eval_jsonl_text_output_names_each_incident_by_id_and_line() {
+    let input = concat!(
+        r#"{"id": "A1", "category":"cyberbullying","actor":{"role":"pupil"}}"#,
+        "\n",
+        r#"{"category":"cyberbullying","actor":{"role":"pupil","agee":3}}"#,
+        "\n",
+        r#"{"id": 7, "category":"cyberbullying"}"#,
+        "\n",
+        r#"{"category":"cyberbullying"}"#,
+        "\n",
+    );
+    let out = haven()
+        .args(["eval", "policies/example", "-", "--format", "text"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stdout = text(&out.stdout);
+    let headings: Vec<&str> = stdout.lines().filter(|l| l.starts_with("── ")).collect();
+    assert_eq!(
+        headings,
+        vec![
+            "── incident A1 · line 1 ──",
+            "── line 2 ──",
+            "── incident 7 · line 3 ──",
+            "── line 4 ──"
+        ]
+    );
+    assert!(
+        stdout.contains("rejected: error[haven::incident::unknown_key]"),
+        "{stdout}"
+    );
+}

@@ -840,7 +840,7 @@ impl<'a> Checker<'a> {
                             l.fact.span,
                         );
                         if let Some(s) = suggest(&l.fact.node, &names) {
-                            d = d.with_help(format!("did you mean `{s}`?"));
+                            d = d.with_suggestion(s);
                         }
                         self.diags.push(d);
                         None
@@ -960,8 +960,15 @@ impl<'a> Checker<'a> {
         };
         let d = Diagnostic::error(code, format!("unknown {} `{name}`", kind.keyword()), span)
             .with_label(format!("not a declared {}", kind.keyword()));
+        if let Some(word) = synonym(kind, name).filter(|w| known.iter().any(|k| k == w)) {
+            return d.with_suggestion(word).with_help(format!(
+                "did you mean `{word}`? the vocabulary calls {name_words} `{word}`; declare `{} {name}` only if it means something else",
+                kind.keyword(),
+                name_words = name.replace('_', " "),
+            ));
+        }
         match suggest(name, &known) {
-            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            Some(s) => d.with_suggestion(s),
             None if known.is_empty() => d.with_help(format!(
                 "no {} is declared; add `use std/vocabulary` to the header",
                 kind.keyword()
@@ -1305,11 +1312,18 @@ impl<'a> Checker<'a> {
     }
 
     fn caveat(&mut self, c: &ast::Caveat) {
+        // The message quotes the caveat; underlining a long sentence again would only fill
+        // the terminal with carets, so the label marks the `caveat` keyword.
+        let keyword = Span {
+            end: c.span.start.saturating_add(6).min(c.span.end),
+            ..c.span
+        };
         let mut d = Diagnostic::warning(
             "haven::check::source_caveat",
             format!("source document caveat: {}", c.text.node),
-            c.text.span,
-        );
+            keyword,
+        )
+        .with_label("recorded here");
         if let Some(first) = c.cites.first() {
             d = d.with_help(format!("see {}", self.render_cite(first)));
         }
@@ -1411,7 +1425,7 @@ impl<'a> Checker<'a> {
                             c.value.span,
                         );
                         if let Some(s) = suggest(&c.value.node, &names) {
-                            d = d.with_help(format!("did you mean `{s}`?"));
+                            d = d.with_suggestion(s);
                         }
                         self.diags.push(d);
                     }
@@ -1469,8 +1483,25 @@ impl<'a> Checker<'a> {
                         t.span,
                     )
                     .with_label("not a declared role, agency or location");
-                    if let Some(s) = suggest(&t.node, &known) {
-                        d = d.with_help(format!("did you mean `{s}`?"));
+                    let synonym = [TokenKind::Role, TokenKind::Agency]
+                        .into_iter()
+                        .find_map(|k| synonym(k, &t.node))
+                        .filter(|w| known.iter().any(|k| k == w));
+                    if let Some(deadline) = known_deadline(self, &t.node) {
+                        // `must notify dsl immediately` parses `immediately` as a target.
+                        d = d
+                            .with_fix(
+                                t.span,
+                                format!("due {deadline}"),
+                                format!("write `due {deadline}`"),
+                            )
+                            .with_help(format!(
+                                "did you mean `due {deadline}`? `{deadline}` is a deadline, written after the targets with `due`"
+                            ));
+                    } else if let Some(word) = synonym {
+                        d = d.with_suggestion(word);
+                    } else if let Some(s) = suggest(&t.node, &known) {
+                        d = d.with_suggestion(s);
                     }
                     self.diags.push(d);
                 }
@@ -1613,7 +1644,7 @@ impl<'a> Checker<'a> {
                     ast::RelationKind::Replaces => "this replaces nothing",
                 });
                 if let Some(s) = suggest(&rel.target.node, &names) {
-                    d = d.with_help(format!("did you mean `{s}`?"));
+                    d = d.with_suggestion(s);
                 }
                 self.diags.push(d);
                 continue;
@@ -1777,6 +1808,127 @@ pub(crate) fn is_tick(glyph: &str) -> bool {
         glyph,
         "X" | "x" | "Х" | "х" | "Χ" | "χ" | "✓" | "✔" | "✗" | "✘"
     )
+}
+
+/// The vocabulary's word for a name authors often write instead (`sexting` is
+/// `sharing_nudes`), per token kind.
+const SYNONYMS: &[(TokenKind, &[&str], &str)] = &[
+    (
+        TokenKind::Category,
+        &[
+            "sexting",
+            "nudes",
+            "nude_images",
+            "nude_selfies",
+            "semi_nudes",
+            "sharing_nudes_and_semi_nudes",
+            "youth_produced_sexual_imagery",
+            "self_generated_images",
+        ],
+        "sharing_nudes",
+    ),
+    (
+        TokenKind::Category,
+        &["bullying", "online_bullying", "cyber_bullying", "trolling"],
+        "cyberbullying",
+    ),
+    (
+        TokenKind::Category,
+        &["extremism", "extremist_material", "radicalization"],
+        "radicalisation",
+    ),
+    (
+        TokenKind::Category,
+        &["sexual_extortion", "financially_motivated_sexual_extortion"],
+        "sextortion",
+    ),
+    (
+        TokenKind::Category,
+        &[
+            "indecent_images",
+            "indecent_images_of_children",
+            "child_sexual_abuse_material",
+            "child_abuse_images",
+        ],
+        "csam",
+    ),
+    (
+        TokenKind::Category,
+        &["peer_on_peer_abuse", "peer_abuse"],
+        "child_on_child_abuse",
+    ),
+    (
+        TokenKind::Category,
+        &["self_harm", "suicide_risk", "suicidal_ideation"],
+        "self_harm_risk",
+    ),
+    (
+        TokenKind::Category,
+        &["hacking", "virus", "malware", "computer_misuse"],
+        "hacking_or_virus",
+    ),
+    (
+        TokenKind::Category,
+        &["data_breach", "gdpr_breach", "personal_data_breach"],
+        "data_protection_breach",
+    ),
+    (TokenKind::Category, &["gambling"], "online_gambling"),
+    (
+        TokenKind::Category,
+        &["piracy", "plagiarism"],
+        "copyright_breach",
+    ),
+    (
+        TokenKind::Category,
+        &["filter_evasion", "vpn_use", "proxy_use"],
+        "filter_bypass",
+    ),
+    (
+        TokenKind::Category,
+        &["fake_account"],
+        "impersonation_account",
+    ),
+    (
+        TokenKind::Role,
+        &["designated_safeguarding_lead", "safeguarding_lead", "dsp"],
+        "dsl",
+    ),
+    (
+        TokenKind::Role,
+        &["head", "head_teacher", "principal"],
+        "headteacher",
+    ),
+    (
+        TokenKind::Role,
+        &["parent", "carer", "parents"],
+        "parent_carer",
+    ),
+    (TokenKind::Role, &["ta"], "teaching_assistant"),
+    (TokenKind::Role, &["deputy_head"], "deputy_headteacher"),
+    (TokenKind::Role, &["student", "child", "learner"], "pupil"),
+    (TokenKind::Role, &["chair"], "chair_of_governors"),
+    (
+        TokenKind::Agency,
+        &["social_care", "social_services"],
+        "childrens_social_care",
+    ),
+];
+
+fn synonym(kind: TokenKind, name: &str) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase();
+    SYNONYMS
+        .iter()
+        .find(|(k, words, _)| *k == kind && words.contains(&name.as_str()))
+        .map(|(_, _, word)| *word)
+}
+
+/// `name` if it is a declared deadline (written where a target was expected).
+fn known_deadline(cx: &Checker, name: &str) -> Option<String> {
+    cx.ir
+        .vocab
+        .names(TokenKind::Deadline)
+        .into_iter()
+        .find(|d| d == name)
 }
 
 /// The closest name within a small edit distance.

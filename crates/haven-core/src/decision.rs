@@ -250,6 +250,11 @@ impl<'d, 'p> ActionView<'d, 'p> {
 }
 
 impl<'p> Decision<'p> {
+    /// The incident record's own `id` (a string or number), when it gave one.
+    pub fn incident_id(&self) -> Option<&serde_json::Value> {
+        self.id.as_deref()
+    }
+
     pub(crate) fn new(ir: &'p PolicyIr, id: Option<Arc<serde_json::Value>>) -> Self {
         Decision {
             ir,

@@ -45,6 +45,20 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Labelled spans; the first primary label is the location.
     pub labels: Vec<Label>,
+    /// A machine-applicable fix, when the checker knows one (an editor offers it as a
+    /// quick fix).
+    pub fix: Option<Fix>,
+}
+
+/// A replacement that fixes a diagnostic: put `replacement` where `span` is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    /// What the fix does, e.g. "replace with `sharing_nudes`".
+    pub title: String,
+    /// The text to replace.
+    pub span: Span,
+    /// What to write instead.
+    pub replacement: String,
 }
 
 impl Diagnostic {
@@ -60,6 +74,7 @@ impl Diagnostic {
                 message: String::new(),
                 primary: true,
             }],
+            fix: None,
         }
     }
 
@@ -92,6 +107,34 @@ impl Diagnostic {
     /// Add a help line.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Suggest `name` in place of the primary span: a "did you mean" help line and the
+    /// matching fix.
+    pub fn with_suggestion(self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        let help = format!("did you mean `{name}`?");
+        match self.span() {
+            Some(span) => self
+                .with_fix(span, name.clone(), format!("replace with `{name}`"))
+                .with_help(help),
+            None => self.with_help(help),
+        }
+    }
+
+    /// Attach a fix: write `replacement` over `span`.
+    pub fn with_fix(
+        mut self,
+        span: Span,
+        replacement: impl Into<String>,
+        title: impl Into<String>,
+    ) -> Self {
+        self.fix = Some(Fix {
+            title: title.into(),
+            span,
+            replacement: replacement.into(),
+        });
         self
     }
 

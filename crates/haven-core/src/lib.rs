@@ -19,7 +19,7 @@ mod witness;
 pub use api::{Answer, IncidentErrorJson};
 pub use check::{CheckOptions, LoadError, Loader, MapLoader, NoModules};
 pub use decision::{ActionView, Decision, Question, Status};
-pub use diagnostic::{DetailedError, DetailedLabel, Diagnostic, Label, Severity};
+pub use diagnostic::{DetailedError, DetailedLabel, Diagnostic, Fix, Label, Severity};
 pub use incident::{Incident, IncidentError};
 pub use limits::Limits;
 pub use source::{SourceFile, SourceId, Sources, Span, Spanned};
@@ -240,6 +240,60 @@ impl Policy {
         &self.ir.layers
     }
 
+    /// Every token of one kind the policy knows (its own, its modules' and its layers'), in
+    /// declaration order: what a form offering the choices of this policy lists.
+    pub fn tokens(&self, kind: syntax::ast::TokenKind) -> impl Iterator<Item = &str> {
+        self.ir
+            .vocab
+            .tokens
+            .get(kind.index())
+            .into_iter()
+            .flatten()
+            .map(|t| t.name.as_str())
+    }
+
+    /// The policy's vocabulary as data: `{ "tokens": { "category": [...], "role": [...], … },
+    /// "facts": [{ "name", "type", "ask", "values"? }], "person_facts": [...] }`, where `type`
+    /// is `bool`, `int`, `role` or `enum` (with `values`) and `min`/`max` bound an `int`.
+    pub fn vocabulary_json(&self) -> serde_json::Value {
+        use syntax::ast::TokenKind;
+        let tokens: serde_json::Map<String, serde_json::Value> = TokenKind::ALL
+            .iter()
+            .map(|k| {
+                let names: Vec<&str> = self.tokens(*k).collect();
+                (k.keyword().to_owned(), serde_json::json!(names))
+            })
+            .collect();
+        let fact = |f: &ir::FactInfo| {
+            let mut v = serde_json::json!({ "name": f.name, "ask": f.ask });
+            if let Some(obj) = v.as_object_mut() {
+                match &f.ty {
+                    ir::FactTy::Bool => {
+                        obj.insert("type".into(), "bool".into());
+                    }
+                    ir::FactTy::Int { min, max } => {
+                        obj.insert("type".into(), "int".into());
+                        obj.insert("min".into(), (*min).into());
+                        obj.insert("max".into(), (*max).into());
+                    }
+                    ir::FactTy::Role => {
+                        obj.insert("type".into(), "role".into());
+                    }
+                    ir::FactTy::Enum(values) => {
+                        obj.insert("type".into(), "enum".into());
+                        obj.insert("values".into(), serde_json::json!(values));
+                    }
+                }
+            }
+            v
+        };
+        serde_json::json!({
+            "tokens": tokens,
+            "facts": self.ir.vocab.facts.iter().map(fact).collect::<Vec<_>>(),
+            "person_facts": self.ir.vocab.person_facts.iter().map(fact).collect::<Vec<_>>(),
+        })
+    }
+
     /// Validate an incident given as JSON text.
     pub fn incident_from_json(&self, text: &str) -> Result<Incident, IncidentError> {
         Incident::from_json(&self.ir, text, &self.limits)
@@ -274,6 +328,29 @@ impl Policy {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn vocabulary_json_lists_tokens_and_typed_facts() {
+        let text = "policy t \"T\" { version \"1\" }\ncategory bullying\ncategory sexting\nrole pupil\nfact n: int 0..5\nfact k: one_of [a, b]\n";
+        let policy = super::Policy::compile(
+            "t",
+            text,
+            &super::NoModules,
+            &super::CheckOptions::default(),
+        );
+        let Ok(policy) = policy else {
+            panic!("policy does not compile");
+        };
+        let v = policy.vocabulary_json();
+        assert_eq!(
+            v["tokens"]["category"],
+            serde_json::json!(["bullying", "sexting"])
+        );
+        assert_eq!(v["tokens"]["role"], serde_json::json!(["pupil"]));
+        assert_eq!(v["facts"][0]["type"], "int");
+        assert_eq!(v["facts"][0]["max"], 5);
+        assert_eq!(v["facts"][1]["values"], serde_json::json!(["a", "b"]));
+    }
+
     #[test]
     fn policy_is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}

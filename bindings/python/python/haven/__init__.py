@@ -12,6 +12,9 @@ decision contract)::
 
 Incident histories are audited with ``haven.Auditor`` (see docs/history.md), and on
 Spark with ``haven.spark`` (``pip install haven[spark]``).
+A bundled policy needs no files: ``haven.Policy.bundled("kenilworth_2022")``. The shapes of
+incidents and decisions are ``TypedDict``\ s in :mod:`haven.types` (``Incident``,
+``Decision``). ``python -m haven check | eval | test`` is a small command line.
 
 Everything runs in the native module ``haven._haven`` (haven-core compiled from Rust);
 this package only re-exports it.
@@ -28,10 +31,13 @@ from haven._haven import (
     check,
     merge_summaries,
 )
+from haven.types import Decision, Incident
 
 __all__ = [
     "Auditor",
+    "Decision",
     "Diagnostic",
+    "Incident",
     "IncidentError",
     "Policy",
     "PolicyError",

@@ -11,6 +11,8 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, final
 
+from haven.types import Decision, Incident, ScenarioResult
+
 __all__ = [
     "Auditor",
     "Diagnostic",
@@ -54,6 +56,23 @@ class Policy:
         then from the copies of ``policies/`` bundled into the module.
         """
 
+    @staticmethod
+    def bundled(id: str, *, today: datetime.date | None = None) -> Policy:
+        """Compile a policy bundled into the module (``"kenilworth_2022"``, ``"baseline"``, …).
+
+        Raises ``ValueError`` for an id that is not a bundled policy (see ``bundled_ids``).
+        """
+
+    @staticmethod
+    def bundled_ids() -> list[str]:
+        """The ids of the bundled policies, sorted."""
+
+    def run_scenarios(self, text: str) -> list[ScenarioResult]:
+        """Run the scenarios of a ``scenarios.toml`` text: one result per scenario, in order.
+
+        Raises ``ValueError`` when the text is not a scenario file.
+        """
+
     @property
     def id(self) -> str:
         """The policy id, e.g. ``"kenilworth_2022"``."""
@@ -70,7 +89,7 @@ class Policy:
     def warnings(self) -> list[Diagnostic]:
         """Warnings found while compiling."""
 
-    def evaluate(self, incident: Mapping[str, Any]) -> dict[str, Any]:
+    def evaluate(self, incident: Incident | Mapping[str, Any]) -> Decision:
         """Evaluate one incident record; return the decision.
 
         Raises ``IncidentError`` if the record is invalid (unknown key, wrong type, a
@@ -78,8 +97,8 @@ class Policy:
         """
 
     def evaluate_many(
-        self, incidents: Iterable[Mapping[str, Any]]
-    ) -> list[dict[str, Any]]:
+        self, incidents: Iterable[Incident | Mapping[str, Any]]
+    ) -> list[Decision]:
         """Evaluate every record, with the GIL released while evaluating.
 
         Returns the decisions in input order. The first invalid record raises

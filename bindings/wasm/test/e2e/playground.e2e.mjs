@@ -3,7 +3,7 @@
 //   HAVEN_PLAYGROUND_URL=http://127.0.0.1:8765/ node --test test/e2e/
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,7 +84,9 @@ test(`pick ${POLICY_ID}, enter a Year 6 phone-in-lesson incident, read the decis
   const must = await page.textContent("#decision .group.must");
   assert.match(must, /Must/);
   assert.match(must, /Store device\s*locker/);
-  assert.match(must, /In lesson times all such devices must be switched off and placed in the locker\./);
+  // Quoted once, in the permission; the action points back to it.
+  assert.match(permission, /In lesson times all such devices must be switched off and placed in the locker\./);
+  assert.match(must, /as cited above: .*Use of personal mobile devices/);
   assert.match(await page.textContent("#decision .summary"), /Complete/);
   assert.match(await page.textContent("#decision .summary"), /Breach of policy/);
 
@@ -159,6 +161,140 @@ test("your own policy: the starter draft compiles and decides", async () => {
   await page.click('[data-preset="phone"]');
   await page.waitForSelector("#decision .permission.not_allowed");
   assert.match(await page.textContent("#decision .group.must"), /office/);
+});
+
+test("each cited sentence is quoted once per decision", async () => {
+  await page.selectOption("#policy-select", POLICY_ID);
+  await page.waitForSelector("#policy-status.ok");
+  await page.click('[data-preset="phone"]');
+  await page.waitForSelector("#decision .permission.not_allowed");
+  const quotes = await page.$$eval("#decision .cite p", (ps) => ps.map((p) => p.textContent));
+  assert.ok(quotes.length > 1);
+  assert.deepEqual(quotes, [...new Set(quotes)], "a sentence is quoted twice");
+  const text = await page.textContent("#decision");
+  const sentence = "In lesson times all such devices must be switched off and placed in the locker.";
+  assert.equal(text.split(sentence).length - 1, 1, "the shared sentence appears once");
+  assert.ok((await page.$$("#decision .cite-ref")).length > 0, "later uses point back to it");
+  await page.screenshot({ path: join(OUT, "playground-cites-once.png"), fullPage: true });
+});
+
+test("a number question reads as a question; only yes/no questions say 'If so'", async () => {
+  await page.click('[data-preset="nudes"]');
+  await page.waitForSelector("#decision .questions");
+  const items = await page.$$eval("#decision .questions li", (lis) =>
+    lis.map((li) => [li.querySelector(".ask")?.textContent ?? "", li.querySelector(".could span")?.textContent ?? ""]));
+  const age = items.find(([ask]) => /^How old/.test(ask));
+  assert.ok(age, `no age question in ${JSON.stringify(items)}`);
+  assert.match(age[0], /\?$/);
+  assert.equal(age[1], "Depending on the answer:");
+  for (const [ask, label] of items.filter(([, label]) => label)) {
+    assert.equal(label, /^(Is|Are|Does|Do|Did|Has|Have|Was|Were|Can|Could|Will|Should)\b/.test(ask) ? "If so:" : "Depending on the answer:", ask);
+  }
+  await page.screenshot({ path: join(OUT, "playground-number-question.png"), fullPage: true });
+});
+
+test("opened from disk, the page explains how to serve it", async () => {
+  assert.equal(await page.isVisible("#serve-hint"), false, "served over HTTP: no hint");
+  const fromDisk = await context.newPage();
+  try {
+    await fromDisk.goto(new URL("../../playground/index.html", import.meta.url).href);
+    await fromDisk.waitForSelector("#serve-hint", { state: "visible" });
+    const hint = await fromDisk.textContent("#serve-hint");
+    assert.match(hint, /python3 -m http\.server 8000 --bind 127\.0\.0\.1/);
+    assert.match(hint, /bindings\/wasm\/build\.sh/);
+    assert.equal(await fromDisk.isVisible("#policy-text"), false);
+    await fromDisk.screenshot({ path: join(OUT, "playground-from-disk.png"), fullPage: true });
+  } finally {
+    await fromDisk.close();
+  }
+});
+
+test("at 1400 × 1000 the decision is visible without scrolling", async () => {
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  try {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.click('[data-preset="phone"]');
+    await page.waitForSelector("#decision .permission.not_allowed");
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const box = await page.$eval("#decision .permission .verdict", (el) => {
+      const r = el.getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom, left: r.left, right: r.right };
+    });
+    assert.ok(box.top >= 0 && box.bottom <= 1000, `verdict at ${JSON.stringify(box)}`);
+    assert.ok(box.left >= 0 && box.right <= 1400, `verdict at ${JSON.stringify(box)}`);
+    const summary = await page.$eval("#decision .summary", (el) => el.getBoundingClientRect().bottom);
+    assert.ok(summary <= 1000);
+    await page.screenshot({ path: join(OUT, "playground-1400x1000.png") });
+  } finally {
+    await page.setViewportSize({ width: 1600, height: 1000 });
+  }
+});
+
+test("a share link reopens the same draft and incident", async () => {
+  await page.selectOption("#policy-select", "__custom");
+  await page.waitForSelector("#policy-status.ok");
+  const draft = (await page.inputValue("#policy-text")).replace("A. Lead", "Shared Lead");
+  await page.fill("#policy-text", draft);
+  await page.click('[data-preset="phone"]');
+  await page.waitForSelector("#decision .permission.not_allowed");
+  await page.click("#share-link");
+  const link = await page.inputValue("#share-url");
+  assert.match(link, /#s=[A-Za-z0-9_-]+$/);
+  const other = await context.newPage();
+  try {
+    // Another draft in this browser's storage: the link, not the storage, must win.
+    await other.goto(URL_);
+    await other.waitForSelector('body[data-ready="1"]');
+    await other.evaluate(() => localStorage.setItem("haven.playground.draft", "policy other {}"));
+    await other.goto(link);
+    await other.reload();
+    await other.waitForSelector('body[data-ready="1"]');
+    assert.equal(await other.inputValue("#policy-select"), "__custom");
+    assert.equal(await other.inputValue("#policy-text"), draft);
+    assert.deepEqual(JSON.parse(await other.inputValue("#incident-json")), JSON.parse(await page.inputValue("#incident-json")));
+    await other.waitForSelector("#decision .permission.not_allowed");
+    await other.screenshot({ path: join(OUT, "playground-shared-link.png"), fullPage: true });
+  } finally {
+    await other.close();
+  }
+});
+
+test("export downloads the policy text; import opens a file as your own policy", async () => {
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-draft")]);
+  assert.match(download.suggestedFilename(), /\.haven$/);
+  const saved = join(profile, "exported.haven");
+  await download.saveAs(saved);
+  assert.equal(readFileSync(saved, "utf8"), await page.inputValue("#policy-text"));
+
+  await page.selectOption("#policy-select", POLICY_ID);
+  await page.waitForSelector("#policy-status.ok");
+  const imported = readFileSync(saved, "utf8").replace("Shared Lead", "Imported Lead");
+  await page.setInputFiles("#import-draft", { name: "imported.haven", mimeType: "text/plain", buffer: Buffer.from(imported) });
+  await page.waitForFunction(() => document.querySelector("#policy-select")?.value === "__custom");
+  assert.equal(await page.inputValue("#policy-text"), imported);
+  await page.waitForSelector("#policy-status.ok");
+  await page.screenshot({ path: join(OUT, "playground-imported.png"), fullPage: true });
+});
+
+test("the form offers the loaded policy's vocabulary", async () => {
+  await page.selectOption("#policy-select", POLICY_ID);
+  await page.waitForSelector("#policy-status.ok");
+  const categories = () => page.$$eval("#f-category option", (os) => os.map((o) => o.value));
+  // Kenilworth declares categories of its own (e.g. `suspect_email`), beside std's.
+  await page.waitForFunction(() => [...document.querySelectorAll("#f-category option")].some((o) => o.value === "suspect_email"));
+  assert.ok((await categories()).includes("sharing_nudes"));
+  // A draft that declares a category and a role: both become choices as it compiles.
+  await page.selectOption("#policy-select", "__custom");
+  await page.waitForSelector("#policy-status.ok");
+  assert.ok(!(await categories()).includes("suspect_email"), "the draft does not declare it");
+  const draft = (await page.inputValue("#policy-text")) + '\ncategory smart_glasses_recording "Recording with smart glasses"\nrole site_manager is staff "Site manager"\n';
+  await page.fill("#policy-text", draft);
+  await page.waitForFunction(() => [...document.querySelectorAll("#f-category option")].some((o) => o.value === "smart_glasses_recording"));
+  const roles = await page.$$eval("#f-actor-role option", (os) => os.map((o) => o.value));
+  assert.ok(roles.includes("site_manager"), JSON.stringify(roles));
+  await page.selectOption("#f-category", "smart_glasses_recording");
+  assert.equal(JSON.parse(await page.inputValue("#incident-json")).category, "smart_glasses_recording");
+  await page.screenshot({ path: join(OUT, "playground-vocabulary.png"), fullPage: true });
 });
 
 test("keyboard: Alt+1/2 move focus; every form control has a label", async () => {

@@ -240,8 +240,16 @@ impl Checker<'_> {
                     path.span,
                 )
                 .with_label("not a field, fact or criteria list");
-                if let Some(s) = suggest(&text, &known) {
-                    d = d.with_help(format!("did you mean `{s}`?"));
+                let person_fact = self.ir.vocab.person_fact_index.contains_key(text.as_str());
+                if person_fact && !in_quant {
+                    // `when age < 13`: a person fact needs the person it is about.
+                    d = d
+                        .with_label("a fact about a person: whose?")
+                        .with_help(format!(
+                        "`{text}` belongs to a person: write `actor.{text}` (whose conduct it is), `subject.{text}` (who is affected) or `reporter.{text}`; for anyone involved, `any(people: {text} ...)`"
+                    ));
+                } else if let Some(s) = suggest(&text, &known) {
+                    d = d.with_suggestion(s);
                 } else if in_quant {
                     d = d.with_help(
                         "inside `any(...)`/`all(...)` write person fields such as `role` or `age`",
@@ -276,7 +284,7 @@ impl Checker<'_> {
                     span,
                 );
                 if let Some(s) = suggest(name, &names) {
-                    d = d.with_help(format!("did you mean `{s}`?"));
+                    d = d.with_suggestion(s);
                 }
                 self.diags.push(d);
                 None
@@ -307,7 +315,7 @@ impl Checker<'_> {
                     span,
                 );
                 d = match suggest(name, &names) {
-                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    Some(s) => d.with_suggestion(s),
                     None => d.with_help(format!("person facts: `role`, {}", quote_list(&names))),
                 };
                 self.diags.push(d);
@@ -398,7 +406,7 @@ impl Checker<'_> {
                         )
                         .with_help(format!("`{text}` is one of {}", quote_list(values)));
                         if let Some(s) = suggest(n, values) {
-                            d = d.with_help(format!("did you mean `{s}`?"));
+                            d = d.with_suggestion(s);
                         }
                         self.diags.push(d);
                         return None;

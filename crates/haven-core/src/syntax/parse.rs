@@ -401,6 +401,18 @@ fn syntax_help(expected: &[String], tokens: &[String], found: &str) -> String {
     format!("expected {} here", one_of(expected))
 }
 
+/// The deadline tokens of the decision contract (DESIGN §5), recognised by the parser when
+/// one is written without `due`.
+const CONTRACT_DEADLINES: &[&str] = &[
+    "immediately",
+    "same_day",
+    "end_of_day",
+    "within_1_working_day",
+    "as_soon_as_practicable",
+    "termly",
+    "annually",
+];
+
 fn translate_error(
     source: SourceId,
     text: &str,
@@ -484,6 +496,42 @@ fn translate_error(
     };
     let found = text.get(start..found_end).unwrap_or("");
     let span = Span::new(source, start, found_end);
+    // Operators from other languages: haven spells them as words.
+    let operator = [
+        ("&&", "and"),
+        ("||", "or"),
+        ("!=", ""),
+        ("!", "not"),
+        ("&", "and"),
+        ("|", ""),
+    ]
+    .into_iter()
+    .find(|(symbol, _)| found.starts_with(symbol))
+    .filter(|(_, word)| !word.is_empty());
+    if let Some((symbol, word)) = operator {
+        let op = Span::new(source, start, start + symbol.len());
+        return Diagnostic::error(
+            "haven::parse::syntax",
+            format!("expected {expected}, found `{symbol}`"),
+            op,
+        )
+        .with_label(format!("write `{word}`"))
+        .with_help(format!(
+            "did you mean `{word}`? conditions join with the words `and`, `or` and `not`"
+        ))
+        .with_fix(op, word, format!("replace with `{word}`"));
+    }
+    // `must notify dsl immediately`: the deadline without its `due`.
+    if names.iter().any(|n| n == "`due`") && CONTRACT_DEADLINES.contains(&found) {
+        return Diagnostic::error(
+            "haven::parse::syntax",
+            format!("expected {expected}, found `{found}`"),
+            span,
+        )
+        .with_label("a deadline follows `due`")
+        .with_help(format!("did you mean `due {found}`?"))
+        .with_fix(span, format!("due {found}"), format!("write `due {found}`"));
+    }
     let help = if missing_word {
         format!("is {expected} missing before {found_text}?")
     } else if found.chars().next().is_some_and(char::is_whitespace) {

@@ -1,8 +1,9 @@
 //! The incident record (DESIGN §4): JSON in, typed facts out. Unknown keys and wrongly typed
 //! values are errors naming the key and the expected type; absent or `null` means unknown.
 
-use crate::ir::{quote_list, FactInfo, FactTy, PolicyIr, Sym, Vocab};
+use crate::ir::{quote_list, Field, Who, FactInfo, FactTy, PolicyIr, Sym, Vocab};
 use crate::limits::Limits;
+use crate::record;
 use crate::syntax::ast::TokenKind;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -120,11 +121,6 @@ fn truncate(s: &str) -> String {
         s.to_owned()
     }
 }
-
-const TOP_KEYS: [&str; 11] = [
-    "id", "category", "activity", "actor", "subject", "reporter", "others", "device", "location",
-    "time", "facts",
-];
 
 /// Where a value sits in the record (`actor.age`, `others[2].role`): rendered only when an
 /// error names it, so validating a good record formats no paths.
@@ -288,6 +284,19 @@ impl Incident {
         Ok(self)
     }
 
+    /// The value of a token field of the record table.
+    fn token_slot(&mut self, field: Field) -> Option<&mut Val> {
+        match field {
+            Field::Category => Some(&mut self.category),
+            Field::Activity => Some(&mut self.activity),
+            Field::Location => Some(&mut self.location),
+            Field::Time => Some(&mut self.time),
+            Field::DeviceKind => Some(&mut self.device_kind),
+            Field::DeviceOwner => Some(&mut self.device_owner),
+            _ => None,
+        }
+    }
+
     /// Validate a JSON value against a policy's vocabulary.
     pub(crate) fn from_value(
         ir: &PolicyIr,
@@ -298,8 +307,11 @@ impl Incident {
             return Err(IncidentError::wrong_type("", "an object", value));
         };
         for key in map.keys() {
-            if !TOP_KEYS.contains(&key.as_str()) {
-                return Err(unknown_key(&truncate(key), &TOP_KEYS));
+            if !record::top_keys().any(|k| k == key) {
+                return Err(unknown_key(
+                    &truncate(key),
+                    &record::top_keys().collect::<Vec<_>>(),
+                ));
             }
         }
         let vocab = &ir.vocab;
@@ -310,33 +322,37 @@ impl Incident {
                 .filter(|v| !v.is_null())
                 .cloned()
                 .map(Arc::new),
-            category: token(
-                vocab,
-                TokenKind::Category,
-                Key::Top("category"),
-                get("category"),
-            )?,
-            activity: token(
-                vocab,
-                TokenKind::Activity,
-                Key::Top("activity"),
-                get("activity"),
-            )?,
-            location: token(
-                vocab,
-                TokenKind::Location,
-                Key::Top("location"),
-                get("location"),
-            )?,
-            time: token(vocab, TokenKind::Time, Key::Top("time"), get("time"))?,
+            category: Val::Unknown,
+            activity: Val::Unknown,
+            location: Val::Unknown,
+            time: Val::Unknown,
             device_kind: Val::Unknown,
             device_owner: Val::Unknown,
-            actor: person(vocab, Key::Top("actor"), get("actor"))?,
-            subject: person(vocab, Key::Top("subject"), get("subject"))?,
-            reporter: person(vocab, Key::Top("reporter"), get("reporter"))?,
+            actor: None,
+            subject: None,
+            reporter: None,
             others: None,
             facts: vec![Val::Unknown; vocab.facts.len()],
         };
+        for row in record::FIELDS.iter().filter(|r| r.is_top()) {
+            if let record::Slot::Token(field, kind) = row.slot {
+                let v = token(vocab, kind, Key::Top(row.path), get(row.path))?;
+                if let Some(slot) = incident.token_slot(field) {
+                    *slot = v;
+                }
+            }
+        }
+        for row in record::FIELDS {
+            if let record::Slot::Person(who, _) = row.slot {
+                let p = person(vocab, Key::Top(row.path), get(row.path))?;
+                match who {
+                    Who::Actor => incident.actor = p,
+                    Who::Subject => incident.subject = p,
+                    Who::Reporter => incident.reporter = p,
+                    Who::Each => {}
+                }
+            }
+        }
         if let Some(id) = &incident.id {
             if !(id.is_string() || id.is_number()) {
                 return Err(IncidentError::wrong_type("id", "a string or number", id));
@@ -364,26 +380,25 @@ impl Incident {
                 ));
             };
             for key in d.keys() {
-                if key != "kind" && key != "owner" {
+                if !record::child_keys("device").any(|k| k == key) {
                     return Err(unknown_key(
                         &format!("device.{}", truncate(key)),
-                        &["kind", "owner"],
+                        &record::child_keys("device").collect::<Vec<_>>(),
                     ));
                 }
             }
             let dget = |k: &str| d.get(k).filter(|v| !v.is_null());
-            incident.device_kind = token(
-                vocab,
-                TokenKind::Device,
-                Key::Top("device.kind"),
-                dget("kind"),
-            )?;
-            incident.device_owner = token(
-                vocab,
-                TokenKind::Owner,
-                Key::Top("device.owner"),
-                dget("owner"),
-            )?;
+            for row in record::FIELDS {
+                let (Some(key), record::Slot::Token(field, kind)) =
+                    (row.path.strip_prefix("device."), row.slot)
+                else {
+                    continue;
+                };
+                let v = token(vocab, kind, Key::Top(row.path), dget(key))?;
+                if let Some(slot) = incident.token_slot(field) {
+                    *slot = v;
+                }
+            }
         }
         if let Some(others) = get("others") {
             let Value::Array(list) = others else {

@@ -10,6 +10,7 @@ mod incident;
 mod ir;
 mod limits;
 pub mod modal;
+pub mod record;
 pub mod render;
 pub mod scenario;
 mod source;

@@ -66,6 +66,14 @@ enum RenderFormat {
     Html,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum SchemaKind {
+    /// incident record, version 1
+    Incident,
+    /// decision, version 1
+    Decision,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check policies: report every error and warning with its location
@@ -156,6 +164,16 @@ enum Command {
         #[arg(long)]
         compare: Option<PathBuf>,
     },
+    /// Print the JSON Schema (draft 2020-12) of the incident record or the decision
+    Schema {
+        /// Which contract
+        #[arg(value_enum)]
+        which: SchemaKind,
+        /// The incident schema of this policy's vocabulary, closed to the names it declares
+        /// (default: the open schema of `policies/std`, as docs/schema/ holds it)
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
     /// Serve decisions over HTTP, keeping a hash-chained decision log (docs/service.md)
     Serve(haven_serve::cli::ServeCommand),
     /// Decision-log tools
@@ -198,10 +216,49 @@ fn main() -> ExitCode {
             out,
             compare,
         } => trace::draft(&source, &id, out.as_deref(), compare.as_deref()),
+        Command::Schema { which, policy } => schema(which, policy.as_deref()),
         Command::Serve(cmd) => return ExitCode::from(haven_serve::cli::serve(cmd)),
         Command::Log(cmd) => return ExitCode::from(haven_serve::cli::log(cmd)),
     };
     exit.into()
+}
+
+/// The shared vocabulary alone, as a policy: what the committed incident schema describes.
+const STD_VOCABULARY: &str = "policy std \"haven standard vocabulary\" {
+  version \"1\"
+  source \"policies/std/vocabulary.haven\"
+  use std/vocabulary
+}
+";
+
+fn schema(which: SchemaKind, policy: Option<&Path>) -> Exit {
+    let value = match (which, policy) {
+        (SchemaKind::Decision, _) => haven_core::decision_schema(),
+        (SchemaKind::Incident, Some(path)) => match load(path) {
+            Ok((p, _)) => p.incident_schema(true),
+            Err(e) => return e,
+        },
+        (SchemaKind::Incident, None) => {
+            let opts = CheckOptions::default();
+            match Policy::compile("std", STD_VOCABULARY, &haven_modules::Bundled, &opts) {
+                Ok(p) => p.incident_schema(false),
+                Err(err) => {
+                    print_diagnostics(&err.sources, &err.diagnostics, ErrorFormat::Human);
+                    return Exit::Failure;
+                }
+            }
+        }
+    };
+    match serde_json::to_string_pretty(&value) {
+        Ok(text) => {
+            println!("{text}");
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Exit::Failure
+        }
+    }
 }
 
 /// Today's date from the system clock (UTC).

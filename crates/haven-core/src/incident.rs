@@ -1,7 +1,7 @@
 //! The incident record (DESIGN §4): JSON in, typed facts out. Unknown keys and wrongly typed
 //! values are errors naming the key and the expected type; absent or `null` means unknown.
 
-use crate::ir::{quote_list, Field, Who, FactInfo, FactTy, PolicyIr, Sym, Vocab};
+use crate::ir::{quote_list, FactInfo, FactTy, Field, PolicyIr, Sym, Vocab, Who};
 use crate::limits::Limits;
 use crate::record;
 use crate::syntax::ast::TokenKind;

@@ -110,6 +110,8 @@ pub fn incident_error(code: &'static str, expected: &str, message: String) -> St
         expected: expected.to_owned(),
         message,
         code,
+        line: None,
+        column: None,
     })
 }
 

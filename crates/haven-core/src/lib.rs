@@ -250,6 +250,20 @@ impl Policy {
         Incident::from_json(&self.ir, text, &self.limits)
     }
 
+    /// Read an incident record from JSON text, reporting every error it has (repeated keys at
+    /// any depth with both positions, then each bad key), not only the first.
+    pub fn incident_from_json_all(&self, text: &str) -> Result<Incident, Vec<IncidentError>> {
+        Incident::from_json_all(&self.ir, text, &self.limits)
+    }
+
+    /// Read an incident record from a JSON value, reporting every error it has.
+    pub fn incident_from_value_all(
+        &self,
+        value: &serde_json::Value,
+    ) -> Result<Incident, Vec<IncidentError>> {
+        Incident::from_value_all(&self.ir, value, &self.limits)
+    }
+
     /// Validate an incident given as a JSON value.
     pub fn incident_from_value(
         &self,

@@ -223,3 +223,94 @@ fn binding_type_files_name_the_record_fields_of_the_table() {
         .collect();
     assert_eq!(table, device);
 }
+
+/// The hostile-record suite: repeated keys at every depth and several errors in one record
+/// give every error, with its core code and position, on the command line.
+pub(crate) const HOSTILE: &str = "{\"category\": \"cyberbullying\",\n \"category\": \"csam\",\n \"actor\": {\"age\": 9, \"age\": 10, \"role\": \"chef\"},\n \"device\": {\"kind\": \"phone\", \"kind\": \"phone\"},\n \"others\": [{\"role\": \"pupil\", \"role\": \"pupil\"}],\n \"facts\": {\"consensual\": true, \"consensual\": false, \"nope\": 1}}";
+
+#[test]
+fn hostile_record_gives_every_error_with_its_position() {
+    let out = haven()
+        .args(["eval", "policies/example", "-"])
+        .write_stdin(HOSTILE)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    for want in [
+        "error[haven::incident::duplicate_key] at 2:2: key `category` appears twice: at 1:2 and 2:2",
+        "error[haven::incident::duplicate_key] at 3:22: key `actor.age` appears twice: at 3:12 and 3:22",
+        "error[haven::incident::duplicate_key] at 4:30: key `device.kind` appears twice",
+        "error[haven::incident::duplicate_key] at 5:31: key `others[0].role` appears twice",
+        "error[haven::incident::duplicate_key] at 6:32: key `facts.consensual` appears twice",
+        "error[haven::incident::unknown_value]: unknown role \"chef\" in `actor.role`",
+        "error[haven::incident::unknown_fact]: unknown fact `facts.nope`",
+    ] {
+        assert!(stderr.contains(want), "missing {want:?} in:\n{stderr}");
+    }
+    assert_eq!(stderr.matches("error[").count(), 7, "{stderr}");
+    // In JSON Lines, each rejected line lists every error.
+    let line = HOSTILE.replace('\n', "");
+    let out = haven()
+        .args(["eval", "policies/example", "-"])
+        .write_stdin(format!("{line}\n{line}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let first: Value = serde_json::from_str(text(&out.stdout).lines().next().unwrap()).unwrap();
+    let codes: Vec<&str> = first["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes.len(), 7, "{first}");
+    assert_eq!(first["error"]["code"], "haven::incident::duplicate_key");
+}
+
+#[test]
+fn eval_prints_contract_key_order_and_pretty() {
+    let args = [
+        "eval",
+        "policies/example",
+        "examples/incidents/kenilworth-year6-phone-in-lesson.json",
+    ];
+    let out = haven().args(args).output().unwrap();
+    let stdout = text(&out.stdout);
+    let order = [
+        "\"policy\"",
+        "\"status\"",
+        "\"breach\"",
+        "\"permission\"",
+        "\"actions\"",
+        "\"questions\"",
+        "\"notes\"",
+    ];
+    let at: Vec<usize> = order.iter().map(|k| stdout.find(k).unwrap()).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{stdout}");
+    assert_eq!(stdout.lines().count(), 1);
+    let pretty = haven().args(args).arg("--pretty").output().unwrap();
+    let pretty_text = text(&pretty.stdout);
+    assert!(pretty_text.lines().count() > 10, "{pretty_text}");
+    let a: Value = serde_json::from_str(&stdout).unwrap();
+    let b: Value = serde_json::from_str(&pretty_text).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn today_makes_date_warnings_reproducible() {
+    let warnings = |today: &str| {
+        let out = haven()
+            .args(["check", "policies/example", "--today", today])
+            .output()
+            .unwrap();
+        text(&out.stderr).matches("review_overdue").count()
+    };
+    assert_eq!(warnings("2026-01-01"), 0);
+    assert_eq!(warnings("2100-01-01"), 1);
+    let out = haven()
+        .args(["check", "policies/example", "--today", "someday"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

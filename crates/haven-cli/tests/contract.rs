@@ -314,3 +314,32 @@ fn today_makes_date_warnings_reproducible() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The record with several errors that the Python and WASM suites read too: the CLI's JSON
+/// Lines output lists the same keys and codes, in the same order, as the `.expected` file.
+#[test]
+fn several_errors_fixture_gives_the_expected_codes() {
+    let dir = repo().join("crates/haven-cli/tests/fixtures/hostile");
+    let record = std::fs::read_to_string(dir.join("several-errors.json")).unwrap();
+    let expected = std::fs::read_to_string(dir.join("several-errors.expected")).unwrap();
+    let out = haven()
+        .args(["eval", "policies/example", "-"])
+        .write_stdin(format!("{}\n{}\n", record.trim(), record.trim()))
+        .output()
+        .unwrap();
+    let first: Value = serde_json::from_str(text(&out.stdout).lines().next().unwrap()).unwrap();
+    let got: Vec<String> = first["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["key"].as_str().unwrap(),
+                e["code"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let want: Vec<&str> = expected.lines().collect();
+    assert_eq!(got, want);
+}

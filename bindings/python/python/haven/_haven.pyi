@@ -169,6 +169,9 @@ class IncidentError(ValueError):
     code: str
     message: str
     index: int | None
+    errors: list[dict[str, str]]
+    """Every error of the record (the attributes above are the first): ``code``, ``key``,
+    ``expected`` and ``message`` of each, with haven-core's codes."""
 
 def check(
     text: str,

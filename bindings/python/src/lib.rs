@@ -288,8 +288,8 @@ impl Policy {
             .collect()
     }
 
-    /// Evaluate one incident record (a dict in the shape of DESIGN §4) and return the
-    /// decision as a dict (DESIGN §5). Raises `IncidentError` for an invalid record.
+    /// Evaluate one incident record (a dict in the shape of docs/contract.md) and return the
+    /// decision as a dict (docs/contract.md). Raises `IncidentError` for an invalid record.
     fn evaluate<'py>(
         &self,
         py: Python<'py>,

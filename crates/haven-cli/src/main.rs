@@ -314,7 +314,7 @@ fn today() -> Option<Date> {
 
 pub(crate) fn options() -> CheckOptions {
     let today = match (TODAY.get(), std::env::var("HAVEN_TODAY")) {
-        (Some(d), _) => Some(d.clone()),
+        (Some(d), _) => Some(*d),
         (None, Ok(s)) => Date::parse(&s),
         (None, Err(_)) => today(),
     };

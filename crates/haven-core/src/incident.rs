@@ -1436,7 +1436,10 @@ rule r {
         }
     }
 
-    fn all_errors(text: &str) -> Vec<(String, &'static str, Option<(usize, usize)>)> {
+    /// Key path, code and (line, column) of one error.
+    type Found = (String, &'static str, Option<(usize, usize)>);
+
+    fn all_errors(text: &str) -> Vec<Found> {
         let policy = Policy::compile("t", POLICY, &NoModules, &CheckOptions::default())
             .unwrap_or_else(|e| panic!("{}", e.render()));
         let errs = Incident::from_json_all(&policy.ir, text, &Limits::default()).unwrap_err();

@@ -1,5 +1,5 @@
 // ---- haven types (bindings/wasm/types.d.ts, spliced in by wasm-bindgen) ----
-// The incident record is DESIGN §4 (version 1), the decision DESIGN §5 (version 1).
+// The incident record is incident record v1, the decision decision v1, both in docs/contract.md and docs/schema/.
 // Vocabulary tokens are strings: a policy may declare its own roles, facts and places.
 // The known spellings are listed for editor completion; `(string & {})` keeps any other.
 
@@ -62,7 +62,7 @@ export type Category = Token<
 /** A fact's value: `null` (or leaving it out) means unknown, never false. */
 export type FactValue = boolean | number | string | null;
 
-/** A person in an incident (DESIGN §4). Other keys are person facts the vocabulary declares. */
+/** A person in an incident (docs/contract.md). Other keys are person facts the vocabulary declares. */
 export interface Person {
   role?: Role | null;
   age?: number | null;
@@ -74,7 +74,7 @@ export interface Person {
   [personFact: string]: FactValue | undefined;
 }
 
-/** An incident record or permission request, version 1 (DESIGN §4). Every field is optional,
+/** An incident record or permission request, version 1 (docs/contract.md). Every field is optional,
  * but `category` and/or `activity` must be given. Unknown keys are errors. */
 export interface Incident {
   id?: string | number | null;
@@ -90,7 +90,7 @@ export interface Incident {
   facts?: { readonly [fact: string]: FactValue | undefined } | null;
 }
 
-/** One action of a decision (DESIGN §5). */
+/** One action of a decision (docs/contract.md). */
 export interface Action {
   modality: Modality;
   /** The action token, e.g. `refer`, `notify`, `store_device`. */
@@ -142,7 +142,7 @@ export interface Question {
   could_add: string[];
 }
 
-/** The decision, version 1 (DESIGN §5). Actions are sorted: modality, deadline, target. */
+/** The decision, version 1 (docs/contract.md). Actions are sorted: modality, deadline, target. */
 export interface Decision {
   policy: { id: string; version: string | null };
   /** The incident's `id`, when it had one. */

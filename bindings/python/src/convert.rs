@@ -1,7 +1,7 @@
 //! Python objects ↔ `serde_json::Value`: the only translation this binding does.
 //!
-//! Incoming records become the JSON value haven-core validates (DESIGN §4); decisions come
-//! back as the version-1 JSON contract (DESIGN §5) built from plain dicts, lists, strings,
+//! Incoming records become the JSON value haven-core validates (docs/contract.md); decisions come
+//! back as the version-1 JSON contract (docs/contract.md) built from plain dicts, lists, strings,
 //! ints, bools and `None`. Nothing here knows what an incident means: a value the core
 //! would reject (a string where an age belongs, an unknown key) passes through untouched so
 //! that the core names the key and the expected type.

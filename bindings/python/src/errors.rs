@@ -227,11 +227,52 @@ pub(crate) fn incident_error(
     let pyerr = IncidentError::new_err(message.clone());
     let res = (|| -> PyResult<()> {
         let value = pyerr.value(py);
+        let one = pyo3::types::PyDict::new(py);
+        one.set_item("code", &code)?;
+        one.set_item("key", &key)?;
+        one.set_item("expected", &expected)?;
+        one.set_item("message", &message)?;
+        value.setattr("errors", vec![one])?;
         value.setattr("key", key)?;
         value.setattr("expected", expected)?;
         value.setattr("message", message)?;
         value.setattr("code", code)?;
         value.setattr("index", index)?;
+        Ok(())
+    })();
+    match res {
+        Ok(()) => pyerr,
+        Err(e) => e,
+    }
+}
+
+/// `haven.IncidentError` for a record core rejected: the first error's fields, and every
+/// error (core's codes, keys and messages) in `errors`.
+pub(crate) fn incident_errors(
+    py: Python<'_>,
+    errs: &[haven_core::IncidentError],
+    index: Option<usize>,
+) -> PyErr {
+    let Some(first) = errs.first() else {
+        return pyo3::exceptions::PyRuntimeError::new_err("no incident error");
+    };
+    let pyerr = incident_error(py, IncidentFields::from(first), index);
+    let res = (|| -> PyResult<()> {
+        let mut all = Vec::with_capacity(errs.len());
+        for e in errs {
+            let d = pyo3::types::PyDict::new(py);
+            let key = match index {
+                Some(i) if e.key.is_empty() => format!("[{i}]"),
+                Some(i) => format!("[{i}].{}", e.key),
+                None => e.key.clone(),
+            };
+            d.set_item("code", e.code)?;
+            d.set_item("key", key)?;
+            d.set_item("expected", &e.expected)?;
+            d.set_item("message", &e.message)?;
+            all.push(d);
+        }
+        pyerr.value(py).setattr("errors", all)?;
         Ok(())
     })();
     match res {

@@ -12,7 +12,7 @@ mod convert;
 mod errors;
 mod pyser;
 
-use errors::{incident_error, policy_error, Diagnostic, IncidentFields};
+use errors::{incident_error, incident_errors, policy_error, Diagnostic, IncidentFields};
 use haven_core::{CheckOptions, Date, Decision, Limits};
 use haven_modules::FsLoader;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
@@ -122,8 +122,8 @@ impl Policy {
 fn decide<'p>(
     policy: &'p haven_core::Policy,
     record: &Value,
-) -> Result<Decision<'p>, haven_core::IncidentError> {
-    let incident = policy.incident_from_value(record)?;
+) -> Result<Decision<'p>, Vec<haven_core::IncidentError>> {
+    let incident = policy.incident_from_value_all(record)?;
     Ok(policy.evaluate(&incident))
 }
 
@@ -351,8 +351,8 @@ impl Policy {
             .collect()
     }
 
-    /// Evaluate one incident record (a dict in the shape of DESIGN §4) and return the
-    /// decision as a dict (DESIGN §5). Raises `IncidentError` for an invalid record.
+    /// Evaluate one incident record (a dict in the shape of docs/contract.md) and return the
+    /// decision as a dict (docs/contract.md). Raises `IncidentError` for an invalid record.
     fn evaluate<'py>(
         &self,
         py: Python<'py>,
@@ -360,8 +360,8 @@ impl Policy {
     ) -> PyResult<Bound<'py, PyAny>> {
         let record = guarded_read(|| convert::incident_to_json(incident, &limits()))?
             .map_err(|e| incident_error(py, IncidentFields::from(&e), None))?;
-        let decision = guarded(|| decide(&self.inner, &record))?
-            .map_err(|e| incident_error(py, IncidentFields::from(&e), None))?;
+        let decision =
+            guarded(|| decide(&self.inner, &record))?.map_err(|e| incident_errors(py, &e, None))?;
         let mut out = None;
         self.to_py(py, std::slice::from_ref(&decision), |d| out = Some(d))?;
         Ok(out.unwrap_or_else(|| py.None().into_bound(py)))
@@ -422,8 +422,7 @@ impl Policy {
                         .collect::<Result<Vec<Decision<'_>>, _>>()
                 })
             })?;
-            let evaluated = evaluated
-                .map_err(|(i, e)| incident_error(py, IncidentFields::from(&e), Some(start + i)))?;
+            let evaluated = evaluated.map_err(|(i, e)| incident_errors(py, &e, Some(start + i)))?;
             if let Some(e) = pending {
                 return Err(e);
             }
@@ -525,7 +524,11 @@ fn _bench_native(
                         sink = sink.wrapping_add(text.len());
                     }
                     Stage::Value => {
-                        let decision = decide(policy, &record).map_err(bad)?;
+                        let decision = decide(policy, &record).map_err(|e| {
+                            PyValueError::new_err(
+                                e.first().map(|e| e.message.clone()).unwrap_or_default(),
+                            )
+                        })?;
                         sink = sink.wrapping_add(decision.questions().len());
                     }
                     Stage::Evaluate => {

@@ -1,5 +1,5 @@
 //! A serde `Serializer` that builds Python objects: haven-core's `Decision` serialises itself
-//! (the version-1 contract, DESIGN §5) straight into dicts, lists, strings, ints, bools and
+//! (the version-1 contract, docs/contract.md) straight into dicts, lists, strings, ints, bools and
 //! `None`, in the contract's key order, with no `serde_json::Value` in between.
 //!
 //! Most strings in a decision come from the policy (keys, action and role names, citations),

@@ -295,3 +295,26 @@ def test_incident_errors_pickle_like_value_errors(policy: haven.Policy) -> None:
     with pytest.raises(haven.IncidentError) as info:
         policy.evaluate({"category": "x"})
     assert info.value.args == (info.value.message,)
+
+
+HOSTILE = pathlib.Path(__file__).resolve().parents[3] / "crates/haven-cli/tests/fixtures/hostile"
+
+
+def test_a_record_reports_every_error_with_core_codes(policy: haven.Policy) -> None:
+    """The hostile-record fixture the CLI test reads: the same keys and codes, in order."""
+    import json
+
+    record = json.loads((HOSTILE / "several-errors.json").read_text(encoding="utf-8"))
+    expected = (HOSTILE / "several-errors.expected").read_text(encoding="utf-8").splitlines()
+    e = raises_incident_error(policy, record)
+    assert [f"{x['key']} {x['code']}" for x in e.errors] == expected
+    assert (e.key, e.code) == tuple(expected[0].split(" "))
+    # In evaluate_many, every key is prefixed with the record's index.
+    with pytest.raises(haven.IncidentError) as info:
+        policy.evaluate_many([nudes_incident(), record])
+    assert [x["key"] for x in info.value.errors][:2] == ["[1].zzz", "[1].category"]
+
+
+def test_a_single_error_is_also_listed(policy: haven.Policy) -> None:
+    e = raises_incident_error(policy, {"category": "sharing_nudez"})
+    assert [x["code"] for x in e.errors] == ["haven::incident::unknown_value"]

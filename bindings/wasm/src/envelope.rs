@@ -89,17 +89,24 @@ pub fn argument_error(argument: &str, expected: &str, found: &str) -> String {
 
 /// `IncidentError[]` (one) as JSON text.
 pub fn incident_errors_json(e: &IncidentError) -> String {
-    let (line, column) = json_position(e);
-    let tagged = [IncidentErrorJson {
-        kind: "incident",
-        severity: Severity::Error,
-        code: e.code,
-        message: &e.message,
-        key: &e.key,
-        expected: &e.expected,
-        line,
-        column,
-    }];
+    incident_errors_json_all(std::slice::from_ref(e))
+}
+
+/// `IncidentError[]` as JSON text: every error core found, with core's positions.
+pub fn incident_errors_json_all(errs: &[IncidentError]) -> String {
+    let tagged: Vec<IncidentErrorJson<'_>> = errs
+        .iter()
+        .map(|e| IncidentErrorJson {
+            kind: "incident",
+            severity: Severity::Error,
+            code: e.code,
+            message: &e.message,
+            key: &e.key,
+            expected: &e.expected,
+            line: e.line,
+            column: e.column,
+        })
+        .collect();
     to_json(&tagged)
 }
 
@@ -110,25 +117,9 @@ pub fn incident_error(code: &'static str, expected: &str, message: String) -> St
         expected: expected.to_owned(),
         message,
         code,
+        line: None,
+        column: None,
     })
-}
-
-/// Line and column of a JSON syntax error. Core keeps them only inside the message
-/// (serde_json's "… at line L column C"); read them back from there.
-fn json_position(e: &IncidentError) -> (Option<usize>, Option<usize>) {
-    if e.code != "haven::incident::invalid_json" {
-        return (None, None);
-    }
-    let Some((_, tail)) = e.message.rsplit_once(" at line ") else {
-        return (None, None);
-    };
-    let mut words = tail.split(' ');
-    let line = words.next().and_then(|w| w.parse().ok());
-    let column = match (words.next(), words.next()) {
-        (Some("column"), Some(c)) => c.parse().ok(),
-        _ => None,
-    };
-    (line, column)
 }
 
 /// What `compile` and `check` take besides the source.
@@ -188,12 +179,12 @@ pub fn check(source: &str, name: &str, options: &Options) -> String {
 /// Evaluate one incident given as JSON text: an `Answer` as JSON text. `warnings` is the
 /// JSON put in the answer's `warnings` (the policy's, or a placeholder the caller fills).
 pub fn evaluate(compiled: &Compiled, incident: &str, warnings: &str) -> String {
-    match compiled.policy.evaluate_json(incident) {
-        Ok(decision) => format!(
+    match compiled.policy.incident_from_json_all(incident) {
+        Ok(incident) => format!(
             r#"{{"type":"success","decision":{},"warnings":{warnings}}}"#,
-            to_json(&decision),
+            to_json(&compiled.policy.evaluate(&incident)),
         ),
-        Err(e) => failure(&incident_errors_json(&e)),
+        Err(errs) => failure(&incident_errors_json_all(&errs)),
     }
 }
 
@@ -267,6 +258,44 @@ mod tests {
             .unwrap()
             .starts_with("Example Primary"));
         assert_eq!(example["name"], "policies/example/policy.haven");
+    }
+
+    /// The hostile-record suite the CLI and Python tests read: every error, core's codes, and
+    /// the positions core found in the text.
+    #[test]
+    fn hostile_records_give_every_error() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../crates/haven-cli/tests/fixtures/hostile"
+        );
+        let record = std::fs::read_to_string(format!("{dir}/several-errors.json")).unwrap();
+        let expected = std::fs::read_to_string(format!("{dir}/several-errors.expected")).unwrap();
+        let compiled = example();
+        let answer = parse(&evaluate(&compiled, &record, "[]"));
+        assert_eq!(answer["type"], "failure");
+        let got: Vec<String> = answer["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["key"].as_str().unwrap(),
+                    e["code"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(got, expected.lines().collect::<Vec<_>>());
+        let dup = "{\"category\": \"cyberbullying\",\n \"actor\": {\"age\": 9, \"age\": 10}}";
+        let answer = parse(&evaluate(&compiled, dup, "[]"));
+        let e = &answer["errors"][0];
+        assert_eq!(e["code"], "haven::incident::duplicate_key");
+        assert_eq!(e["key"], "actor.age");
+        assert_eq!(
+            (e["line"].as_u64(), e["column"].as_u64()),
+            (Some(2), Some(22))
+        );
+        assert!(e["message"].as_str().unwrap().contains("at 2:12 and 2:22"));
     }
 
     #[test]

@@ -97,6 +97,8 @@ fn locate(
                 value.as_f64().map_or_else(|| describe(value), js_number)
             ),
             code: "haven::incident::not_json",
+            line: None,
+            column: None,
         });
     }
     if !value.is_object() {
@@ -108,6 +110,8 @@ fn locate(
             expected: "a JSON value (no cycles)".to_owned(),
             message: format!("`{path}` refers back to an object that contains it (a cycle)"),
             code: "haven::incident::too_deep",
+            line: None,
+            column: None,
         });
     }
     if stack.len() >= max_depth {
@@ -116,6 +120,8 @@ fn locate(
             expected: format!("at most {max_depth} levels of nesting"),
             message: format!("incident record is nested too deeply (limit {max_depth})"),
             code: "haven::incident::too_deep",
+            line: None,
+            column: None,
         });
     }
     stack.push(value.clone());

@@ -40,7 +40,18 @@ impl From<Exit> for ExitCode {
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Take this date (YYYY-MM-DD) as today, so date-dependent warnings (a review date
+    /// passed) are reproducible; default: $HAVEN_TODAY, else the system clock
+    #[arg(long, global = true, value_parser = parse_today)]
+    today: Option<Date>,
 }
+
+fn parse_today(s: &str) -> Result<Date, String> {
+    Date::parse(s).ok_or_else(|| format!("`{s}` is not a date like 2026-11-22"))
+}
+
+/// `--today`, set once before any command runs.
+static TODAY: std::sync::OnceLock<Date> = std::sync::OnceLock::new();
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum ErrorFormat {
@@ -66,6 +77,14 @@ enum RenderFormat {
     Md,
     /// a self-contained HTML page
     Html,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum SchemaKind {
+    /// incident record, version 1
+    Incident,
+    /// decision, version 1
+    Decision,
 }
 
 #[derive(Subcommand)]
@@ -101,6 +120,9 @@ enum Command {
         /// Append each decision to this hash-chained decision log (docs/service.md)
         #[arg(long)]
         log: Option<PathBuf>,
+        /// Indent the JSON output (one object per incident, over several lines)
+        #[arg(long)]
+        pretty: bool,
     },
     /// Run scenario tests (scenarios.toml beside each policy)
     Test {
@@ -158,6 +180,16 @@ enum Command {
         #[arg(long)]
         compare: Option<PathBuf>,
     },
+    /// Print the JSON Schema (draft 2020-12) of the incident record or the decision
+    Schema {
+        /// Which contract
+        #[arg(value_enum)]
+        which: SchemaKind,
+        /// The incident schema of this policy's vocabulary, closed to the names it declares
+        /// (default: the open schema of `policies/std`, as docs/schema/ holds it)
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
     /// Serve decisions over HTTP, keeping a hash-chained decision log (docs/service.md)
     Serve(haven_serve::cli::ServeCommand),
     /// Decision-log tools
@@ -200,6 +232,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(d) = cli.today {
+        let _ = TODAY.set(d);
+    }
     let exit = match cli.command {
         Command::Check {
             policies,
@@ -213,7 +248,17 @@ fn main() -> ExitCode {
             format,
             explain,
             log,
-        } => eval(&policy, &incident, format, explain, log.as_deref()),
+            pretty,
+        } => eval(
+            &policy,
+            &incident,
+            Render {
+                format,
+                explain,
+                pretty,
+            },
+            log.as_deref(),
+        ),
         Command::Test { policies, coverage } => test(&policies, coverage),
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Render {
@@ -233,6 +278,7 @@ fn main() -> ExitCode {
             out,
             compare,
         } => trace::draft(&source, &id, out.as_deref(), compare.as_deref()),
+        Command::Schema { which, policy } => schema(which, policy.as_deref()),
         Command::Serve(cmd) => return ExitCode::from(haven_serve::cli::serve(cmd)),
         Command::Log(cmd) => return ExitCode::from(haven_serve::cli::log(cmd)),
         Command::Audit {
@@ -260,6 +306,44 @@ fn main() -> ExitCode {
     exit.into()
 }
 
+/// The shared vocabulary alone, as a policy: what the committed incident schema describes.
+const STD_VOCABULARY: &str = "policy std \"haven standard vocabulary\" {
+  version \"1\"
+  source \"policies/std/vocabulary.haven\"
+  use std/vocabulary
+}
+";
+
+fn schema(which: SchemaKind, policy: Option<&Path>) -> Exit {
+    let value = match (which, policy) {
+        (SchemaKind::Decision, _) => haven_core::decision_schema(),
+        (SchemaKind::Incident, Some(path)) => match load(path) {
+            Ok((p, _)) => p.incident_schema(true),
+            Err(e) => return e,
+        },
+        (SchemaKind::Incident, None) => {
+            let opts = CheckOptions::default();
+            match Policy::compile("std", STD_VOCABULARY, &haven_modules::Bundled, &opts) {
+                Ok(p) => p.incident_schema(false),
+                Err(err) => {
+                    print_diagnostics(&err.sources, &err.diagnostics, ErrorFormat::Human);
+                    return Exit::Failure;
+                }
+            }
+        }
+    };
+    match serde_json::to_string_pretty(&value) {
+        Ok(text) => {
+            println!("{text}");
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Exit::Failure
+        }
+    }
+}
+
 /// Today's date from the system clock (UTC).
 fn today() -> Option<Date> {
     let secs = std::time::SystemTime::now()
@@ -285,9 +369,10 @@ fn today() -> Option<Date> {
 }
 
 pub(crate) fn options() -> CheckOptions {
-    let today = match std::env::var("HAVEN_TODAY") {
-        Ok(s) => Date::parse(&s),
-        Err(_) => today(),
+    let today = match (TODAY.get(), std::env::var("HAVEN_TODAY")) {
+        (Some(d), _) => Some(*d),
+        (None, Ok(s)) => Date::parse(&s),
+        (None, Err(_)) => today(),
     };
     CheckOptions {
         today,
@@ -468,13 +553,57 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-fn eval(
-    policy_path: &Path,
-    incident: &Path,
+/// How `eval` prints a decision.
+#[derive(Clone, Copy)]
+struct Render {
     format: OutFormat,
     explain: bool,
-    log: Option<&Path>,
-) -> Exit {
+    pretty: bool,
+}
+
+/// Print every error of a rejected record, with its position where there is text.
+fn print_incident_errors(prefix: &str, errs: &[haven_core::IncidentError]) {
+    for e in errs {
+        let at = match (e.line, e.column) {
+            (Some(l), Some(c)) => format!(" at {l}:{c}"),
+            _ => String::new(),
+        };
+        eprintln!("{prefix}error[{}]{at}: {}", e.code, e.message);
+        if !e.expected.is_empty() {
+            eprintln!("  = expected: {}", e.expected);
+        }
+    }
+}
+
+/// Whether `text` holds one JSON value on its first non-empty line with more lines after it
+/// (JSON Lines), found by balancing brackets outside strings: nothing is parsed twice.
+fn is_json_lines(text: &str) -> bool {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let (Some(first), Some(_)) = (lines.next(), lines.next()) else {
+        return false;
+    };
+    let (mut depth, mut in_string, mut escaped) = (0i64, false, false);
+    for b in first.bytes() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth -= 1,
+            _ => {}
+        }
+    }
+    depth == 0 && !in_string
+}
+
+fn eval(policy_path: &Path, incident: &Path, render: Render, log: Option<&Path>) -> Exit {
     let (policy, _) = match load(policy_path) {
         Ok(p) => p,
         Err(e) => return e,
@@ -520,14 +649,13 @@ fn eval(
         }
     };
     let trimmed = input.trim();
-    // One JSON object, or JSON Lines (one object per line).
-    let single =
-        serde_json::from_str::<serde_json::Value>(trimmed).is_ok() || !trimmed.contains('\n');
+    // One JSON object, or JSON Lines (one object per line); each record is parsed once.
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    if single {
-        return match policy.evaluate_json(trimmed) {
-            Ok(d) => {
+    if !is_json_lines(trimmed) {
+        return match policy.incident_from_json_all(trimmed) {
+            Ok(incident) => {
+                let d = policy.evaluate(&incident);
                 if let Err(e) = logged(trimmed, &d) {
                     return e;
                 }
@@ -535,14 +663,11 @@ fn eval(
                     eprintln!("error: cannot sync the decision log: {e}");
                     return Exit::Io;
                 }
-                let _ = write!(out, "{}", render_decision(&d, format, explain));
+                let _ = write!(out, "{}", render_decision(&d, render));
                 Exit::Ok
             }
-            Err(e) => {
-                eprintln!("error[{}]: {}", e.code, e.message);
-                if !e.expected.is_empty() {
-                    eprintln!("  = expected: {}", e.expected);
-                }
+            Err(errs) => {
+                print_incident_errors("", &errs);
                 Exit::IncidentRejected
             }
         };
@@ -567,12 +692,13 @@ fn eval(
         if line.is_empty() {
             continue;
         }
-        match policy.evaluate_json(line) {
-            Ok(d) => {
+        match policy.incident_from_json_all(line) {
+            Ok(incident) => {
+                let d = policy.evaluate(&incident);
                 if let Err(e) = logged(line, &d) {
                     return e;
                 }
-                if format == OutFormat::Text {
+                if render.format == OutFormat::Text {
                     // Which incident this is: its own id, and always the line it came from.
                     let id = match d.incident_id() {
                         Some(serde_json::Value::String(s)) => format!("incident {s} · "),
@@ -581,27 +707,30 @@ fn eval(
                     };
                     let _ = writeln!(out, "── {id}line {} ──", n + 1);
                 }
-                let _ = write!(out, "{}", render_decision(&d, format, explain));
-                if format == OutFormat::Text {
+                let _ = write!(out, "{}", render_decision(&d, render));
+                if render.format == OutFormat::Text {
                     let _ = writeln!(out);
                 }
             }
-            Err(e) => {
+            Err(errs) => {
                 rejected += 1;
-                if format == OutFormat::Text {
-                    let _ = writeln!(
-                        out,
-                        "── line {} ──\nrejected: error[{}]: {}\n",
-                        n + 1,
-                        e.code,
-                        e.message
-                    );
+                if render.format == OutFormat::Text {
+                    let _ = writeln!(out, "── line {} ──", n + 1);
+                    for e in &errs {
+                        let _ = writeln!(out, "rejected: error[{}]: {}", e.code, e.message);
+                    }
+                    let _ = writeln!(out);
                 } else {
-                    let err = serde_json::json!({ "line": n + 1, "error": haven_core::IncidentErrorJson::from(&e) });
+                    let list: Vec<haven_core::IncidentErrorJson> = errs
+                        .iter()
+                        .map(haven_core::IncidentErrorJson::from)
+                        .collect();
+                    let first = list.first();
+                    let err = serde_json::json!({ "line": n + 1, "error": first, "errors": list });
                     let _ = writeln!(out, "{err}");
                 }
                 if bar.is_none() {
-                    eprintln!("line {}: error[{}]: {}", n + 1, e.code, e.message);
+                    print_incident_errors(&format!("line {}: ", n + 1), &errs);
                 }
             }
         }
@@ -622,11 +751,22 @@ fn eval(
     }
 }
 
-fn render_decision(d: &haven_core::Decision<'_>, format: OutFormat, explain: bool) -> String {
-    match format {
+/// A decision with `--explain`'s rules after the contract keys.
+#[derive(serde::Serialize)]
+struct Explained<'a, 'p> {
+    #[serde(flatten)]
+    decision: &'a haven_core::Decision<'p>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explain: Option<serde_json::Value>,
+}
+
+/// The decision in the contract's key order (`policy`, `incident_id`, `status`, `breach`,
+/// `permission`, `actions`, `questions`, `notes`), straight from its serialiser.
+fn render_decision(d: &haven_core::Decision<'_>, render: Render) -> String {
+    match render.format {
         OutFormat::Text => {
             let mut s = d.to_text();
-            if explain {
+            if render.explain {
                 s.push_str(&format!(
                     "\napplied: {}\nmay apply: {}\n",
                     d.fired_rules().collect::<Vec<_>>().join(", "),
@@ -636,19 +776,21 @@ fn render_decision(d: &haven_core::Decision<'_>, format: OutFormat, explain: boo
             s
         }
         OutFormat::Json => {
-            let mut v = d.to_json();
-            if explain {
-                if let Some(obj) = v.as_object_mut() {
-                    obj.insert(
-                        "explain".to_owned(),
-                        serde_json::json!({
-                            "applied": d.fired_rules().collect::<Vec<_>>(),
-                            "may_apply": d.possible_rules().collect::<Vec<_>>(),
-                        }),
-                    );
-                }
-            }
-            format!("{v}\n")
+            let explained = Explained {
+                decision: d,
+                explain: render.explain.then(|| {
+                    serde_json::json!({
+                        "applied": d.fired_rules().collect::<Vec<_>>(),
+                        "may_apply": d.possible_rules().collect::<Vec<_>>(),
+                    })
+                }),
+            };
+            let text = if render.pretty {
+                serde_json::to_string_pretty(&explained)
+            } else {
+                serde_json::to_string(&explained)
+            };
+            format!("{}\n", text.unwrap_or_default())
         }
     }
 }

@@ -5,6 +5,7 @@
 use crate::decision::{ActionOut, Decision, PermissionOut, Question, RuleList};
 use crate::incident::{Incident, Person, Val};
 use crate::ir::*;
+use crate::record;
 use crate::syntax::ast::{CmpOp, Modality, PermConditionKind, RuleKind, TokenKind, Verdict};
 use std::borrow::Cow;
 
@@ -15,6 +16,25 @@ pub(crate) enum PersonRef {
     Subject,
     Reporter,
     Other(usize),
+}
+
+impl PersonRef {
+    /// The named person of the record table, or `None` for an entry of `others`.
+    fn who(self) -> Option<Who> {
+        match self {
+            PersonRef::Actor => Some(Who::Actor),
+            PersonRef::Subject => Some(Who::Subject),
+            PersonRef::Reporter => Some(Who::Reporter),
+            PersonRef::Other(_) => None,
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            PersonRef::Other(i) => i,
+            _ => 0,
+        }
+    }
 }
 
 /// Stands in for an actor the record does not describe.
@@ -256,12 +276,14 @@ impl QKey {
                 .map_or("?", |f| f.name.as_str())
         };
         match self {
-            QKey::Field(Field::Category) => "category".to_owned(),
-            QKey::Field(Field::Activity) => "activity".to_owned(),
-            QKey::Field(Field::Location) => "location".to_owned(),
-            QKey::Field(Field::Time) => "time".to_owned(),
-            QKey::Field(Field::DeviceKind) => "device.kind".to_owned(),
-            QKey::Field(Field::DeviceOwner) => "device.owner".to_owned(),
+            QKey::Field(
+                f @ (Field::Category
+                | Field::Activity
+                | Field::Location
+                | Field::Time
+                | Field::DeviceKind
+                | Field::DeviceOwner),
+            ) => record::by_field(*f).map_or("?", |r| r.path).to_owned(),
             QKey::Field(Field::Fact(i)) => format!(
                 "facts.{}",
                 ir.vocab
@@ -272,11 +294,9 @@ impl QKey {
             QKey::Field(Field::Role(_)) => "role".to_owned(),
             QKey::Field(Field::PersonFact(_, i)) => person_fact(*i).to_owned(),
             QKey::Person(p, fact) => {
-                let base = match p {
-                    PersonRef::Actor => "actor".to_owned(),
-                    PersonRef::Subject => "subject".to_owned(),
-                    PersonRef::Reporter => "reporter".to_owned(),
-                    PersonRef::Other(i) => format!("others[{i}]"),
+                let base = match p.who() {
+                    Some(who) => record::person_row(who).map_or("?", |r| r.0).to_owned(),
+                    None => format!("others[{}]", p.index()),
                 };
                 match fact {
                     None => format!("{base}.role"),
@@ -288,19 +308,19 @@ impl QKey {
     }
 
     pub(crate) fn ask(&self, ir: &PolicyIr) -> String {
-        let who_text = |p: &PersonRef| match p {
-            PersonRef::Actor => "person whose conduct this is about".to_owned(),
-            PersonRef::Subject => "person affected".to_owned(),
-            PersonRef::Reporter => "person who reported it".to_owned(),
-            PersonRef::Other(i) => format!("other person involved (others[{i}])"),
+        let who_text = |p: &PersonRef| match p.who() {
+            Some(who) => record::person_row(who).map_or("?", |r| r.1).to_owned(),
+            None => format!("other person involved (others[{}])", p.index()),
         };
         match self {
-            QKey::Field(Field::Category) => "What kind of incident is it?".to_owned(),
-            QKey::Field(Field::Activity) => "What activity is being asked about?".to_owned(),
-            QKey::Field(Field::Location) => "Where is this happening?".to_owned(),
-            QKey::Field(Field::Time) => "At what time of the school day?".to_owned(),
-            QKey::Field(Field::DeviceKind) => "What kind of device is involved?".to_owned(),
-            QKey::Field(Field::DeviceOwner) => "Is the device personal or school-owned?".to_owned(),
+            QKey::Field(
+                f @ (Field::Category
+                | Field::Activity
+                | Field::Location
+                | Field::Time
+                | Field::DeviceKind
+                | Field::DeviceOwner),
+            ) => record::by_field(*f).map_or("?", |r| r.question).to_owned(),
             QKey::Field(Field::Fact(i)) => {
                 let f = ir.vocab.facts.get(usize::from(*i));
                 f.and_then(|f| f.ask.clone())

@@ -1,8 +1,9 @@
 //! The incident record (DESIGN §4): JSON in, typed facts out. Unknown keys and wrongly typed
 //! values are errors naming the key and the expected type; absent or `null` means unknown.
 
-use crate::ir::{quote_list, FactInfo, FactTy, PolicyIr, Sym, Vocab};
+use crate::ir::{quote_list, FactInfo, FactTy, Field, PolicyIr, Sym, Vocab, Who};
 use crate::limits::Limits;
+use crate::record;
 use crate::syntax::ast::TokenKind;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -60,6 +61,13 @@ pub struct IncidentError {
     pub message: String,
     /// Stable code, e.g. `haven::incident::unknown_key`.
     pub code: &'static str,
+    /// 1-based line in the record's text, where there is text and the error has a place
+    /// (invalid JSON, a repeated key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// 1-based column (in characters) on that line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
 }
 
 impl IncidentError {
@@ -69,7 +77,15 @@ impl IncidentError {
             expected: expected.into(),
             message,
             code,
+            line: None,
+            column: None,
         }
+    }
+
+    fn at(mut self, line: usize, column: usize) -> Self {
+        self.line = Some(line);
+        self.column = Some(column);
+        self
     }
 
     /// A list longer than [`Limits::max_list_len`]: `others`, or any list a binding meets
@@ -120,11 +136,6 @@ fn truncate(s: &str) -> String {
         s.to_owned()
     }
 }
-
-const TOP_KEYS: [&str; 11] = [
-    "id", "category", "activity", "actor", "subject", "reporter", "others", "device", "location",
-    "time", "facts",
-];
 
 /// Where a value sits in the record (`actor.age`, `others[2].role`): rendered only when an
 /// error names it, so validating a good record formats no paths.
@@ -208,7 +219,111 @@ pub(crate) fn parse_json(text: &str, limits: &Limits) -> Result<Value, IncidentE
             "a JSON object",
             format!("incident is not valid JSON: {e}"),
         )
+        .at(e.line(), e.column())
     })
+}
+
+/// Every key that appears twice in one object of the JSON text, at any depth, naming the
+/// key path and both positions. Run only on text serde has parsed, and only when the fast
+/// path gave up, so a valid record never pays for it.
+fn duplicate_keys(text: &str) -> Vec<IncidentError> {
+    struct Frame {
+        path: String,
+        object: bool,
+        expect_key: bool,
+        index: usize,
+        current: String,
+        keys: Vec<(String, usize, usize)>,
+    }
+    let mut errs = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let (mut line, mut col) = (1usize, 0usize);
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        col += 1;
+        match c {
+            '\n' => {
+                line += 1;
+                col = 0;
+            }
+            '"' => {
+                let (start_line, start_col) = (line, col);
+                let mut end = at + 1;
+                let mut escaped = false;
+                for (i, c) in chars.by_ref() {
+                    col += 1;
+                    end = i + c.len_utf8();
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' {
+                        escaped = true;
+                    } else if c == '"' {
+                        break;
+                    }
+                }
+                let Some(top) = stack.last_mut() else {
+                    continue;
+                };
+                if !(top.object && top.expect_key) {
+                    continue;
+                }
+                top.expect_key = false;
+                let raw = text.get(at..end).unwrap_or("");
+                let key: String = serde_json::from_str(raw).unwrap_or_default();
+                if let Some((_, l, c)) = top.keys.iter().find(|(k, _, _)| *k == key) {
+                    let path = if top.path.is_empty() {
+                        truncate(&key)
+                    } else {
+                        format!("{}.{}", top.path, truncate(&key))
+                    };
+                    errs.push(
+                        IncidentError::new(
+                            "haven::incident::duplicate_key",
+                            &path,
+                            "each key once",
+                            format!(
+                                "key `{path}` appears twice: at {l}:{c} and {start_line}:{start_col}"
+                            ),
+                        )
+                        .at(start_line, start_col),
+                    );
+                } else {
+                    top.keys.push((key.clone(), start_line, start_col));
+                }
+                top.current = key;
+            }
+            '{' | '[' => {
+                let path = match stack.last() {
+                    None => String::new(),
+                    Some(f) if f.object && f.path.is_empty() => truncate(&f.current),
+                    Some(f) if f.object => format!("{}.{}", f.path, truncate(&f.current)),
+                    Some(f) => format!("{}[{}]", f.path, f.index),
+                };
+                stack.push(Frame {
+                    path,
+                    object: c == '{',
+                    expect_key: c == '{',
+                    index: 0,
+                    current: String::new(),
+                    keys: Vec::new(),
+                });
+            }
+            '}' | ']' => {
+                stack.pop();
+            }
+            ',' => {
+                if let Some(top) = stack.last_mut() {
+                    if top.object {
+                        top.expect_key = true;
+                    } else {
+                        top.index += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    errs
 }
 
 impl Incident {
@@ -225,8 +340,38 @@ impl Incident {
         if let Some(incident) = fast::read(ir, text, limits) {
             return incident.settle(&ir.vocab);
         }
-        let value = parse_json(text, limits)?;
-        Incident::from_value(ir, &value, limits)
+        Incident::from_json_slow(ir, text, limits).map_err(|mut errs| errs.swap_remove(0))
+    }
+
+    /// [`Incident::from_json`] reporting every error of the record, in text order of the
+    /// repeated keys first, then the others key by key (never an empty list).
+    pub(crate) fn from_json_all(
+        ir: &PolicyIr,
+        text: &str,
+        limits: &Limits,
+    ) -> Result<Incident, Vec<IncidentError>> {
+        check_text(text, limits).map_err(|e| vec![e])?;
+        if let Some(incident) = fast::read(ir, text, limits) {
+            return incident.settle(&ir.vocab).map_err(|e| vec![e]);
+        }
+        Incident::from_json_slow(ir, text, limits)
+    }
+
+    fn from_json_slow(
+        ir: &PolicyIr,
+        text: &str,
+        limits: &Limits,
+    ) -> Result<Incident, Vec<IncidentError>> {
+        let value = parse_json(text, limits).map_err(|e| vec![e])?;
+        let mut errs = duplicate_keys(text);
+        match Incident::from_value_all(ir, &value, limits) {
+            Ok(incident) if errs.is_empty() => Ok(incident),
+            Ok(_) => Err(errs),
+            Err(more) => {
+                errs.extend(more);
+                Err(errs)
+            }
+        }
     }
 
     /// Apply the vocabulary's fact relations: a fact another settles is filled in (so no
@@ -288,18 +433,45 @@ impl Incident {
         Ok(self)
     }
 
-    /// Validate a JSON value against a policy's vocabulary.
+    /// The value of a token field of the record table.
+    fn token_slot(&mut self, field: Field) -> Option<&mut Val> {
+        match field {
+            Field::Category => Some(&mut self.category),
+            Field::Activity => Some(&mut self.activity),
+            Field::Location => Some(&mut self.location),
+            Field::Time => Some(&mut self.time),
+            Field::DeviceKind => Some(&mut self.device_kind),
+            Field::DeviceOwner => Some(&mut self.device_owner),
+            _ => None,
+        }
+    }
+
+    /// Validate a JSON value against a policy's vocabulary: the first error, if any.
     pub(crate) fn from_value(
         ir: &PolicyIr,
         value: &Value,
         limits: &Limits,
     ) -> Result<Incident, IncidentError> {
+        Incident::from_value_all(ir, value, limits).map_err(|mut errs| errs.swap_remove(0))
+    }
+
+    /// Validate a JSON value against a policy's vocabulary, reporting every error (never an
+    /// empty list). Each key is read on its own, so one bad key does not hide the next.
+    pub(crate) fn from_value_all(
+        ir: &PolicyIr,
+        value: &Value,
+        limits: &Limits,
+    ) -> Result<Incident, Vec<IncidentError>> {
         let Value::Object(map) = value else {
-            return Err(IncidentError::wrong_type("", "an object", value));
+            return Err(vec![IncidentError::wrong_type("", "an object", value)]);
         };
+        let mut errs = Vec::new();
         for key in map.keys() {
-            if !TOP_KEYS.contains(&key.as_str()) {
-                return Err(unknown_key(&truncate(key), &TOP_KEYS));
+            if !record::top_keys().any(|k| k == key) {
+                errs.push(unknown_key(
+                    &truncate(key),
+                    &record::top_keys().collect::<Vec<_>>(),
+                ));
             }
         }
         let vocab = &ir.vocab;
@@ -310,144 +482,172 @@ impl Incident {
                 .filter(|v| !v.is_null())
                 .cloned()
                 .map(Arc::new),
-            category: token(
-                vocab,
-                TokenKind::Category,
-                Key::Top("category"),
-                get("category"),
-            )?,
-            activity: token(
-                vocab,
-                TokenKind::Activity,
-                Key::Top("activity"),
-                get("activity"),
-            )?,
-            location: token(
-                vocab,
-                TokenKind::Location,
-                Key::Top("location"),
-                get("location"),
-            )?,
-            time: token(vocab, TokenKind::Time, Key::Top("time"), get("time"))?,
+            category: Val::Unknown,
+            activity: Val::Unknown,
+            location: Val::Unknown,
+            time: Val::Unknown,
             device_kind: Val::Unknown,
             device_owner: Val::Unknown,
-            actor: person(vocab, Key::Top("actor"), get("actor"))?,
-            subject: person(vocab, Key::Top("subject"), get("subject"))?,
-            reporter: person(vocab, Key::Top("reporter"), get("reporter"))?,
+            actor: None,
+            subject: None,
+            reporter: None,
             others: None,
             facts: vec![Val::Unknown; vocab.facts.len()],
         };
+        let val = |r: Result<Val, IncidentError>, errs: &mut Vec<IncidentError>| {
+            r.unwrap_or_else(|e| {
+                errs.push(e);
+                Val::Unknown
+            })
+        };
+        for row in record::FIELDS.iter().filter(|r| r.is_top()) {
+            if let record::Slot::Token(field, kind) = row.slot {
+                let v = val(
+                    token(vocab, kind, Key::Top(row.path), get(row.path)),
+                    &mut errs,
+                );
+                if let Some(slot) = incident.token_slot(field) {
+                    *slot = v;
+                }
+            }
+        }
+        for row in record::FIELDS {
+            if let record::Slot::Person(who, _) = row.slot {
+                let p = person(vocab, Key::Top(row.path), get(row.path), &mut errs);
+                match who {
+                    Who::Actor => incident.actor = p,
+                    Who::Subject => incident.subject = p,
+                    Who::Reporter => incident.reporter = p,
+                    Who::Each => {}
+                }
+            }
+        }
         if let Some(id) = &incident.id {
             if !(id.is_string() || id.is_number()) {
-                return Err(IncidentError::wrong_type("id", "a string or number", id));
+                errs.push(IncidentError::wrong_type("id", "a string or number", id));
             }
         }
         match (incident.category, incident.activity) {
-            (Val::Unknown, Val::Unknown) => {
-                return Err(IncidentError::new(
+            // Only when neither is given at all: a rejected value is its own error.
+            (Val::Unknown, Val::Unknown)
+                if get("category").is_none() && get("activity").is_none() =>
+            {
+                errs.push(IncidentError::new(
                     "haven::incident::missing_category",
                     "category",
                     "an incident category, or an `activity` for a permission request",
                     "incident has neither `category` nor `activity`".to_owned(),
                 ))
             }
+            (Val::Unknown, Val::Unknown) => {}
             (Val::Unknown, _) => incident.category = Val::Absent,
             (_, Val::Unknown) => incident.activity = Val::Absent,
             _ => {}
         }
         if let Some(device) = get("device") {
-            let Value::Object(d) = device else {
-                return Err(IncidentError::wrong_type(
+            if let Value::Object(d) = device {
+                for key in d.keys() {
+                    if !record::child_keys("device").any(|k| k == key) {
+                        errs.push(unknown_key(
+                            &format!("device.{}", truncate(key)),
+                            &record::child_keys("device").collect::<Vec<_>>(),
+                        ));
+                    }
+                }
+                let dget = |k: &str| d.get(k).filter(|v| !v.is_null());
+                for row in record::FIELDS {
+                    let (Some(key), record::Slot::Token(field, kind)) =
+                        (row.path.strip_prefix("device."), row.slot)
+                    else {
+                        continue;
+                    };
+                    let v = val(token(vocab, kind, Key::Top(row.path), dget(key)), &mut errs);
+                    if let Some(slot) = incident.token_slot(field) {
+                        *slot = v;
+                    }
+                }
+            } else {
+                errs.push(IncidentError::wrong_type(
                     "device",
                     "an object like {\"kind\": \"phone\", \"owner\": \"personal\"}",
                     device,
                 ));
-            };
-            for key in d.keys() {
-                if key != "kind" && key != "owner" {
-                    return Err(unknown_key(
-                        &format!("device.{}", truncate(key)),
-                        &["kind", "owner"],
-                    ));
-                }
             }
-            let dget = |k: &str| d.get(k).filter(|v| !v.is_null());
-            incident.device_kind = token(
-                vocab,
-                TokenKind::Device,
-                Key::Top("device.kind"),
-                dget("kind"),
-            )?;
-            incident.device_owner = token(
-                vocab,
-                TokenKind::Owner,
-                Key::Top("device.owner"),
-                dget("owner"),
-            )?;
         }
         if let Some(others) = get("others") {
-            let Value::Array(list) = others else {
-                return Err(IncidentError::wrong_type(
+            match others {
+                Value::Array(list) if list.len() > limits.max_list_len => {
+                    errs.push(IncidentError::list_too_long(
+                        "others",
+                        list.len(),
+                        limits.max_list_len,
+                    ));
+                }
+                Value::Array(list) => {
+                    let mut people = Vec::with_capacity(list.len());
+                    for (i, p) in list.iter().enumerate() {
+                        let key = Key::Other(i);
+                        if p.is_null() {
+                            errs.push(IncidentError::wrong_type(
+                                &key.render(),
+                                "a person object",
+                                p,
+                            ));
+                        } else if let Some(person) = person(vocab, key, Some(p), &mut errs) {
+                            people.push(person);
+                        }
+                    }
+                    incident.others = Some(people);
+                }
+                _ => errs.push(IncidentError::wrong_type(
                     "others",
                     "a list of people",
                     others,
-                ));
-            };
-            if list.len() > limits.max_list_len {
-                return Err(IncidentError::list_too_long(
-                    "others",
-                    list.len(),
-                    limits.max_list_len,
-                ));
+                )),
             }
-            let mut people = Vec::with_capacity(list.len());
-            for (i, p) in list.iter().enumerate() {
-                let key = Key::Other(i);
-                if p.is_null() {
-                    return Err(IncidentError::wrong_type(
-                        &key.render(),
-                        "a person object",
-                        p,
-                    ));
-                }
-                if let Some(person) = person(vocab, key, Some(p))? {
-                    people.push(person);
-                }
-            }
-            incident.others = Some(people);
         }
         if let Some(facts) = get("facts") {
-            let Value::Object(f) = facts else {
-                return Err(IncidentError::wrong_type(
+            if let Value::Object(f) = facts {
+                for (key, v) in f {
+                    let Some(&idx) = vocab.fact_index.get(key) else {
+                        let names: Vec<String> =
+                            vocab.facts.iter().map(|f| f.name.clone()).collect();
+                        let shown = truncate(key);
+                        let mut err = IncidentError::new(
+                            "haven::incident::unknown_fact",
+                            &format!("facts.{shown}"),
+                            format!("a declared fact: {}", quote_list(&names)),
+                            format!("unknown fact `facts.{shown}`"),
+                        );
+                        if let Some(s) = crate::check::suggest(key, &names) {
+                            err.message.push_str(&format!(" (did you mean `{s}`?)"));
+                        }
+                        errs.push(err);
+                        continue;
+                    };
+                    let Some(info) = vocab.facts.get(idx) else {
+                        continue;
+                    };
+                    let v = val(
+                        fact_value(vocab, info, Key::Field(&Key::Top("facts"), key), v),
+                        &mut errs,
+                    );
+                    if let Some(slot) = incident.facts.get_mut(idx) {
+                        *slot = v;
+                    }
+                }
+            } else {
+                errs.push(IncidentError::wrong_type(
                     "facts",
                     "an object of facts",
                     facts,
                 ));
-            };
-            for (key, v) in f {
-                let Some(&idx) = vocab.fact_index.get(key) else {
-                    let names: Vec<String> = vocab.facts.iter().map(|f| f.name.clone()).collect();
-                    let shown = truncate(key);
-                    let mut err = IncidentError::new(
-                        "haven::incident::unknown_fact",
-                        &format!("facts.{shown}"),
-                        format!("a declared fact: {}", quote_list(&names)),
-                        format!("unknown fact `facts.{shown}`"),
-                    );
-                    if let Some(s) = crate::check::suggest(key, &names) {
-                        err.message.push_str(&format!(" (did you mean `{s}`?)"));
-                    }
-                    return Err(err);
-                };
-                let Some(info) = vocab.facts.get(idx) else {
-                    continue;
-                };
-                if let Some(slot) = incident.facts.get_mut(idx) {
-                    *slot = fact_value(vocab, info, Key::Field(&Key::Top("facts"), key), v)?;
-                }
             }
         }
-        incident.settle(vocab)
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        incident.settle(vocab).map_err(|e| vec![e])
     }
 }
 
@@ -507,23 +707,30 @@ fn token(
     }
 }
 
-fn person(vocab: &Vocab, key: Key<'_>, v: Option<&Value>) -> Result<Option<Person>, IncidentError> {
-    let Some(v) = v else { return Ok(None) };
+fn person(
+    vocab: &Vocab,
+    key: Key<'_>,
+    v: Option<&Value>,
+    errs: &mut Vec<IncidentError>,
+) -> Option<Person> {
+    let v = v?;
     let Value::Object(map) = v else {
-        return Err(IncidentError::wrong_type(
+        errs.push(IncidentError::wrong_type(
             &key.render(),
             "a person object like {\"role\": \"pupil\", \"age\": 12}",
             v,
         ));
+        return None;
     };
-    person_fields(vocab, key, map).map(Some)
+    Some(person_fields(vocab, key, map, errs))
 }
 
 fn person_fields(
     vocab: &Vocab,
     key: Key<'_>,
     map: &Map<String, Value>,
-) -> Result<Person, IncidentError> {
+    errs: &mut Vec<IncidentError>,
+) -> Person {
     let mut person = Person {
         role: Val::Unknown,
         facts: vec![Val::Unknown; vocab.person_facts.len()],
@@ -531,27 +738,36 @@ fn person_fields(
     for (k, v) in map {
         let path = Key::Field(&key, k);
         if k == "role" {
-            person.role = token(
+            match token(
                 vocab,
                 TokenKind::Role,
                 path,
                 Some(v).filter(|v| !v.is_null()),
-            )?;
+            ) {
+                Ok(role) => person.role = role,
+                Err(e) => errs.push(e),
+            }
             continue;
         }
         let Some(&idx) = vocab.person_fact_index.get(k) else {
             let mut allowed: Vec<&str> = vec!["role"];
             allowed.extend(vocab.person_facts.iter().map(|f| f.name.as_str()));
-            return Err(unknown_key(&path.render(), &allowed));
+            errs.push(unknown_key(&path.render(), &allowed));
+            continue;
         };
         let Some(info) = vocab.person_facts.get(idx) else {
             continue;
         };
-        if let Some(slot) = person.facts.get_mut(idx) {
-            *slot = fact_value(vocab, info, path, v)?;
+        match fact_value(vocab, info, path, v) {
+            Ok(val) => {
+                if let Some(slot) = person.facts.get_mut(idx) {
+                    *slot = val;
+                }
+            }
+            Err(e) => errs.push(e),
         }
     }
-    Ok(person)
+    person
 }
 
 fn fact_value(
@@ -1188,7 +1404,7 @@ rule r {
             r#"{"category": "bullying", "facts": {"platform": "myspace"}}"#,
             r#"{"category": "bullying", "facts": {"platform": 1}}"#,
         ];
-        // Repeated keys: the `Value` path keeps the last; the fast path leaves them to it.
+        // Repeated keys: the fast path leaves them to the slow path, which rejects them.
         let repeated = [
             r#"{"category": "bullying", "category": "bullying"}"#,
             r#"{"category": "bullying", "actor": {"age": 9, "age": 10}}"#,
@@ -1197,14 +1413,9 @@ rule r {
             r#"{"category": "bullying", "facts": {"flag": true, "flag": false}}"#,
         ];
         for text in repeated {
-            let slow = parse_json(text, &limits)
-                .and_then(|v| Incident::from_value(&policy.ir, &v, &limits));
             assert_eq!(fast::read(&policy.ir, text, &limits), None, "{text}");
-            assert_eq!(
-                Incident::from_json(&policy.ir, text, &limits),
-                slow,
-                "{text}"
-            );
+            let err = Incident::from_json(&policy.ir, text, &limits).unwrap_err();
+            assert_eq!(err.code, "haven::incident::duplicate_key", "{text}");
         }
         for text in valid {
             let slow = parse_json(text, &limits)
@@ -1223,5 +1434,82 @@ rule r {
             assert_eq!(fast::read(&policy.ir, text, &limits), None, "{text}");
             assert_eq!(Incident::from_json(&policy.ir, text, &limits), Err(slow));
         }
+    }
+
+    /// Key path, code and (line, column) of one error.
+    type Found = (String, &'static str, Option<(usize, usize)>);
+
+    fn all_errors(text: &str) -> Vec<Found> {
+        let policy = Policy::compile("t", POLICY, &NoModules, &CheckOptions::default())
+            .unwrap_or_else(|e| panic!("{}", e.render()));
+        let errs = Incident::from_json_all(&policy.ir, text, &Limits::default()).unwrap_err();
+        errs.into_iter()
+            .map(|e| (e.key, e.code, e.line.zip(e.column)))
+            .collect()
+    }
+
+    /// A repeated key is an error at every depth, naming the key path and both positions.
+    #[test]
+    fn duplicate_keys_at_every_depth_name_both_positions() {
+        let text = "{\"category\": \"bullying\",\n \"category\": \"bullying\",\n \"actor\": {\"age\": 9, \"age\": 10},\n \"device\": {\"kind\": \"phone\", \"kind\": \"phone\"},\n \"others\": [{}, {\"role\": \"pupil\", \"r\\u006fle\": \"pupil\"}],\n \"facts\": {\"flag\": true, \"flag\": false}}";
+        let dup = "haven::incident::duplicate_key";
+        assert_eq!(
+            all_errors(text),
+            [
+                ("category".to_owned(), dup, Some((2, 2))),
+                ("actor.age".to_owned(), dup, Some((3, 22))),
+                ("device.kind".to_owned(), dup, Some((4, 30))),
+                ("others[1].role".to_owned(), dup, Some((5, 35))),
+                ("facts.flag".to_owned(), dup, Some((6, 26))),
+            ]
+        );
+        let policy = Policy::compile("t", POLICY, &NoModules, &CheckOptions::default())
+            .unwrap_or_else(|e| panic!("{}", e.render()));
+        let first = Incident::from_json(&policy.ir, text, &Limits::default()).unwrap_err();
+        assert_eq!(
+            first.message,
+            "key `category` appears twice: at 1:2 and 2:2"
+        );
+        // Keys that repeat across objects, or values that look like keys, are fine.
+        let ok = r#"{"category": "bullying", "actor": {"age": 9}, "subject": {"age": 9}, "facts": {"flag": true}, "id": "age"}"#;
+        assert!(Incident::from_json_all(&policy.ir, ok, &Limits::default()).is_ok());
+    }
+
+    /// Every error of a record, not only the first, each with its code and key: record keys
+    /// in contract order, the keys inside an object in name order.
+    #[test]
+    fn a_record_reports_every_error() {
+        let text = r#"{"category": "nope", "zzz": 1, "actor": {"age": 121, "height": 3, "role": "chef"},
+            "device": {"kind": "pager"}, "others": [null, {"sen": "yes"}],
+            "facts": {"count": 11, "nope": true, "flag": "yes"}, "id": true}"#;
+        let got: Vec<(String, &str)> = all_errors(text)
+            .into_iter()
+            .map(|(k, c, _)| (k, c.trim_start_matches("haven::incident::")))
+            .collect();
+        let want = [
+            ("zzz", "unknown_key"),
+            ("category", "unknown_value"),
+            ("actor.age", "out_of_range"),
+            ("actor.height", "unknown_key"),
+            ("actor.role", "unknown_value"),
+            ("id", "wrong_type"),
+            ("device.kind", "unknown_value"),
+            ("others[0]", "wrong_type"),
+            ("others[1].sen", "wrong_type"),
+            ("facts.count", "out_of_range"),
+            ("facts.flag", "wrong_type"),
+            ("facts.nope", "unknown_fact"),
+        ];
+        let want: Vec<(String, &str)> = want.iter().map(|(k, c)| ((*k).to_owned(), *c)).collect();
+        assert_eq!(got, want);
+        // Invalid JSON is one error, with its position.
+        assert_eq!(
+            all_errors("{\n  \"category\": }"),
+            [(
+                String::new(),
+                "haven::incident::invalid_json",
+                Some((2, 15))
+            )]
+        );
     }
 }

@@ -10,8 +10,10 @@ mod incident;
 mod ir;
 mod limits;
 pub mod modal;
+pub mod record;
 pub mod render;
 pub mod scenario;
+mod schema;
 mod source;
 pub mod syntax;
 mod witness;
@@ -22,6 +24,7 @@ pub use decision::{ActionView, Decision, Question, Status};
 pub use diagnostic::{DetailedError, DetailedLabel, Diagnostic, Fix, Label, Severity};
 pub use incident::{Incident, IncidentError};
 pub use limits::Limits;
+pub use schema::{CONTRACT_VERSION, DRAFT as SCHEMA_DRAFT};
 pub use source::{SourceFile, SourceId, Sources, Span, Spanned};
 pub use syntax::ast::{Date, Modality, TargetMode, Verdict};
 
@@ -153,7 +156,21 @@ pub fn check(name: &str, text: &str, loader: &dyn Loader, opts: &CheckOptions) -
     }
 }
 
+/// The JSON Schema (draft 2020-12) of decision version 1, as `docs/schema/decision.v1.json`
+/// holds it.
+pub fn decision_schema() -> serde_json::Value {
+    schema::decision()
+}
+
 impl Policy {
+    /// The JSON Schema (draft 2020-12) of incident record version 1 for this policy's
+    /// vocabulary. `closed`: only the names this policy declares; otherwise any well-formed
+    /// name where a policy may extend the vocabulary (the committed
+    /// `docs/schema/incident.v1.json` is the open schema of `policies/std`).
+    pub fn incident_schema(&self, closed: bool) -> serde_json::Value {
+        schema::incident(&self.ir, closed)
+    }
+
     /// Parse, check and compile a policy. `loader` finds the modules it `use`s and the
     /// policy it `extends`.
     pub fn compile(
@@ -297,6 +314,20 @@ impl Policy {
     /// Validate an incident given as JSON text.
     pub fn incident_from_json(&self, text: &str) -> Result<Incident, IncidentError> {
         Incident::from_json(&self.ir, text, &self.limits)
+    }
+
+    /// Read an incident record from JSON text, reporting every error it has (repeated keys at
+    /// any depth with both positions, then each bad key), not only the first.
+    pub fn incident_from_json_all(&self, text: &str) -> Result<Incident, Vec<IncidentError>> {
+        Incident::from_json_all(&self.ir, text, &self.limits)
+    }
+
+    /// Read an incident record from a JSON value, reporting every error it has.
+    pub fn incident_from_value_all(
+        &self,
+        value: &serde_json::Value,
+    ) -> Result<Incident, Vec<IncidentError>> {
+        Incident::from_value_all(&self.ir, value, &self.limits)
     }
 
     /// Validate an incident given as a JSON value.

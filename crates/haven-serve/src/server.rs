@@ -631,6 +631,8 @@ fn split_batch(text: &str) -> Result<Vec<(usize, String)>, ApiError> {
                     expected: "a JSON array of incident records, or JSON Lines".to_owned(),
                     message: format!("invalid JSON: {e}"),
                     code: "haven::incident::invalid_json",
+                    line: None,
+                    column: None,
                 })
             })?;
         return Ok(items

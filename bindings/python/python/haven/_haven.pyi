@@ -9,7 +9,7 @@ version-1 decision contract (``policy``, ``incident_id`` when the record has an 
 import datetime
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal, final
+from typing import Any, Literal, TypedDict, final
 
 from haven.types import Decision, Incident, ScenarioResult
 
@@ -28,6 +28,44 @@ __all__ = [
 ]
 
 __version__: str
+
+# The incident record, version 1 (docs/contract.md, docs/schema/incident.v1.json). These
+# types exist for type checkers only: import them under ``typing.TYPE_CHECKING``.
+
+FactValue = bool | int | str | None
+"""A fact's value: ``None`` (or leaving it out) means unknown, never false."""
+
+class Person(TypedDict, total=False):
+    """A person in an incident. Other keys are person facts the vocabulary declares."""
+
+    role: str | None
+    age: int | None
+    year_group: int | None
+    sen: bool | None
+    travels_alone: bool | None
+    vulnerable: bool | None
+
+class Device(TypedDict, total=False):
+    """The device involved."""
+
+    kind: str | None
+    owner: str | None
+
+class Incident(TypedDict, total=False):
+    """An incident record or permission request, version 1. Every key is optional, but
+    ``category`` and/or ``activity`` must be given. Unknown and repeated keys are errors."""
+
+    id: str | int | float | None
+    category: str | None
+    activity: str | None
+    actor: Person | None
+    subject: Person | None
+    reporter: Person | None
+    others: list[Person] | None
+    device: Device | None
+    location: str | None
+    time: str | None
+    facts: Mapping[str, FactValue] | None
 
 @final
 class Policy:
@@ -153,6 +191,9 @@ class IncidentError(ValueError):
     code: str
     message: str
     index: int | None
+    errors: list[dict[str, str]]
+    """Every error of the record (the attributes above are the first): ``code``, ``key``,
+    ``expected`` and ``message`` of each, with haven-core's codes."""
 
 def check(
     text: str,

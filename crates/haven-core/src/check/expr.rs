@@ -3,6 +3,7 @@
 use super::{suggest, Checker};
 use crate::diagnostic::Diagnostic;
 use crate::ir::{quote_list, Cond, FactTy, Field, PeopleList, Test, Tri, Who};
+use crate::record;
 use crate::source::Span;
 use crate::syntax::ast::{self, CmpOp, ExprKind, TestOp, TokenKind, Value};
 
@@ -162,20 +163,22 @@ impl Checker<'_> {
         in_quant: bool,
     ) -> Option<Resolved> {
         let segs: Vec<&str> = path.node.iter().map(String::as_str).collect();
-        let who = |s: &str| match s {
-            "actor" => Some(Who::Actor),
-            "subject" => Some(Who::Subject),
-            "reporter" => Some(Who::Reporter),
-            _ => None,
+        let who = record::person;
+        // A token field of the record table; `device` alone means `device.kind`.
+        let token_row = |segs: &[&str]| {
+            let row = match segs {
+                ["device"] => record::by_path("device.kind"),
+                [a] => record::by_path(a),
+                [a, b] => record::by_path(&format!("{a}.{b}")),
+                _ => None,
+            };
+            match row?.slot {
+                record::Slot::Token(f, k) => Some(Resolved::Field(f, Ty::Token(k))),
+                _ => None,
+            }
         };
-        let token = |f: Field, k: TokenKind| Some(Resolved::Field(f, Ty::Token(k)));
         let resolved = match segs.as_slice() {
-            ["category"] => token(Field::Category, TokenKind::Category),
-            ["activity"] => token(Field::Activity, TokenKind::Activity),
-            ["location"] => token(Field::Location, TokenKind::Location),
-            ["time"] => token(Field::Time, TokenKind::Time),
-            ["device"] | ["device", "kind"] => token(Field::DeviceKind, TokenKind::Device),
-            ["device", "owner"] => token(Field::DeviceOwner, TokenKind::Owner),
+            s @ ([_] | [_, _]) if token_row(s).is_some() => token_row(s),
             [w] | [w, "role"] if who(w).is_some() => {
                 who(w).map(|w| Resolved::Field(Field::Role(w), Ty::Role))
             }
@@ -218,20 +221,11 @@ impl Checker<'_> {
                 }
             }
             _ => {
-                let mut known: Vec<String> = [
-                    "category",
-                    "activity",
-                    "location",
-                    "time",
-                    "device",
-                    "device.owner",
-                    "actor",
-                    "subject",
-                    "reporter",
-                ]
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect();
+                let mut known: Vec<String> = record::FIELDS
+                    .iter()
+                    .filter(|f| matches!(f.shape(), "token" | "person" | "object"))
+                    .map(|f| f.path.to_owned())
+                    .collect();
                 known.extend(self.ir.vocab.facts.iter().map(|f| f.name.clone()));
                 let text = path.node.join(".");
                 let mut d = Diagnostic::error(

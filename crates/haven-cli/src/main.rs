@@ -10,6 +10,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod explain;
 mod trace;
 
 /// Exit codes, documented in the README and tested in `tests/cli.rs`.
@@ -66,6 +67,18 @@ enum RenderFormat {
     Html,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum DiffFormat {
+    /// plain text
+    Text,
+    /// JSON (each class with its `witness` incident)
+    Json,
+    /// a Markdown report for governors
+    Md,
+    /// a self-contained HTML report
+    Html,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check policies: report every error and warning with its location
@@ -92,6 +105,42 @@ enum Command {
         /// Include the rules that applied and may apply
         #[arg(long)]
         explain: bool,
+    },
+    /// Explain a decision: why each action and the permission, and the smallest fact changes
+    /// that would alter them; or why not (--why-not); or ask the questions (--interview)
+    Explain {
+        /// Policy file or directory
+        policy: PathBuf,
+        /// Incident file (JSON)
+        incident: PathBuf,
+        /// Why is this not required? An action and target (`refer police`), optionally after
+        /// a modality (`should inform_parents`), or a verdict (`allowed`)
+        #[arg(long, num_args = 1..=3, value_name = "ACTION [TARGET]")]
+        why_not: Option<Vec<String>>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutFormat,
+        /// The most fact changes a counterfactual may make
+        #[arg(long, default_value_t = 2)]
+        max_changes: usize,
+        /// Ask the open questions one at a time on the terminal, best question first
+        #[arg(long)]
+        interview: bool,
+    },
+    /// Compare two policies: every class of incidents they answer differently, each with a
+    /// verified witness incident
+    Diff {
+        /// The old policy (file or directory)
+        old: PathBuf,
+        /// The new policy (file or directory); omit with --against
+        new: Option<PathBuf>,
+        /// Compare the policy given against this one (a path, or a sibling directory name
+        /// such as `baseline`) and list only where it requires less
+        #[arg(long)]
+        against: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: DiffFormat,
     },
     /// Run scenario tests (scenarios.toml beside each policy)
     Test {
@@ -166,6 +215,34 @@ fn main() -> ExitCode {
             explain,
         } => eval(&policy, &incident, format, explain),
         Command::Test { policies, coverage } => test(&policies, coverage),
+        Command::Explain {
+            policy,
+            incident,
+            why_not,
+            format,
+            max_changes,
+            interview,
+        } => explain::explain(
+            &policy,
+            &incident,
+            why_not.as_deref(),
+            format,
+            max_changes,
+            interview,
+        ),
+        Command::Diff {
+            old,
+            new,
+            against,
+            format,
+        } => match (new, against) {
+            (Some(new), None) => explain::diff(&old, &new, None, format),
+            (None, Some(base)) => explain::diff(&old, &old, Some(&base), format),
+            _ => {
+                eprintln!("error: give two policies, or one policy and --against");
+                Exit::Usage
+            }
+        },
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Render {
             policy,

@@ -4,8 +4,11 @@
 mod api;
 mod check;
 mod decision;
+mod describe;
 mod diagnostic;
+mod diff;
 mod eval;
+mod explain;
 mod incident;
 mod ir;
 mod limits;
@@ -20,6 +23,12 @@ pub use api::{Answer, IncidentErrorJson};
 pub use check::{CheckOptions, LoadError, Loader, MapLoader, NoModules};
 pub use decision::{ActionView, Decision, Question, Status};
 pub use diagnostic::{DetailedError, DetailedLabel, Diagnostic, Label, Severity};
+pub use diff::{compare, DiffClass, DiffOptions, DiffReport, Difference, Outcome};
+pub use explain::{
+    apply_changes, set_path, ActionExplanation, ActionKey, Change, Counterfactual, ExplainOptions,
+    Explanation, Goal, NextQuestion, NextQuestions, Overridden, PermissionExplanation, Producer,
+    QuestionGroup, RuleReason, WhyNot,
+};
 pub use incident::{Incident, IncidentError};
 pub use limits::Limits;
 pub use source::{SourceFile, SourceId, Sources, Span, Spanned};
@@ -142,6 +151,12 @@ pub fn unpaired_surrogate(name: &str, text: String, offset: usize) -> CompileErr
     }
 }
 
+/// The classes of incidents `old` and `new` answer differently, each with a witness
+/// incident verified under both (see the `diff` module's method).
+pub fn diff(old: &Policy, new: &Policy, opts: &DiffOptions) -> DiffReport {
+    diff::diff(old, new, opts)
+}
+
 /// Parse and check a policy without keeping the compiled form.
 pub fn check(name: &str, text: &str, loader: &dyn Loader, opts: &CheckOptions) -> CheckReport {
     let mut sources = Sources::new();
@@ -236,6 +251,12 @@ impl Policy {
         Incident::from_value(&self.ir, value, &self.limits)
     }
 
+    /// A validated incident as a record again (facts the vocabulary's relations settle are
+    /// filled in; unknown fields are left out).
+    pub fn incident_to_json(&self, incident: &Incident) -> serde_json::Value {
+        witness::record_json(&self.ir, incident)
+    }
+
     /// Evaluate a validated incident.
     pub fn evaluate(&self, incident: &Incident) -> Decision<'_> {
         eval::evaluate(&self.ir, incident)
@@ -245,6 +266,49 @@ impl Policy {
     pub fn evaluate_json(&self, text: &str) -> Result<Decision<'_>, IncidentError> {
         let incident = self.incident_from_json(text)?;
         Ok(self.evaluate(&incident))
+    }
+
+    /// Why the decision on `incident` is what it is: the rules, cited sentences, layers and
+    /// condition parts behind each action and the permission, with minimal counterfactuals.
+    /// Never called by [`Policy::evaluate`]: explanation costs nothing unless asked for.
+    pub fn explain(&self, incident: &Incident, opts: &ExplainOptions) -> Explanation {
+        explain::explain(&self.ir, incident, opts)
+    }
+
+    /// Why the decision does not satisfy `goal`, and the minimal fact changes that would.
+    pub fn why_not(&self, incident: &Incident, goal: &Goal, opts: &ExplainOptions) -> WhyNot {
+        explain::why_not(&self.ir, incident, goal, opts)
+    }
+
+    /// Evaluate with the explanation attached as the decision's `explain` key, and, while
+    /// questions remain, the guided questions as `next_questions`.
+    pub fn evaluate_explained(&self, incident: &Incident, opts: &ExplainOptions) -> Decision<'_> {
+        let mut d = self.evaluate(incident);
+        let e = self.explain(incident, opts);
+        d.insert_extra(
+            "explain",
+            serde_json::to_value(&e).unwrap_or(serde_json::Value::Null),
+        );
+        if !d.questions().is_empty() {
+            let n = self.next_questions(incident);
+            d.insert_extra(
+                "next_questions",
+                serde_json::to_value(&n).unwrap_or(serde_json::Value::Null),
+            );
+        }
+        d
+    }
+
+    /// The open questions grouped by the action they settle, and ordered best first.
+    pub fn next_questions(&self, incident: &Incident) -> NextQuestions {
+        explain::next_questions(&self.ir, incident)
+    }
+
+    /// How many questions an interview asks to complete the decision on `full`, starting
+    /// from its category and activity alone; `guided` asks in [`Policy::next_questions`]
+    /// order, otherwise in the decision's order (most severe first).
+    pub fn interview_length(&self, full: &Incident, guided: bool) -> usize {
+        explain::interview_length(&self.ir, full, guided)
     }
 
     /// Validate and evaluate JSON text, answering with the decision JSON (the version-1

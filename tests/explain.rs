@@ -552,3 +552,121 @@ fn diff_of_a_permission_exception_change() {
     assert_eq!(perm.len(), 1, "{}", r.to_text());
     assert!(perm[0].witness["actor"]["age"].as_i64().unwrap() >= 14);
 }
+
+/// Guided questions: over the scenario corpus, an interview that starts from the category
+/// and activity alone and asks in `next_questions` order asks no more questions on average
+/// than one asking in the decision's own order (most severe first). The figures are printed
+/// (`--nocapture`); docs/explain.md records a full run.
+#[test]
+fn guided_interviews_ask_fewer_questions_on_average() {
+    let full = std::env::var("HAVEN_SLOW_TESTS").is_ok();
+    let (mut today, mut guided, mut n) = (0usize, 0usize, 0usize);
+    let mut shorter = 0usize;
+    let mut longer = 0usize;
+    for dir in [
+        "baseline",
+        "example",
+        "kingsbury_2019",
+        "kenilworth_2022",
+        "basnett_2024",
+        "dukestreet_2023",
+        "thornton_2021",
+    ] {
+        let p = policy(dir);
+        let text =
+            std::fs::read_to_string(repo().join("policies").join(dir).join("scenarios.toml"))
+                .unwrap();
+        for (k, s) in haven_core::scenario::parse_scenarios(&text)
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            if !full && k % 12 != 0 {
+                continue;
+            }
+            let Ok(inc) = p.incident_from_value(&haven_core::scenario::to_json(&s.incident)) else {
+                continue;
+            };
+            let a = p.interview_length(&inc, false);
+            let b = p.interview_length(&inc, true);
+            today += a;
+            guided += b;
+            n += 1;
+            shorter += usize::from(b < a);
+            longer += usize::from(b > a);
+        }
+    }
+    let avg = |x: usize| x as f64 / n.max(1) as f64;
+    println!(
+        "interviews over {n} scenarios: today's order {:.2} questions on average, guided {:.2} \
+         (guided shorter in {shorter}, longer in {longer})",
+        avg(today),
+        avg(guided)
+    );
+    assert!(n > 20);
+    assert!(guided <= today, "guided {guided} > today's order {today}");
+}
+
+/// Criterion coverage: every proposed incident, added as a scenario, shows its part; a part
+/// the rest of its condition masks is reported as masked.
+#[test]
+fn criterion_coverage_proposals_show_their_part() {
+    let p = policy("example");
+    let text = std::fs::read_to_string(repo().join("policies/example/scenarios.toml")).unwrap();
+    let scenarios: Vec<(String, haven_core::Incident)> =
+        haven_core::scenario::parse_scenarios(&text)
+            .unwrap()
+            .iter()
+            .filter_map(|s| {
+                let json = haven_core::scenario::to_json(&s.incident);
+                p.incident_from_value(&json)
+                    .ok()
+                    .map(|i| (s.name.clone(), i))
+            })
+            .collect();
+    let cc = p.criterion_coverage(&scenarios);
+    let mut proposals = 0;
+    for part in cc.parts.iter().filter(|x| x.proposal.is_some()) {
+        let inc = p
+            .incident_from_value(part.proposal.as_ref().unwrap())
+            .unwrap();
+        let mut more = scenarios.clone();
+        more.push(("proposed".to_owned(), inc));
+        let again = p.criterion_coverage(&more);
+        let same = again
+            .parts
+            .iter()
+            .find(|x| x.rule == part.rule && x.part == part.part)
+            .unwrap();
+        assert_eq!(same.shown_by.as_deref(), Some("proposed"), "{part:?}");
+        proposals += 1;
+    }
+    assert!(proposals > 0);
+    let criteria: Vec<&str> = cc
+        .parts
+        .iter()
+        .filter_map(|x| x.criterion.as_deref())
+        .collect();
+    assert!(criteria.contains(&"immediate_referral.c4"), "{criteria:?}");
+
+    let masked = compile_text(
+        "masked",
+        "policy masked \"x\" {\n  version \"1\"\n  use std/vocabulary\n}\n\
+         rule r {\n  cites \"§1\"\n  when category is cyberbullying and malicious and (malicious or adult_involved)\n  must log_incident\n}\n",
+    );
+    let cc = masked.criterion_coverage(&[]);
+    let adult = cc
+        .parts
+        .iter()
+        .find(|x| x.part.contains("adult_involved"))
+        .unwrap();
+    assert!(adult.masked, "{adult:?}");
+    assert!(
+        cc.parts
+            .iter()
+            .filter(|x| !x.masked)
+            .all(|x| x.proposal.is_some()),
+        "{:#?}",
+        cc.parts
+    );
+}

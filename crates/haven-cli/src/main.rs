@@ -146,7 +146,9 @@ enum Command {
     Test {
         /// Policy files or directories; default: every policy under ./policies
         policies: Vec<PathBuf>,
-        /// List rules and table rows that no scenario exercised (and fail if any)
+        /// List rules and table rows that no scenario exercised (and fail if any), and the
+        /// criterion coverage: condition parts no scenario shows to matter, with a proposed
+        /// incident for each (reported, not failing)
         #[arg(long)]
         coverage: bool,
     },
@@ -667,6 +669,38 @@ fn test(paths: &[PathBuf], coverage: bool) -> Exit {
             }
         }
         if coverage {
+            let incidents: Vec<(String, haven_core::Incident)> = scenarios
+                .iter()
+                .filter_map(|s| {
+                    let json = haven_core::scenario::to_json(&s.incident);
+                    policy
+                        .incident_from_value(&json)
+                        .ok()
+                        .map(|i| (s.name.clone(), i))
+                })
+                .collect();
+            let cc = policy.criterion_coverage(&incidents);
+            println!(
+                "criterion coverage {}: {}/{} condition parts shown to matter by a scenario ({} masked: they can never matter)",
+                policy.id(),
+                cc.shown(),
+                cc.can_matter(),
+                cc.parts.len() - cc.can_matter()
+            );
+            for part in cc.parts.iter().filter(|p| p.shown_by.is_none()) {
+                let what = part
+                    .criterion
+                    .as_ref()
+                    .map_or_else(|| part.part.clone(), |c| format!("criterion {c}"));
+                if part.masked {
+                    println!("  masked: {} — {what}", part.rule);
+                } else {
+                    println!("  not shown: {} — {what}", part.rule);
+                    if let Some(p) = &part.proposal {
+                        println!("      proposed incident: {p}");
+                    }
+                }
+            }
             let own: Vec<&str> = policy.own_rule_ids().collect();
             let missed: Vec<&&str> = own.iter().filter(|r| !exercised.contains(**r)).collect();
             uncovered_total += missed.len();

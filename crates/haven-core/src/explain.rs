@@ -1074,8 +1074,9 @@ pub struct NextQuestion {
     pub fact: String,
     /// The policy author's wording.
     pub ask: String,
-    /// The mean number of questions left after answering it, over its possible answers.
-    pub expected_remaining: f64,
+    /// The mean number of rules still undecided after answering it, over the answers that
+    /// its conditions tell apart (lower settles more); -1 when it cannot be scored.
+    pub expected_open_rules: f64,
 }
 
 /// Guided questions: groups that settle the same action, and the questions best asked next.
@@ -1110,7 +1111,9 @@ fn question_slots(ir: &PolicyIr, inc: &Incident, d: &Decision<'_>) -> Vec<(Slot,
 }
 
 /// Group the open questions by the action they settle and order them by how much they are
-/// expected to settle (a one-step lookahead over each question's answers).
+/// expected to settle: a one-step lookahead over each question's answers, scored by the mean
+/// number of rules left undecided (ties keep the decision's severity order). Scoring by the
+/// number of questions left instead measured worse (docs/explain.md).
 pub(crate) fn next_questions(ir: &PolicyIr, inc: &Incident) -> NextQuestions {
     let d = eval::evaluate(ir, inc);
     if d.questions().is_empty() {
@@ -1188,7 +1191,8 @@ pub(crate) fn next_questions(ir: &PolicyIr, inc: &Incident) -> NextQuestions {
                 let mut count = 0usize;
                 for &v in vals {
                     if let Some(next) = apply(ir, inc, &[(*s, v)]) {
-                        total += eval::evaluate(ir, &next).questions().len();
+                        let nd = eval::evaluate(ir, &next);
+                        total += nd.possible.len();
                         count += 1;
                     }
                 }
@@ -1206,7 +1210,7 @@ pub(crate) fn next_questions(ir: &PolicyIr, inc: &Incident) -> NextQuestions {
             NextQuestion {
                 fact: q.fact.clone(),
                 ask: q.ask.clone(),
-                expected_remaining: if expected == f64::MAX { -1.0 } else { expected },
+                expected_open_rules: if expected == f64::MAX { -1.0 } else { expected },
             },
         ));
     }

@@ -12,6 +12,7 @@ mod explain;
 mod incident;
 mod ir;
 mod limits;
+mod mcdc;
 pub mod modal;
 pub mod render;
 pub mod scenario;
@@ -31,6 +32,7 @@ pub use explain::{
 };
 pub use incident::{Incident, IncidentError};
 pub use limits::Limits;
+pub use mcdc::{CriterionCoverage, PartCoverage};
 pub use source::{SourceFile, SourceId, Sources, Span, Spanned};
 pub use syntax::ast::{Date, Modality, TargetMode, Verdict};
 
@@ -249,6 +251,13 @@ impl Policy {
         value: &serde_json::Value,
     ) -> Result<Incident, IncidentError> {
         Incident::from_value(&self.ir, value, &self.limits)
+    }
+
+    /// Criterion coverage (MC/DC-style) of the policy's own rules by named scenario
+    /// incidents: for each test and criterion of each rule's condition, a scenario in which
+    /// it alone flips the condition, or a proposed incident that would.
+    pub fn criterion_coverage(&self, scenarios: &[(String, Incident)]) -> CriterionCoverage {
+        mcdc::coverage(&self.ir, scenarios)
     }
 
     /// A validated incident as a record again (facts the vocabulary's relations settle are

@@ -121,6 +121,9 @@ pub struct Outcome {
     pub breach: Option<bool>,
     /// The rules that applied.
     pub rules: Vec<String>,
+    /// The decided actions as data.
+    #[serde(skip)]
+    pub keys: Vec<ActionKey>,
 }
 
 impl Outcome {
@@ -130,6 +133,7 @@ impl Outcome {
             permission: d.verdict(),
             breach: d.breach(),
             rules: d.fired_rules().map(str::to_owned).collect(),
+            keys: d.actions().map(|a| ActionKey::of(&a)).collect(),
         }
     }
 }
@@ -817,43 +821,67 @@ fn complete(ir: &PolicyIr, a: &Formulas, b: &Formulas, inc: &mut crate::incident
     }
 }
 
+/// What a modality does, for a reader: `must` requires, `may` allows.
+fn verb(m: Modality) -> &'static str {
+    match m {
+        Modality::Must => "requires",
+        Modality::Should => "recommends",
+        Modality::May => "allows",
+        Modality::MustNot => "forbids",
+        Modality::ShouldNot => "advises against",
+    }
+}
+
 fn label(d: &Difference, old: &Outcome, new: &Outcome) -> (String, String) {
-    let find_same = |list: &[String], k: &ActionKey| -> Option<String> {
-        let stem = format!("{} ", k.action);
-        list.iter()
-            .find(|t| {
-                t.split_once(' ')
-                    .is_some_and(|(_, rest)| rest.starts_with(&stem) || rest == k.action)
-                    && k.targets.iter().all(|x| t.contains(x.as_str()))
-            })
-            .cloned()
+    // The other decision's entry for the same action and targets, if any, says what kind
+    // of change this is.
+    let kind = |other: &[ActionKey], k: &ActionKey, stronger: bool| -> (&'static str, String) {
+        let Some(o) = other
+            .iter()
+            .find(|o| o.action == k.action && o.targets == k.targets)
+        else {
+            return (if stronger { "added" } else { "removed" }, String::new());
+        };
+        let which = if stronger { "old" } else { "new" };
+        let note = format!(" ({which}: `{}`)", o.text());
+        let change = if o.modality != k.modality {
+            if stronger {
+                "stronger modality"
+            } else {
+                "weaker modality"
+            }
+        } else if o.deadline != k.deadline {
+            if stronger {
+                "stricter deadline"
+            } else {
+                "later deadline"
+            }
+        } else if o.by != k.by {
+            "different performer"
+        } else {
+            "different targets"
+        };
+        (change, note)
     };
     match d {
         Difference::ActionAdded { action } => {
-            let (change, extra) = match find_same(&old.actions, action) {
-                Some(o) if o.starts_with(action.modality.keyword()) => {
-                    ("stricter deadline", format!(" (old: `{o}`)"))
-                }
-                Some(o) => ("stronger modality", format!(" (old: `{o}`)")),
-                None => ("added", String::new()),
-            };
-            (
-                change.to_owned(),
-                format!("the new policy requires `{}`{extra}", action.text()),
-            )
-        }
-        Difference::ActionRemoved { action } => {
-            let (change, extra) = match find_same(&new.actions, action) {
-                Some(n) if n.starts_with(action.modality.keyword()) => {
-                    ("later deadline", format!(" (new: `{n}`)"))
-                }
-                Some(n) => ("weaker modality", format!(" (new: `{n}`)")),
-                None => ("removed", String::new()),
-            };
+            let (change, extra) = kind(&old.keys, action, true);
             (
                 change.to_owned(),
                 format!(
-                    "the new policy no longer requires `{}`{extra}",
+                    "the new policy {} `{}`{extra}",
+                    verb(action.modality),
+                    action.text()
+                ),
+            )
+        }
+        Difference::ActionRemoved { action } => {
+            let (change, extra) = kind(&new.keys, action, false);
+            (
+                change.to_owned(),
+                format!(
+                    "the new policy no longer {} `{}`{extra}",
+                    verb(action.modality),
                     action.text()
                 ),
             )
@@ -1085,6 +1113,15 @@ pub(crate) fn diff(old: &Policy, new: &Policy, opts: &DiffOptions) -> DiffReport
     report
 }
 
+/// A table cell: a dash when empty.
+fn cell(s: &str) -> &str {
+    if s.is_empty() {
+        "—"
+    } else {
+        s
+    }
+}
+
 impl DiffReport {
     /// Keep only the classes where the new policy requires less than the old (actions
     /// removed or weakened, a more permissive verdict, a breach no longer decided): with the
@@ -1190,12 +1227,12 @@ impl DiffReport {
             let _ = writeln!(
                 s,
                 "| | old policy | new policy |\n|---|---|---|\n| actions | {} | {} |\n| permission | {} | {} |\n| rules | {} | {} |\n",
-                c.old.actions.join("; "),
-                c.new.actions.join("; "),
+                cell(&c.old.actions.join("; ")),
+                cell(&c.new.actions.join("; ")),
                 c.old.permission.map_or("—", Verdict::keyword),
                 c.new.permission.map_or("—", Verdict::keyword),
-                c.old.rules.join(", "),
-                c.new.rules.join(", "),
+                cell(&c.old.rules.join(", ")),
+                cell(&c.new.rules.join(", ")),
             );
         }
         s

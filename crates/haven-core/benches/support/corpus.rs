@@ -329,10 +329,13 @@ impl Case {
     }
 }
 
+/// A yes/no fact and the value that makes it true.
+type Literal = (&'static str, bool);
+
 /// The vocabulary's fact relations among the generated facts (`policies/std`): the corpus
 /// only holds records that respect them, with every fact a relation would settle already
 /// stated, so relations derive nothing here and the oracle needs no copy of them.
-const RELATIONS: [((&str, bool), (&str, bool)); 3] = [
+const RELATIONS: [(Literal, Literal); 3] = [
     (("unusual_or_violent_acts", true), ("sexual_acts", true)),
     (
         ("financial_extortion", true),

@@ -886,7 +886,6 @@ pub(crate) fn why_not(ir: &PolicyIr, inc: &Incident, goal: &Goal, opts: &Explain
             .filter(|e| eval::truth(ir, inc, &e.cond) == Tri::True)
             .map(|e| e.id.clone())
             .collect();
-        let _ = i;
         producers.push(Producer {
             rule: r.id.clone(),
             layer: layer_of(ir, r),

@@ -848,7 +848,7 @@ pub(crate) fn why_not(ir: &PolicyIr, inc: &Incident, goal: &Goal, opts: &Explain
     let d = eval::evaluate(ir, inc);
     let already = goal.holds(&d);
     let mut producers = Vec::new();
-    for (i, r) in ir.rules.iter().enumerate() {
+    for r in &ir.rules {
         let produces =
             match goal {
                 Goal::Gain {

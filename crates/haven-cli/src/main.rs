@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod audit;
+mod explain;
 mod new;
 mod trace;
 
@@ -87,6 +88,18 @@ enum SchemaKind {
     Decision,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum DiffFormat {
+    /// plain text
+    Text,
+    /// JSON (each class with its `witness` incident)
+    Json,
+    /// a Markdown report for governors
+    Md,
+    /// a self-contained HTML report
+    Html,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check policies: report every error and warning with its location
@@ -124,11 +137,49 @@ enum Command {
         #[arg(long)]
         pretty: bool,
     },
+    /// Explain a decision: why each action and the permission, and the smallest fact changes
+    /// that would alter them; or why not (--why-not); or ask the questions (--interview)
+    Explain {
+        /// Policy file or directory
+        policy: PathBuf,
+        /// Incident file (JSON)
+        incident: PathBuf,
+        /// Why is this not required? An action and target (`refer police`), optionally after
+        /// a modality (`should inform_parents`), or a verdict (`allowed`)
+        #[arg(long, num_args = 1..=3, value_name = "ACTION [TARGET]")]
+        why_not: Option<Vec<String>>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutFormat,
+        /// The most fact changes a counterfactual may make
+        #[arg(long, default_value_t = 2)]
+        max_changes: usize,
+        /// Ask the open questions one at a time on the terminal, best question first
+        #[arg(long)]
+        interview: bool,
+    },
+    /// Compare two policies: every class of incidents they answer differently, each with a
+    /// verified witness incident
+    Diff {
+        /// The old policy (file or directory)
+        old: PathBuf,
+        /// The new policy (file or directory); omit with --against
+        new: Option<PathBuf>,
+        /// Compare the policy given against this one (a path, or a sibling directory name
+        /// such as `baseline`) and list only where it requires less
+        #[arg(long)]
+        against: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: DiffFormat,
+    },
     /// Run scenario tests (scenarios.toml beside each policy)
     Test {
         /// Policy files or directories; default: every policy under ./policies
         policies: Vec<PathBuf>,
-        /// List rules and table rows that no scenario exercised (and fail if any)
+        /// List rules and table rows that no scenario exercised (and fail if any), and the
+        /// criterion coverage: condition parts no scenario shows to matter, with a proposed
+        /// incident for each (reported, not failing)
         #[arg(long)]
         coverage: bool,
     },
@@ -260,6 +311,34 @@ fn main() -> ExitCode {
             log.as_deref(),
         ),
         Command::Test { policies, coverage } => test(&policies, coverage),
+        Command::Explain {
+            policy,
+            incident,
+            why_not,
+            format,
+            max_changes,
+            interview,
+        } => explain::explain(
+            &policy,
+            &incident,
+            why_not.as_deref(),
+            format,
+            max_changes,
+            interview,
+        ),
+        Command::Diff {
+            old,
+            new,
+            against,
+            format,
+        } => match (new, against) {
+            (Some(new), None) => explain::diff(&old, &new, None, format),
+            (None, Some(base)) => explain::diff(&old, &old, Some(&base), format),
+            _ => {
+                eprintln!("error: give two policies, or one policy and --against");
+                Exit::Usage
+            }
+        },
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Render {
             policy,
@@ -879,6 +958,38 @@ fn test(paths: &[PathBuf], coverage: bool) -> Exit {
             }
         }
         if coverage {
+            let incidents: Vec<(String, haven_core::Incident)> = scenarios
+                .iter()
+                .filter_map(|s| {
+                    let json = haven_core::scenario::to_json(&s.incident);
+                    policy
+                        .incident_from_value(&json)
+                        .ok()
+                        .map(|i| (s.name.clone(), i))
+                })
+                .collect();
+            let cc = policy.criterion_coverage(&incidents);
+            println!(
+                "criterion coverage {}: {}/{} condition parts shown to matter by a scenario ({} masked: they can never matter)",
+                policy.id(),
+                cc.shown(),
+                cc.can_matter(),
+                cc.parts.len() - cc.can_matter()
+            );
+            for part in cc.parts.iter().filter(|p| p.shown_by.is_none()) {
+                let what = part
+                    .criterion
+                    .as_ref()
+                    .map_or_else(|| part.part.clone(), |c| format!("criterion {c}"));
+                if part.masked {
+                    println!("  masked: {} — {what}", part.rule);
+                } else {
+                    println!("  not shown: {} — {what}", part.rule);
+                    if let Some(p) = &part.proposal {
+                        println!("      proposed incident: {p}");
+                    }
+                }
+            }
             let own: Vec<&str> = policy.own_rule_ids().collect();
             let missed: Vec<&&str> = own.iter().filter(|r| !exercised.contains(**r)).collect();
             uncovered_total += missed.len();

@@ -414,6 +414,7 @@ impl<'a> Checker<'a> {
                 tables: Vec::new(),
                 layers: Vec::new(),
                 index: RuleIndex::default(),
+                criteria: Vec::new(),
             },
             criteria: HashMap::new(),
             root_layer_is_baseline: false,
@@ -1002,6 +1003,11 @@ impl<'a> Checker<'a> {
         self.criteria_ref_depth = 0;
         for item in &c.items {
             let cond = self.cond(&item.expr, false);
+            self.ir.criteria.push(crate::ir::CriterionIr {
+                list: c.name.node.clone(),
+                item: Some(item.name.node.clone()),
+                cond: cond.clone(),
+            });
             if items.insert(item.name.node.clone(), cond.clone()).is_some() {
                 self.diags.push(Diagnostic::error(
                     "haven::check::duplicate_criterion",
@@ -1018,6 +1024,11 @@ impl<'a> Checker<'a> {
             ast::Quantifier::Any => Cond::Or(conds.into_boxed_slice()),
             ast::Quantifier::All => Cond::And(conds.into_boxed_slice()),
         };
+        self.ir.criteria.push(crate::ir::CriterionIr {
+            list: c.name.node.clone(),
+            item: None,
+            cond: cond.clone(),
+        });
         let depth = self.criteria_ref_depth + 1;
         let size = cond_size(&cond);
         self.criteria.insert(

@@ -125,6 +125,9 @@ pub struct Decision<'p> {
     pub(crate) notes: Vec<Cow<'p, str>>,
     pub(crate) fired: Vec<usize>,
     pub(crate) possible: Vec<usize>,
+    /// Extra keys asked for (`explain`, `next_questions`); `None` unless requested, so
+    /// evaluation never builds them.
+    pub(crate) extra: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 /// A read-only view of one action.
@@ -266,7 +269,34 @@ impl<'p> Decision<'p> {
             notes: Vec::new(),
             fired: Vec::new(),
             possible: Vec::new(),
+            extra: None,
         }
+    }
+
+    /// The permission verdict, or `None` if no activity was asked about or it is open.
+    pub fn verdict(&self) -> Option<Verdict> {
+        self.permission.as_ref().and_then(|p| p.verdict)
+    }
+
+    /// Add a key to the decision JSON after the contract's own keys (`explain`,
+    /// `next_questions`). The contract's keys are never replaced.
+    pub fn insert_extra(&mut self, key: &str, value: serde_json::Value) {
+        const CONTRACT: [&str; 8] = [
+            "policy",
+            "incident_id",
+            "status",
+            "breach",
+            "permission",
+            "actions",
+            "questions",
+            "notes",
+        ];
+        if CONTRACT.contains(&key) {
+            return;
+        }
+        self.extra
+            .get_or_insert_with(Default::default)
+            .insert(key.to_owned(), value);
     }
 
     /// `complete` when no question remains.
@@ -522,6 +552,11 @@ impl Serialize for Decision<'_> {
         m.serialize_entry("questions", &questions)?;
         let notes: Vec<&str> = self.notes.iter().map(|n| n.as_ref()).collect();
         m.serialize_entry("notes", &notes)?;
+        if let Some(extra) = &self.extra {
+            for (k, v) in extra.iter() {
+                m.serialize_entry(k, v)?;
+            }
+        }
         m.end()
     }
 }

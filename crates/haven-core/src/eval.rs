@@ -367,6 +367,35 @@ pub(crate) fn truth(ir: &PolicyIr, inc: &Incident, cond: &Cond) -> Tri {
     Cx { ir, inc }.eval(cond, None)
 }
 
+/// The truth of `cond` with `each` as the person a quantifier's body looks at (for
+/// explanations, which walk into quantifiers).
+pub(crate) fn truth_each(ir: &PolicyIr, inc: &Incident, cond: &Cond, each: Option<&Person>) -> Tri {
+    Cx { ir, inc }.eval(cond, each.map(|p| (p, PersonRef::Actor)))
+}
+
+/// The people a quantifier over `list` ranges over, each with its record path, and whether
+/// the `others` list is unknown.
+pub(crate) fn quant_people<'a>(
+    ir: &'a PolicyIr,
+    inc: &'a Incident,
+    list: PeopleList,
+) -> (Vec<(&'a Person, String)>, bool) {
+    let cx = Cx { ir, inc };
+    let (people, unknown) = cx.people(list);
+    let out = people
+        .map(|(p, r)| {
+            let path = match r {
+                PersonRef::Actor => "actor".to_owned(),
+                PersonRef::Subject => "subject".to_owned(),
+                PersonRef::Reporter => "reporter".to_owned(),
+                PersonRef::Other(i) => format!("others[{i}]"),
+            };
+            (p, path)
+        })
+        .collect();
+    (out, unknown)
+}
+
 /// Evaluate `inc` against `ir`, in named phases: conditions, firing, permission, breach,
 /// consequences of the breach, questions, ordering.
 pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {

@@ -347,6 +347,17 @@ pub(crate) struct Meta {
     pub(crate) layer_kind: Option<String>,
 }
 
+/// A criteria list, or one of its criteria, as resolved: kept so explanations can name the
+/// criterion behind a part of an inlined condition.
+#[derive(Clone, Debug)]
+pub(crate) struct CriterionIr {
+    /// The list's name.
+    pub(crate) list: String,
+    /// The criterion's label (`c1`), or `None` for the whole list.
+    pub(crate) item: Option<String>,
+    pub(crate) cond: Cond,
+}
+
 /// A compiled policy.
 #[derive(Clone, Debug)]
 pub(crate) struct PolicyIr {
@@ -359,6 +370,8 @@ pub(crate) struct PolicyIr {
     pub(crate) layers: Vec<String>,
     /// Which rules can apply to which kind of incident; built by [`PolicyIr::build_index`].
     pub(crate) index: RuleIndex,
+    /// Every criteria list and criterion, for explanations (evaluation never reads it).
+    pub(crate) criteria: Vec<CriterionIr>,
 }
 
 /// The rules that can apply to an incident of a given category (or, for a permission

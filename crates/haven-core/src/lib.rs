@@ -4,11 +4,15 @@
 mod api;
 mod check;
 mod decision;
+mod describe;
 mod diagnostic;
+mod diff;
 mod eval;
+mod explain;
 mod incident;
 mod ir;
 mod limits;
+mod mcdc;
 pub mod modal;
 pub mod record;
 pub mod render;
@@ -22,8 +26,15 @@ pub use api::{Answer, IncidentErrorJson};
 pub use check::{CheckOptions, LoadError, Loader, MapLoader, NoModules};
 pub use decision::{ActionView, Decision, Question, Status};
 pub use diagnostic::{DetailedError, DetailedLabel, Diagnostic, Fix, Label, Severity};
+pub use diff::{compare, DiffClass, DiffOptions, DiffReport, Difference, Outcome};
+pub use explain::{
+    apply_changes, set_path, ActionExplanation, ActionKey, Change, Counterfactual, ExplainOptions,
+    Explanation, Goal, NextQuestion, NextQuestions, Overridden, PermissionExplanation, Producer,
+    QuestionGroup, RuleReason, WhyNot,
+};
 pub use incident::{Incident, IncidentError};
 pub use limits::Limits;
+pub use mcdc::{CriterionCoverage, PartCoverage};
 pub use schema::{CONTRACT_VERSION, DRAFT as SCHEMA_DRAFT};
 pub use source::{SourceFile, SourceId, Sources, Span, Spanned};
 pub use syntax::ast::{Date, Modality, TargetMode, Verdict};
@@ -143,6 +154,12 @@ pub fn unpaired_surrogate(name: &str, text: String, offset: usize) -> CompileErr
         sources,
         diagnostics: vec![diagnostic],
     }
+}
+
+/// The classes of incidents `old` and `new` answer differently, each with a witness
+/// incident verified under both (see the `diff` module's method).
+pub fn diff(old: &Policy, new: &Policy, opts: &DiffOptions) -> DiffReport {
+    diff::diff(old, new, opts)
 }
 
 /// Parse and check a policy without keeping the compiled form.
@@ -338,6 +355,19 @@ impl Policy {
         Incident::from_value(&self.ir, value, &self.limits)
     }
 
+    /// Criterion coverage (MC/DC-style) of the policy's own rules by named scenario
+    /// incidents: for each test and criterion of each rule's condition, a scenario in which
+    /// it alone flips the condition, or a proposed incident that would.
+    pub fn criterion_coverage(&self, scenarios: &[(String, Incident)]) -> CriterionCoverage {
+        mcdc::coverage(&self.ir, scenarios)
+    }
+
+    /// A validated incident as a record again (facts the vocabulary's relations settle are
+    /// filled in; unknown fields are left out).
+    pub fn incident_to_json(&self, incident: &Incident) -> serde_json::Value {
+        witness::record_json(&self.ir, incident)
+    }
+
     /// Evaluate a validated incident.
     pub fn evaluate(&self, incident: &Incident) -> Decision<'_> {
         eval::evaluate(&self.ir, incident)
@@ -347,6 +377,49 @@ impl Policy {
     pub fn evaluate_json(&self, text: &str) -> Result<Decision<'_>, IncidentError> {
         let incident = self.incident_from_json(text)?;
         Ok(self.evaluate(&incident))
+    }
+
+    /// Why the decision on `incident` is what it is: the rules, cited sentences, layers and
+    /// condition parts behind each action and the permission, with minimal counterfactuals.
+    /// Never called by [`Policy::evaluate`]: explanation costs nothing unless asked for.
+    pub fn explain(&self, incident: &Incident, opts: &ExplainOptions) -> Explanation {
+        explain::explain(&self.ir, incident, opts)
+    }
+
+    /// Why the decision does not satisfy `goal`, and the minimal fact changes that would.
+    pub fn why_not(&self, incident: &Incident, goal: &Goal, opts: &ExplainOptions) -> WhyNot {
+        explain::why_not(&self.ir, incident, goal, opts)
+    }
+
+    /// Evaluate with the explanation attached as the decision's `explain` key, and, while
+    /// questions remain, the guided questions as `next_questions`.
+    pub fn evaluate_explained(&self, incident: &Incident, opts: &ExplainOptions) -> Decision<'_> {
+        let mut d = self.evaluate(incident);
+        let e = self.explain(incident, opts);
+        d.insert_extra(
+            "explain",
+            serde_json::to_value(&e).unwrap_or(serde_json::Value::Null),
+        );
+        if !d.questions().is_empty() {
+            let n = self.next_questions(incident);
+            d.insert_extra(
+                "next_questions",
+                serde_json::to_value(&n).unwrap_or(serde_json::Value::Null),
+            );
+        }
+        d
+    }
+
+    /// The open questions grouped by the action they settle, and ordered best first.
+    pub fn next_questions(&self, incident: &Incident) -> NextQuestions {
+        explain::next_questions(&self.ir, incident)
+    }
+
+    /// How many questions an interview asks to complete the decision on `full`, starting
+    /// from its category and activity alone; `guided` asks in [`Policy::next_questions`]
+    /// order, otherwise in the decision's order (most severe first).
+    pub fn interview_length(&self, full: &Incident, guided: bool) -> usize {
+        explain::interview_length(&self.ir, full, guided)
     }
 
     /// Validate and evaluate JSON text, answering with the decision JSON (the version-1

@@ -122,7 +122,8 @@ pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, String> {
     Ok(file.scenario)
 }
 
-fn to_json(v: &toml::Value) -> serde_json::Value {
+/// A TOML incident table as incident JSON.
+pub fn to_json(v: &toml::Value) -> serde_json::Value {
     match v {
         toml::Value::String(s) => serde_json::Value::String(s.clone()),
         toml::Value::Integer(i) => serde_json::Value::from(*i),

@@ -33,7 +33,7 @@ pub(crate) enum Search {
 
 /// A field of one concrete person or of the record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Slot {
+pub(crate) enum Slot {
     Top(Field),
     Role(Who),
     PersonFact(Who, u16),
@@ -87,7 +87,7 @@ pub(crate) fn find_within(
     }
 }
 
-fn blank(ir: &PolicyIr) -> Incident {
+pub(crate) fn blank(ir: &PolicyIr) -> Incident {
     let person = || Person {
         role: Val::Unknown,
         facts: vec![Val::Unknown; ir.vocab.person_facts.len()],
@@ -115,7 +115,7 @@ fn push<T: PartialEq>(v: &mut Vec<T>, x: T) {
 }
 
 /// The slots a condition reads, with the numbers and tokens it names.
-fn collect(
+pub(crate) fn collect(
     cond: &Cond,
     slots: &mut Vec<Slot>,
     numbers: &mut Vec<(Slot, i64)>,
@@ -158,7 +158,7 @@ fn collect(
     }
 }
 
-fn set(inc: &mut Incident, slot: Slot, v: Val) {
+pub(crate) fn set(inc: &mut Incident, slot: Slot, v: Val) {
     let target: Option<&mut Val> = match slot {
         Slot::Top(Field::Category) => Some(&mut inc.category),
         Slot::Top(Field::Activity) => Some(&mut inc.activity),
@@ -176,6 +176,104 @@ fn set(inc: &mut Incident, slot: Slot, v: Val) {
     }
 }
 
+/// The value of `slot` on `inc`.
+pub(crate) fn get(inc: &Incident, slot: Slot) -> Val {
+    let who = |w: Who| match w {
+        Who::Actor => inc.actor.as_ref(),
+        Who::Subject => inc.subject.as_ref(),
+        Who::Reporter => inc.reporter.as_ref(),
+        Who::Each => None,
+    };
+    match slot {
+        Slot::Top(Field::Category) => inc.category,
+        Slot::Top(Field::Activity) => inc.activity,
+        Slot::Top(Field::Location) => inc.location,
+        Slot::Top(Field::Time) => inc.time,
+        Slot::Top(Field::DeviceKind) => inc.device_kind,
+        Slot::Top(Field::DeviceOwner) => inc.device_owner,
+        Slot::Top(Field::Fact(i)) => inc
+            .facts
+            .get(usize::from(i))
+            .copied()
+            .unwrap_or(Val::Unknown),
+        Slot::Top(_) => Val::Unknown,
+        Slot::Role(w) => who(w).map_or(Val::Unknown, |p| p.role),
+        Slot::PersonFact(w, i) => who(w)
+            .and_then(|p| p.facts.get(usize::from(i)).copied())
+            .unwrap_or(Val::Unknown),
+    }
+}
+
+/// The record path of `slot`, as questions and incident errors name it.
+pub(crate) fn path(ir: &PolicyIr, slot: Slot) -> String {
+    let who = |w: Who| match w {
+        Who::Actor => "actor",
+        Who::Subject => "subject",
+        Who::Reporter => "reporter",
+        Who::Each => "each",
+    };
+    match slot {
+        Slot::Top(Field::Category) => "category".to_owned(),
+        Slot::Top(Field::Activity) => "activity".to_owned(),
+        Slot::Top(Field::Location) => "location".to_owned(),
+        Slot::Top(Field::Time) => "time".to_owned(),
+        Slot::Top(Field::DeviceKind) => "device.kind".to_owned(),
+        Slot::Top(Field::DeviceOwner) => "device.owner".to_owned(),
+        Slot::Top(Field::Fact(i)) => format!(
+            "facts.{}",
+            ir.vocab
+                .facts
+                .get(usize::from(i))
+                .map_or("?", |f| f.name.as_str())
+        ),
+        Slot::Top(_) => "?".to_owned(),
+        Slot::Role(w) => format!("{}.role", who(w)),
+        Slot::PersonFact(w, i) => format!(
+            "{}.{}",
+            who(w),
+            ir.vocab
+                .person_facts
+                .get(usize::from(i))
+                .map_or("?", |f| f.name.as_str())
+        ),
+    }
+}
+
+/// A value of `slot` as JSON (what a record would hold), or `None` for unknown.
+pub(crate) fn value_json(ir: &PolicyIr, slot: Slot, val: Val) -> Option<Value> {
+    let v = &ir.vocab;
+    let kind = match slot {
+        Slot::Top(Field::Category) => Some(TokenKind::Category),
+        Slot::Top(Field::Activity) => Some(TokenKind::Activity),
+        Slot::Top(Field::Location) => Some(TokenKind::Location),
+        Slot::Top(Field::Time) => Some(TokenKind::Time),
+        Slot::Top(Field::DeviceKind) => Some(TokenKind::Device),
+        Slot::Top(Field::DeviceOwner) => Some(TokenKind::Owner),
+        Slot::Role(_) => Some(TokenKind::Role),
+        _ => None,
+    };
+    let ty = match slot {
+        Slot::Top(Field::Fact(i)) => v.facts.get(usize::from(i)).map(|f| &f.ty),
+        Slot::PersonFact(_, i) => v.person_facts.get(usize::from(i)).map(|f| &f.ty),
+        _ => None,
+    };
+    match (kind, ty, val) {
+        (_, _, Val::Unknown) => None,
+        (_, _, Val::Absent) => Some(Value::Null),
+        (_, _, Val::Bool(b)) => Some(Value::Bool(b)),
+        (_, _, Val::Int(i)) => Some(Value::from(i)),
+        (_, _, Val::RoleNone) => Some(Value::String("none".to_owned())),
+        (Some(k), _, Val::Sym(s)) => Some(Value::String(v.name(k, s).to_owned())),
+        (None, Some(FactTy::Role), Val::Sym(s)) => {
+            Some(Value::String(v.name(TokenKind::Role, s).to_owned()))
+        }
+        (None, Some(FactTy::Enum(values)), Val::Sym(s)) => {
+            values.get(s as usize).map(|x| Value::String(x.clone()))
+        }
+        _ => None,
+    }
+}
+
 fn who_mut(inc: &mut Incident, w: Who) -> Option<&mut Person> {
     match w {
         Who::Actor => inc.actor.as_mut(),
@@ -186,7 +284,7 @@ fn who_mut(inc: &mut Incident, w: Who) -> Option<&mut Person> {
 }
 
 /// One value per class of the partition, for `slot`.
-fn candidates(
+pub(crate) fn candidates(
     ir: &PolicyIr,
     slot: Slot,
     numbers: &[(Slot, i64)],
@@ -414,4 +512,32 @@ pub(crate) fn to_json(ir: &PolicyIr, inc: &Incident) -> Value {
         }
     }
     Value::Object(m)
+}
+
+/// The whole record as incident JSON: as [`to_json`], with the `others` list when known
+/// (an empty list included) and the incident id.
+pub(crate) fn record_json(ir: &PolicyIr, inc: &Incident) -> Value {
+    let mut v = to_json(ir, inc);
+    if let Value::Object(m) = &mut v {
+        if let Some(others) = &inc.others {
+            let list: Vec<Value> = others
+                .iter()
+                .map(|p| {
+                    let probe = Incident {
+                        actor: Some(p.clone()),
+                        ..blank(ir)
+                    };
+                    to_json(ir, &probe)
+                        .get("actor")
+                        .cloned()
+                        .unwrap_or_else(|| Value::Object(Map::new()))
+                })
+                .collect();
+            m.insert("others".to_owned(), Value::Array(list));
+        }
+        if let Some(id) = &inc.id {
+            m.insert("id".to_owned(), (**id).clone());
+        }
+    }
+    v
 }

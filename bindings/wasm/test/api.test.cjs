@@ -544,3 +544,32 @@ test("after every error above the module still answers", () => {
   const { decision } = evaluateOk(policy, YEAR6_PHONE_IN_LESSON);
   assert.equal(decision.permission.verdict, "not_allowed");
 });
+
+// ---------------------------------------------------------------- the hostile-record suite
+
+test("a hostile record gives every error with core's codes (the CLI and Python fixture)", () => {
+  const fs = require("node:fs");
+  const path = require("node:path");
+  const dir = path.join(__dirname, "../../../crates/haven-cli/tests/fixtures/hostile");
+  const record = fs.readFileSync(path.join(dir, "several-errors.json"), "utf8");
+  const expected = fs.readFileSync(path.join(dir, "several-errors.expected"), "utf8").trim().split("\n");
+  for (const incident of [record, JSON.parse(record)]) {
+    const a = examplePolicy.evaluate(incident);
+    failure(a);
+    assert.deepEqual(a.errors.map((e) => `${e.key} ${e.code}`), expected);
+  }
+});
+
+test("a repeated key at any depth names the key and both positions", () => {
+  const text = '{"category": "cyberbullying",\n "category": "csam",\n "actor": {"age": 9, "age": 10}}';
+  const a = examplePolicy.evaluate(text);
+  failure(a);
+  assert.deepEqual(
+    a.errors.map((e) => [e.code, e.key, e.line, e.column]),
+    [
+      ["haven::incident::duplicate_key", "category", 2, 2],
+      ["haven::incident::duplicate_key", "actor.age", 3, 22],
+    ],
+  );
+  assert.match(a.errors[0].message, /at 1:2 and 2:2/);
+});

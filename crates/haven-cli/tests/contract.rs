@@ -204,11 +204,14 @@ fn binding_type_files_name_the_record_fields_of_the_table() {
     let mut expected: Vec<String> = haven_core::record::top_keys().map(str::to_owned).collect();
     expected.sort();
     let ts = std::fs::read_to_string(repo().join("bindings/wasm/types.d.ts")).unwrap();
-    let py =
-        std::fs::read_to_string(repo().join("bindings/python/python/haven/_haven.pyi")).unwrap();
+    let py = std::fs::read_to_string(repo().join("bindings/python/python/haven/types.py")).unwrap();
     for (file, text, start) in [
         ("types.d.ts", &ts, "export interface Incident {"),
-        ("_haven.pyi", &py, "class Incident(TypedDict, total=False):"),
+        (
+            "haven/types.py",
+            &py,
+            "class Incident(TypedDict, total=False):",
+        ),
     ] {
         let mut keys = keys_in(text, start);
         keys.sort();

@@ -29,43 +29,8 @@ __all__ = [
 
 __version__: str
 
-# The incident record, version 1 (docs/contract.md, docs/schema/incident.v1.json). These
-# types exist for type checkers only: import them under ``typing.TYPE_CHECKING``.
-
-FactValue = bool | int | str | None
-"""A fact's value: ``None`` (or leaving it out) means unknown, never false."""
-
-class Person(TypedDict, total=False):
-    """A person in an incident. Other keys are person facts the vocabulary declares."""
-
-    role: str | None
-    age: int | None
-    year_group: int | None
-    sen: bool | None
-    travels_alone: bool | None
-    vulnerable: bool | None
-
-class Device(TypedDict, total=False):
-    """The device involved."""
-
-    kind: str | None
-    owner: str | None
-
-class Incident(TypedDict, total=False):
-    """An incident record or permission request, version 1. Every key is optional, but
-    ``category`` and/or ``activity`` must be given. Unknown and repeated keys are errors."""
-
-    id: str | int | float | None
-    category: str | None
-    activity: str | None
-    actor: Person | None
-    subject: Person | None
-    reporter: Person | None
-    others: list[Person] | None
-    device: Device | None
-    location: str | None
-    time: str | None
-    facts: Mapping[str, FactValue] | None
+# The incident record, version 1 (docs/contract.md, docs/schema/incident.v1.json), and the
+# decision: `TypedDict`s in `haven.types` (`Incident`, `Person`, `Device`, `Decision`).
 
 @final
 class Policy:

@@ -45,27 +45,8 @@ fn field_path(ir: &PolicyIr, f: Field) -> String {
     }
 }
 
-fn kind_of(ir: &PolicyIr, f: Field) -> Option<TokenKind> {
-    let fact_role = |ty: Option<&crate::ir::FactTy>| {
-        matches!(ty, Some(crate::ir::FactTy::Role)).then_some(TokenKind::Role)
-    };
-    match f {
-        Field::Category => Some(TokenKind::Category),
-        Field::Activity => Some(TokenKind::Activity),
-        Field::Location => Some(TokenKind::Location),
-        Field::Time => Some(TokenKind::Time),
-        Field::DeviceKind => Some(TokenKind::Device),
-        Field::DeviceOwner => Some(TokenKind::Owner),
-        Field::Role(_) => Some(TokenKind::Role),
-        Field::Fact(i) => fact_role(ir.vocab.facts.get(usize::from(i)).map(|f| &f.ty)),
-        Field::PersonFact(_, i) => {
-            fact_role(ir.vocab.person_facts.get(usize::from(i)).map(|f| &f.ty))
-        }
-    }
-}
-
 fn sym_name(ir: &PolicyIr, f: Field, s: u32) -> String {
-    if let Some(k) = kind_of(ir, f) {
+    if let Some(k) = ir.token_kind(f) {
         return ir.vocab.name(k, s).to_owned();
     }
     let ty = match f {

@@ -318,29 +318,6 @@ impl Side<'_> {
             .collect()
     }
 
-    fn token_kind(&self, f: Field) -> Option<TokenKind> {
-        let fact_role = |ty: Option<&crate::ir::FactTy>| {
-            matches!(ty, Some(crate::ir::FactTy::Role)).then_some(TokenKind::Role)
-        };
-        match f {
-            Field::Category => Some(TokenKind::Category),
-            Field::Activity => Some(TokenKind::Activity),
-            Field::Location => Some(TokenKind::Location),
-            Field::Time => Some(TokenKind::Time),
-            Field::DeviceKind => Some(TokenKind::Device),
-            Field::DeviceOwner => Some(TokenKind::Owner),
-            Field::Role(_) => Some(TokenKind::Role),
-            Field::Fact(i) => fact_role(self.ir.vocab.facts.get(usize::from(i)).map(|f| &f.ty)),
-            Field::PersonFact(_, i) => fact_role(
-                self.ir
-                    .vocab
-                    .person_facts
-                    .get(usize::from(i))
-                    .map(|f| &f.ty),
-            ),
-        }
-    }
-
     /// `cond` in the joint space.
     fn cond(&self, cond: &Cond) -> Cond {
         match cond {
@@ -367,7 +344,7 @@ impl Side<'_> {
                     }
                     other => *other,
                 };
-                let Some(kind) = self.token_kind(*f) else {
+                let Some(kind) = self.ir.token_kind(*f) else {
                     return Cond::Test(field, t.clone());
                 };
                 let map = |ss: &[Sym]| -> Box<[Sym]> {

@@ -523,6 +523,26 @@ fn candidates_by(
 }
 
 impl PolicyIr {
+    /// The kind of token a field holds: the token fields, roles, and role-typed facts;
+    /// `None` for numbers, yes/no and `one_of` facts.
+    pub(crate) fn token_kind(&self, f: Field) -> Option<TokenKind> {
+        let fact_role =
+            |ty: Option<&FactTy>| matches!(ty, Some(FactTy::Role)).then_some(TokenKind::Role);
+        match f {
+            Field::Category => Some(TokenKind::Category),
+            Field::Activity => Some(TokenKind::Activity),
+            Field::Location => Some(TokenKind::Location),
+            Field::Time => Some(TokenKind::Time),
+            Field::DeviceKind => Some(TokenKind::Device),
+            Field::DeviceOwner => Some(TokenKind::Owner),
+            Field::Role(_) => Some(TokenKind::Role),
+            Field::Fact(i) => fact_role(self.vocab.facts.get(usize::from(i)).map(|f| &f.ty)),
+            Field::PersonFact(_, i) => {
+                fact_role(self.vocab.person_facts.get(usize::from(i)).map(|f| &f.ty))
+            }
+        }
+    }
+
     /// Build [`RuleIndex`]; call once the rules are final.
     pub(crate) fn build_index(&mut self) {
         let by_category = candidates_by(

@@ -30,13 +30,24 @@ impl ApiError {
         }
     }
 
-    /// 400 for a record core rejected, with the error located.
-    pub(crate) fn incident(e: &IncidentError) -> Self {
+    /// 400 for a record core rejected: every error core found, each located. The top-level
+    /// code and message are the first error's.
+    pub(crate) fn incident(errors: &[IncidentError]) -> Self {
+        let (code, message) = match errors.first() {
+            Some(e) => (e.code, e.message.clone()),
+            None => (
+                "haven::incident::invalid",
+                "the record was rejected".to_owned(),
+            ),
+        };
         ApiError {
             status: StatusCode::BAD_REQUEST,
-            code: e.code,
-            message: e.message.clone(),
-            errors: vec![incident_error_json(e, None)],
+            code,
+            message,
+            errors: errors
+                .iter()
+                .map(|e| incident_error_json(e, None))
+                .collect(),
         }
     }
 
@@ -80,38 +91,21 @@ struct IncidentErrorOut<'a> {
     index: Option<usize>,
 }
 
-/// An incident error as data: key path, expectation, and line/column for JSON syntax errors.
-/// `index` is the record's position in a batch.
+/// An incident error as data: key path, expectation, and the line/column core located it at
+/// (where the record has text and the error a place). `index` is the record's position in a
+/// batch.
 pub(crate) fn incident_error_json(e: &IncidentError, index: Option<usize>) -> serde_json::Value {
-    let (line, column) = json_position(e);
     serde_json::to_value(IncidentErrorOut {
         kind: "incident",
         code: e.code,
         message: &e.message,
         key: &e.key,
         expected: &e.expected,
-        line,
-        column,
+        line: e.line,
+        column: e.column,
         index,
     })
     .unwrap_or_default()
-}
-
-/// Line and column of a JSON syntax error (core keeps them in serde_json's message).
-fn json_position(e: &IncidentError) -> (Option<usize>, Option<usize>) {
-    if e.code != "haven::incident::invalid_json" {
-        return (None, None);
-    }
-    let Some((_, tail)) = e.message.rsplit_once(" at line ") else {
-        return (None, None);
-    };
-    let mut words = tail.split(' ');
-    let line = words.next().and_then(|w| w.parse().ok());
-    let column = match (words.next(), words.next()) {
-        (Some("column"), Some(c)) => c.parse().ok(),
-        _ => None,
-    };
-    (line, column)
 }
 
 /// A `DetailedError` with no location (an I/O problem reading a policy).

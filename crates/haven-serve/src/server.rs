@@ -523,7 +523,7 @@ fn decide_one(
 ) -> Result<String, DecideError> {
     let policy = &loaded.policy;
     let incident = policy
-        .incident_from_json(text)
+        .incident_from_json_all(text)
         .map_err(DecideError::Incident)?;
     let decision = policy.evaluate(&incident);
     let mut answer = decision.to_json();
@@ -570,14 +570,14 @@ fn decide_one(
 }
 
 enum DecideError {
-    Incident(IncidentError),
+    Incident(Vec<IncidentError>),
     Log(std::io::Error),
 }
 
 impl DecideError {
     fn into_api(self) -> ApiError {
         match self {
-            DecideError::Incident(e) => ApiError::incident(&e),
+            DecideError::Incident(errors) => ApiError::incident(&errors),
             DecideError::Log(e) => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "haven::serve::log_unavailable",
@@ -626,14 +626,14 @@ fn split_batch(text: &str) -> Result<Vec<(usize, String)>, ApiError> {
     if trimmed.starts_with('[') {
         let items: Vec<Box<serde_json::value::RawValue>> =
             serde_json::from_str(text).map_err(|e| {
-                ApiError::incident(&IncidentError {
+                ApiError::incident(&[IncidentError {
                     key: String::new(),
                     expected: "a JSON array of incident records, or JSON Lines".to_owned(),
                     message: format!("invalid JSON: {e}"),
                     code: "haven::incident::invalid_json",
-                    line: None,
-                    column: None,
-                })
+                    line: Some(e.line()),
+                    column: Some(e.column()),
+                }])
             })?;
         return Ok(items
             .into_iter()

@@ -136,6 +136,31 @@ async fn bad_records_are_400_with_located_errors() {
         (Some(3), Some(3))
     );
 
+    // Every error of a record, each located by core: a repeated key (its line and column)
+    // and an unknown role in the same record.
+    let r = http
+        .post(
+            &url,
+            Some(TOKEN_ALL),
+            "{\n  \"category\": \"cyberbullying\",\n  \"category\": \"csam\",\n  \"actor\": {\"role\": \"pupl\"}\n}",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let errors = r.json()["error"]["errors"].as_array().unwrap().clone();
+    assert!(errors.len() >= 2, "{errors:?}");
+    let dup = errors
+        .iter()
+        .find(|e| e["code"] == "haven::incident::duplicate_key")
+        .unwrap_or_else(|| panic!("no duplicate_key in {errors:?}"));
+    assert_eq!(dup["key"], "category");
+    assert_eq!(dup["line"], 3, "{dup}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["code"] == "haven::incident::unknown_value" && e["key"] == "actor.role"),
+        "{errors:?}"
+    );
+
     let r = http
         .post(&url, Some(TOKEN_ALL), r#"{"colour":"red"}"#)
         .await;

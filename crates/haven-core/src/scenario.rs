@@ -143,15 +143,19 @@ pub fn run_scenario(policy: &Policy, s: &Scenario) -> ScenarioResult {
     let mut failures = Vec::new();
     let mut exercised = Vec::new();
     let json = to_json(&s.incident);
-    match policy.incident_from_value(&json) {
-        Err(e) => match &s.expect.error {
-            Some(code) if code == e.code => {}
-            Some(code) => failures.push(format!(
-                "expected error `{code}`, got `{}`: {}",
-                e.code, e.message
-            )),
-            None => failures.push(format!("incident rejected: {}", e.message)),
-        },
+    match policy.incident_from_value_all(&json) {
+        Err(errors) => {
+            let all = errors
+                .iter()
+                .map(|e| format!("`{}`: {}", e.code, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            match &s.expect.error {
+                Some(code) if errors.iter().any(|e| e.code == code.as_str()) => {}
+                Some(code) => failures.push(format!("expected error `{code}`, got {all}")),
+                None => failures.push(format!("incident rejected: {all}")),
+            }
+        }
         Ok(incident) => {
             if let Some(code) = &s.expect.error {
                 failures.push(format!(

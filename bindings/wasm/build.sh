@@ -34,6 +34,8 @@ step "cargo build (wasm32, size-optimised release)"
 target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps \
   | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
 # The workspace [profile.release] keeps debug info for the CLI; override it for this build only.
+# haven-wasm depends on haven-modules without `school-policies`: only the modules a school
+# policy builds on are bundled; the school policies are copied next to the playground below.
 (cd "$root" && cargo build -p haven-wasm --release --target wasm32-unknown-unknown \
   --config 'profile.release.opt-level="z"' \
   --config profile.release.lto=true \
@@ -84,6 +86,9 @@ EOF
 mkdir -p playground/pkg
 cp pkg-web/haven.js pkg-web/haven.d.ts pkg-web/haven_bg.wasm playground/pkg/
 
+step "school policies for the playground (fetched, not bundled)"
+node scripts/school-policies.mjs "$root/policies" playground/policies
+
 after="$(wc -c < pkg-web/haven_bg.wasm)"
 after_gz="$(gzip -9c pkg-web/haven_bg.wasm | wc -c)"
 kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1024 }'; }
@@ -92,10 +97,12 @@ printf '  after wasm-bindgen: %9d bytes (%s), gzipped %8d bytes (%s)\n' \
   "$before" "$(kb "$before")" "$before_gz" "$(kb "$before_gz")"
 printf '  after wasm-opt -Oz: %9d bytes (%s), gzipped %8d bytes (%s)\n' \
   "$after" "$(kb "$after")" "$after_gz" "$(kb "$after_gz")"
-bundled="$(find "$root/policies" -name '*.haven' -print0 | xargs -0 cat)"
+# What haven-modules bundles without `school-policies`: std/, shared/, baseline, example.
+bundled="$(find "$root/policies/std" "$root/policies/shared" "$root/policies/baseline" \
+  "$root/policies/example" -name '*.haven' -print0 | sort -z | xargs -0 cat)"
 bundled_raw="$(printf '%s' "$bundled" | wc -c)"
 bundled_gz="$(printf '%s' "$bundled" | gzip -9c | wc -c)"
-printf '  of which bundled policy text (every .haven under policies/): %d bytes, gzipped %d bytes\n' \
+printf '  of which bundled policy text (std/, shared/, baseline, example): %d bytes, gzipped %d bytes\n' \
   "$bundled_raw" "$bundled_gz"
 # The README's size table is generated from these numbers (test/sizes.test.mjs checks it).
 node scripts/size-table.mjs "$before" "$before_gz" "$after" "$after_gz" "$bundled_raw" "$bundled_gz"

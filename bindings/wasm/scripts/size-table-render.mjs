@@ -11,7 +11,7 @@ export function renderSizeTable(s) {
     "|---|---|---|",
     `| after wasm-bindgen | ${kb(s.after_wasm_bindgen.raw)} | ${kb(s.after_wasm_bindgen.gzip)} |`,
     `| after \`wasm-opt -Oz\` | **${kb(s.after_wasm_opt.raw)}** | **${kb(s.after_wasm_opt.gzip)}** |`,
-    `| of which bundled policy text (all \`.haven\` under \`policies/\`) | ${kb(s.bundled_policy_text.raw)} | ${kb(s.bundled_policy_text.gzip)} |`,
+    `| of which bundled policy text (\`std/\`, \`shared/\`, \`baseline\`, \`example\`) | ${kb(s.bundled_policy_text.raw)} | ${kb(s.bundled_policy_text.gzip)} |`,
     "",
     `The bundled policy text is ${share} % of the optimised module.`,
     "<!-- sizes:end -->",

@@ -4,11 +4,11 @@
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const haven = require("../pkg-node/haven.js");
-const { POLICY_ID, YEAR6_PHONE_IN_LESSON } = require("./support/fixtures.cjs");
+const { POLICY_ID, YEAR6_PHONE_IN_LESSON, schoolPolicy, schoolPolicyIds } = require("./support/fixtures.cjs");
 
 const bundled = haven.bundledPolicies();
 const byId = (id) => bundled.find((p) => p.id === id);
-const policyText = byId(POLICY_ID).text;
+const policyText = schoolPolicy(POLICY_ID).text;
 const example = byId("example").text;
 
 function compileOk(text, name, options) {
@@ -56,6 +56,19 @@ test("bundledPolicies() lists every bundled policy with its title and text", () 
   // school policies come first, then baseline, then example
   assert.equal(ids.at(-1), "example");
   assert.equal(ids.at(-2), "baseline");
+});
+
+test("school policies are not bundled (the playground fetches them); each compiles from its file", () => {
+  const ids = bundled.map((p) => p.id);
+  const schools = schoolPolicyIds();
+  assert.ok(schools.includes(POLICY_ID));
+  for (const id of schools) {
+    assert.ok(!ids.includes(id), `${id} is bundled into the module`);
+    const p = schoolPolicy(id);
+    const r = haven.compile(p.text, p.name);
+    assert.equal(r.type, "success", `${id}: ${JSON.stringify(r.errors?.slice(0, 2))}`);
+    r.policy.free();
+  }
 });
 
 test("every bundled policy compiles", () => {

@@ -543,6 +543,28 @@ test("limits: a 500 KB key is quoted short", () => {
   assert.ok(e.key.length < 64 && e.message.length < 1024, e.message.slice(0, 100));
 });
 
+test("evaluateMany's one-text batch path answers exactly as evaluate does, and falls back to name a bad key", () => {
+  const batch = [
+    YEAR6_PHONE_IN_LESSON,
+    { category: "sharing_nudes", actor: { role: "pupil", age: undefined }, subject: { role: "pupil" } },
+    JSON.stringify({ category: "cyberbullying", actor: { role: "pupil", age: 10 } }),
+    "{not json",
+    null,
+    5,
+    { category: "sharing_nudes", others: [{ role: "pupil", age: 14 }] },
+    { category: "nope" },
+  ];
+  const many = policy.evaluateMany(batch);
+  assert.deepEqual(many, batch.map((b) => policy.evaluate(b)));
+  assert.equal(many[0].warnings, policy.warnings, "answers share the policy's warnings");
+  // a value JSON cannot carry: the whole batch takes the per-record path, which names its key
+  const mixed = policy.evaluateMany([...batch, { category: "sharing_nudes", actor: { age: NaN } }, [undefined]]);
+  assert.deepEqual(mixed.slice(0, batch.length), many);
+  assert.equal(mixed[batch.length].errors[0].key, "actor.age");
+  assert.equal(mixed[batch.length].errors[0].code, "haven::incident::not_json");
+  assert.equal(mixed.length, batch.length + 2);
+});
+
 test("evaluateMany with a non-array gives one failure", () => {
   for (const bad of [undefined, null, 42, "[]", { length: 1, 0: {} }]) {
     const answers = examplePolicy.evaluateMany(bad);

@@ -67,7 +67,7 @@ wasm-bindgen --target web --out-dir pkg-web --out-name haven "$wasm"
 # so the public surface has no `any`.
 sed -i '/^export interface InitOutput/,/^}/ s/\bany\b/unknown/g' pkg-web/haven.d.ts
 
-step "wasm-opt (-Oz for the web, -O3 for Node)"
+step "wasm-opt (-Oz for the web$( [ "$node_opt" = "z" ] || echo ", -O3 for Node"))"
 before="$(wc -c < pkg-web/haven_bg.wasm)"
 before_gz="$(gzip -9c pkg-web/haven_bg.wasm | wc -c)"
 wasm_opt() { # LEVEL FILE

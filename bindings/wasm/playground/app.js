@@ -987,7 +987,8 @@ async function runDiff(event) {
   a.policy.free();
   b.policy.free();
   diffClasses = report.classes;
-  status.innerHTML = `<strong>${plural(report.classes.length, "class")}</strong> of incidents answered differently` +
+  const n = report.classes.length;
+  status.innerHTML = `<strong>${n} ${n === 1 ? "class" : "classes"}</strong> of incidents answered differently` +
     ` <span class="sub">· ${esc(report.old_policy)} → ${esc(report.new_policy)} · ${report.searched} conditions searched · ${(ms / 1000).toFixed(1)} s` +
     `${report.gave_up ? ` · ${report.gave_up} searches stopped at the budget` : ""}</span>`;
   if (report.classes.length === 0) {
@@ -998,7 +999,7 @@ async function runDiff(event) {
   out.innerHTML = `<ol class="diff-classes">${report.classes.slice(0, shownMax)
     .map((c, i) => `<li class="diff-class ${esc(c.difference.kind)}"><div class="diff-head"><span class="chip change">${esc(c.change)}</span>` +
       (c.category ? `<span class="chip">${esc(human(c.category))}</span>` : "") + `<span class="summary-text">${esc(humanWords(c.summary))}</span></div>` +
-      `<p class="condition"><span class="why-h">When</span> ${esc(c.condition)}</p>` +
+      `<p class="condition"><span class="why-h">Condition</span> ${esc(c.condition)}</p>` +
       `<details class="witness"><summary>Witness incident and both answers</summary><pre>${esc(JSON.stringify(c.witness, null, 2))}</pre>` +
       `<p><span class="why-h">Old</span> ${esc(c.old.actions.join("; ") || "no actions")}${c.old.permission ? ` · permission ${esc(c.old.permission)}` : ""}</p>` +
       `<p><span class="why-h">New</span> ${esc(c.new.actions.join("; ") || "no actions")}${c.new.permission ? ` · permission ${esc(c.new.permission)}` : ""}</p></details>` +

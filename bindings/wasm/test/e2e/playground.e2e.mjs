@@ -375,7 +375,8 @@ test("why not? names the rules that could require an action and the fact changes
   assert.match(await out.textContent(), /refer childrens_social_care/);
   assert.ok((await out.locator(".producers li").count()) > 0, "no producing rule");
   assert.ok((await out.locator(".counterfactuals li").count()) > 0, "no counterfactual");
-  await page.screenshot({ path: join(OUT, "playground-why-not.png"), fullPage: true });
+  await out.locator(".counterfactuals").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(OUT, "playground-why-not.png") });
   await out.locator("button.try-cf").first().click();
   await page.waitForFunction(() => /childrens social care/i.test(document.querySelector("#decision .group.must")?.textContent ?? ""));
 
@@ -424,7 +425,8 @@ test("diff view: the classes of differing incidents, with a witness that loads i
   const status = await page.textContent("#diff-status");
   assert.match(status, /\d+ class/);
   const first = page.locator("#diff-out .diff-class").first();
-  assert.match(await first.locator(".condition").textContent(), /When/);
+  assert.match(await first.locator(".condition").textContent(), /Condition\s+\S/);
+  assert.doesNotMatch(status, /classs/);
   await page.locator("#compare").scrollIntoViewIfNeeded();
   await page.evaluate(() => document.querySelector("#compare")?.scrollIntoView());
   await page.screenshot({ path: join(OUT, "playground-diff.png") });

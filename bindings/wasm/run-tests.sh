@@ -4,6 +4,7 @@
 # download). Screenshots go to test-output/.
 #   bash bindings/wasm/run-tests.sh            # everything
 #   SKIP_BUILD=1 bash bindings/wasm/run-tests.sh   # reuse pkg-node/ and pkg-web/
+#   HAVEN_WASM_NODE_OPT=3 bash bindings/wasm/run-tests.sh   # pkg-node built for speed, as build.sh does
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -12,7 +13,10 @@ cd "$here"
 step() { printf '\n== %s\n' "$*"; }
 
 if [ "${SKIP_BUILD:-0}" != "1" ]; then
-  bash ./build.sh
+  # One build by default (pkg-node = the opt-level "z" module, same code): the speed build
+  # of pkg-node costs a second LTO build and minutes of wasm-opt. HAVEN_WASM_NODE_OPT=3
+  # tests the Node package exactly as build.sh makes it by default.
+  HAVEN_WASM_NODE_OPT="${HAVEN_WASM_NODE_OPT:-z}" bash ./build.sh
 fi
 
 step "cargo test -p haven-wasm (envelope, native)"

@@ -259,4 +259,188 @@ export interface BundledPolicy {
   name: string;
   text: string;
 }
+// ---- explanations, guided questions and the diff (issue 15; `src/explain.rs`) ----
+
+/** One changed field of an incident record. */
+export interface Change {
+  /** Its path in the record, e.g. `facts.adult_involved` or `actor.age`. */
+  fact: string;
+  /** Its value before (`null`: not given). */
+  from: FactValue | Person | string[] | null;
+  /** Its value after. */
+  to: FactValue | Person | string[] | null;
+}
+
+/** A minimal set of fact changes that makes a claim true. */
+export interface Counterfactual {
+  changes: Change[];
+  /** The claim it makes true, in words. */
+  result: string;
+  /** Criteria (`list.item`) whose truth the changes flip. */
+  criteria: string[];
+  /** The whole counterfactual in a sentence. */
+  text: string;
+}
+
+/** Why one rule (or table row) applies. */
+export interface RuleReason {
+  rule: string;
+  /** The layer that set it (a policy id, e.g. `baseline`). */
+  layer: string;
+  cites: string[];
+  /** The parts of its condition that held, with the values they read. */
+  held: string[];
+  criteria: string[];
+  exceptions_not_holding: string[];
+}
+
+export interface ActionExplanation {
+  /** The action as the decision states it, e.g. `must refer police due immediately`. */
+  action: string;
+  because: RuleReason[];
+  /** Minimal fact changes that would remove or weaken it. */
+  counterfactuals: Counterfactual[];
+  /** Whether the search covered every set up to the size bound. */
+  searched_all: boolean;
+}
+
+export interface Overridden {
+  rule: string;
+  verdict: Verdict;
+  by: string[];
+}
+
+export interface PermissionExplanation {
+  verdict: Verdict | null;
+  because: RuleReason[];
+  overridden: Overridden[];
+  counterfactuals: Counterfactual[];
+  searched_all: boolean;
+}
+
+/** `decision.explain`: why each action and the permission are what they are. */
+export interface Explanation {
+  actions: ActionExplanation[];
+  permission: PermissionExplanation | null;
+  applied: string[];
+  may_apply: string[];
+}
+
+/** Answers (one per question) each of which alone makes `action` required. */
+export interface QuestionGroup {
+  action: string;
+  settled_by_any: Change[];
+}
+
+export interface NextQuestion {
+  fact: string;
+  ask: string;
+  /** Mean number of rules still undecided after answering it (lower settles more); -1: not scored. */
+  expected_open_rules: number;
+}
+
+/** Guided questions: what settles each open action, and the questions best asked next. */
+export interface NextQuestions {
+  groups: QuestionGroup[];
+  questions: NextQuestion[];
+}
+
+/** The decision of `haven explain --format json`: a decision with its explanation. */
+export interface ExplainedDecision extends Decision {
+  explain: Explanation;
+  /** Present while questions remain. */
+  next_questions?: NextQuestions;
+}
+
+/** A rule that could produce what a why-not asks about, and what stands in its way. */
+export interface Producer {
+  rule: string;
+  layer: string;
+  /** Its condition in words. */
+  when: string;
+  /** Whether its condition holds on this incident (`null`: unknown). */
+  holds: boolean | null;
+  /** Exceptions or earlier rows that hold and pre-empt it. */
+  blocked_by: string[];
+}
+
+/** `haven explain --why-not … --format json`. */
+export interface WhyNot {
+  goal: string;
+  /** Whether the decision already satisfies it. */
+  already: boolean;
+  /** The rules that could produce it (empty: no rule of the policy can). */
+  producers: Producer[];
+  counterfactuals: Counterfactual[];
+  searched_all: boolean;
+  /** Why no counterfactual exists, when none was found. */
+  reason: string | null;
+}
+
+export interface ExplainOptions {
+  /** Ask why an action (or a verdict: `allowed`, `allowed_if`, `not_allowed`) is not decided. */
+  whyNot?: { action: string; target?: string | null; modality?: Modality | null } | null;
+}
+
+export type ExplainAnswer =
+  | { type: "success"; decision: ExplainedDecision }
+  | { type: "success"; whyNot: WhyNot }
+  | { type: "failure"; errors: HavenError[] };
+
+export type NextQuestionsAnswer =
+  | { type: "success"; nextQuestions: NextQuestions }
+  | { type: "failure"; errors: HavenError[] };
+
+/** An action as data, in a diff. */
+export interface ActionKey {
+  modality: Modality;
+  action: string;
+  targets: string[];
+  target_mode: TargetMode;
+  by: string | null;
+  deadline: string | null;
+}
+
+export type Difference =
+  | { kind: "action_added"; action: ActionKey }
+  | { kind: "action_removed"; action: ActionKey }
+  | { kind: "permission"; old: Verdict; new: Verdict }
+  | { kind: "breach"; old: boolean; new: boolean };
+
+/** What one policy decided on a witness, briefly. */
+export interface Outcome {
+  actions: string[];
+  permission: Verdict | null;
+  breach: boolean | null;
+  rules: string[];
+}
+
+/** A class of incidents whose answers differ. */
+export interface DiffClass {
+  difference: Difference;
+  change: string;
+  summary: string;
+  /** When it happens, in plain English. */
+  condition: string;
+  category: string | null;
+  /** An incident record of the class, verified under both policies. */
+  witness: Incident;
+  old: Outcome;
+  new: Outcome;
+}
+
+/** `haven diff --format json`. */
+export interface DiffReport {
+  old_policy: string;
+  new_policy: string;
+  classes: DiffClass[];
+  searched: number;
+  gave_up: number;
+  unverified: number;
+  unverified_classes: string[];
+  gave_up_classes: string[];
+  not_shared: string[];
+}
+
+export type DiffAnswer = { type: "success"; report: DiffReport };
 // ---- end of haven types ----

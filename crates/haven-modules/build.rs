@@ -1,5 +1,9 @@
 //! Bundle every `.haven` file under `policies/` so bindings (and drafts outside the repo)
 //! can `use std/vocabulary` and `extends baseline` without a file system.
+//!
+//! Without the `school-policies` feature only the modules a policy builds on are bundled
+//! (`std/`, `shared/`, `baseline`, `example`): the WASM module leaves the school policies out
+//! (about half its size) and the playground fetches them as static files.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,6 +15,10 @@ fn main() {
     let mut files = Vec::new();
     collect(&policies, &mut files);
     files.sort();
+    let schools = std::env::var_os("CARGO_FEATURE_SCHOOL_POLICIES").is_some();
+    if !schools {
+        files.retain(|f| is_module(&policies, f));
+    }
     let mut out = String::from("/// (module path, display name, text) of every bundled policy file.\npub static BUNDLED: &[(&str, &str, &str)] = &[\n");
     for file in files {
         println!("cargo:rerun-if-changed={}", file.display());
@@ -45,4 +53,18 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
+}
+
+/// Whether `file` is one a school policy builds on: anything under `std/` or `shared/`, and
+/// the `baseline` and `example` policies (not a school's own `<id>/policy.haven`).
+fn is_module(policies: &Path, file: &Path) -> bool {
+    let Ok(rel) = file.strip_prefix(policies) else {
+        return false;
+    };
+    let first = rel
+        .components()
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    matches!(first.as_str(), "std" | "shared" | "baseline" | "example")
 }

@@ -1,6 +1,9 @@
 // haven playground: a static page over the `--target web` package in ./pkg/.
-// No server logic, no network after load: policies are bundled into the wasm module.
-import init, { bundledPolicies, compile, version } from "./pkg/haven.js";
+// No server logic. The modules a policy builds on (std/vocabulary, baseline, shared/) are
+// bundled into the wasm module; the school policies are static files next to this page
+// (policies/index.json and policies/<id>/policy.haven, copied there by build.sh), fetched
+// from the same origin when picked.
+import init, { bundledPolicies, compile, diff, version } from "./pkg/haven.js";
 
 // ------------------------------------------------------------------ vocabulary for the form
 // The starting vocabulary of DESIGN §4; anything else goes in the JSON box (the form adds
@@ -202,20 +205,50 @@ function fillPolicySelect() {
   els.select.disabled = false;
 }
 
-function choosePolicy(id) {
+/** The text of a policy: bundled ones have it; a school policy is fetched once. */
+async function policyText(p) {
+  if (typeof p.text === "string") return p.text;
+  const response = await fetch(p.name);
+  if (!response.ok) throw new Error(`${p.name}: HTTP ${response.status}`);
+  p.text = await response.text();
+  return p.text;
+}
+
+/** The school policies build.sh copied next to the page; none when the index is missing. */
+async function schoolPolicies() {
+  try {
+    const response = await fetch("policies/index.json");
+    if (!response.ok) return [];
+    const list = await response.json();
+    return Array.isArray(list) ? list.map((p) => ({ id: p.id, title: p.title ?? null, name: p.name, text: undefined })) : [];
+  } catch {
+    return [];
+  }
+}
+
+async function choosePolicy(id) {
   els.select.value = id;
   if (els.select.value !== id) els.select.selectedIndex = 0;
   const p = selectedPolicy();
   if (p) {
     fileName = p.name;
-    els.text.value = p.text;
-    els.hint.innerHTML = `Bundled copy of <code>${esc(p.name)}</code>. Edit freely: your changes are checked as you type and are not saved.`;
+    let text;
+    try {
+      text = await policyText(p);
+    } catch (e) {
+      els.hint.textContent = `Could not fetch ${p.name} (${e}). Serve the playground folder that build.sh filled.`;
+      return;
+    }
+    if (els.select.value !== id) return; // another policy was picked meanwhile
+    els.text.value = text;
+    els.hint.innerHTML = `${p.bundled ? "Bundled copy" : "Copy"} of <code>${esc(p.name)}</code>. Edit freely: your changes are checked as you type and are not saved.`;
   } else {
     fileName = "my_policy.haven";
     els.text.value = load(STORE.draft) ?? STARTER;
     els.hint.innerHTML = `Your draft is kept in this browser only. It may <code>use std/vocabulary</code> and <code>extends baseline</code>.`;
   }
   store(STORE.policy, els.select.value);
+  if (document.getElementById("diff-old")?.childElementCount) defaultDiffChoices();
   els.text.scrollTop = 0;
   els.text.scrollLeft = 0;
   syncScroll();
@@ -324,7 +357,10 @@ const recompile = debounce(() => {
   const ms = performance.now() - t0;
   if (compiled) compiled.free();
   compiled = result.type === "success" ? result.policy : null;
-  if (compiled) fillChoices(compiled.vocabulary);
+  if (compiled) {
+    fillChoices(compiled.vocabulary);
+    fillWhyNot();
+  }
   const diags = result.type === "success" ? [...result.warnings] : result.errors;
   renderDiagnostics(text, diags);
   renderPolicyStatus(result, diags, ms);
@@ -534,6 +570,7 @@ function onJsonInput() {
 }
 
 function usePreset(name) {
+  skipped.clear();
   incident = structuredClone(PRESETS[name] ?? {});
   writeForm();
   writeJson();
@@ -554,6 +591,7 @@ const evaluate = debounce(() => {
     return;
   }
   const answer = compiled.evaluate(text);
+  shown = { text, explained: null };
   if (answer.type === "failure") {
     renderIncidentErrors(answer.errors);
     els.decisionJson.textContent = JSON.stringify(answer, null, 2);
@@ -637,6 +675,7 @@ function renderDecision(d) {
       `<ol>${d.questions.slice(0, shown).map(item).join("")}</ol>` +
       (rest.length ? `<details><summary>${rest.length} more question${rest.length === 1 ? "" : "s"}</summary><ol start="${shown + 1}">${rest.map(item).join("")}</ol></details>` : "") +
       `</section>`);
+    parts.push(guidedHtml());
   }
 
   if (d.permission) {
@@ -646,7 +685,9 @@ function renderDecision(d) {
     const conditions = p.conditions.length
       ? `<ul class="conditions">${p.conditions.map((c) => `<li><span>${esc(c.kind)}</span> ${esc(human(c.value))}</li>`).join("")}</ul>`
       : "";
-    parts.push(`<section class="permission ${verdict}" aria-label="Permission"><div class="verdict"><span class="label">Permission</span> ${word}</div>${conditions}${citesHtml(p.cites, seen)}</section>`);
+    parts.push(`<section class="permission ${verdict}" aria-label="Permission"><div class="verdict"><span class="label">Permission</span> ${word}` +
+      `<button type="button" class="why" data-why="permission" aria-expanded="false" title="the rules deciding it, and what would change it">why?</button></div>` +
+      `<div class="why-out" hidden></div>${conditions}${citesHtml(p.cites, seen)}</section>`);
   }
 
   for (const [modality, title] of MODALITIES) {
@@ -661,7 +702,9 @@ function renderDecision(d) {
           a.person ? `<span class="chip person">${esc(a.person)}</span>` : "",
           a.source === "baseline" ? `<span class="chip source" title="national guidance the school policy extends">baseline</span>` : "",
         ].join("");
-        return `<li class="action"><div class="action-line"><span class="verb">${esc(capitalise(human(a.action)))}</span>${target ? `<span class="target">${esc(target)}</span>` : ""}${chips}</div>${citesHtml(a.cites, seen)}</li>`;
+        return `<li class="action"><div class="action-line"><span class="verb">${esc(capitalise(human(a.action)))}</span>${target ? `<span class="target">${esc(target)}</span>` : ""}${chips}` +
+          `<button type="button" class="why" data-why="action" data-key="${esc(actionKeyText(a))}" aria-expanded="false" title="the rule, its sentence, the conditions that held, and what would change it">why?</button></div>` +
+          `<div class="why-out" hidden></div>${citesHtml(a.cites, seen)}</li>`;
       })
       .join("")}</ul></section>`);
   }
@@ -672,6 +715,317 @@ function renderDecision(d) {
     parts.push(`<section class="notes" aria-label="Notes"><h3>Notes</h3><ul>${d.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul></section>`);
   }
   els.decision.innerHTML = parts.join("");
+}
+
+// ------------------------------------------------------------------ why, why not, guided questions
+// `policy.explain`, `policy.nextQuestions` and `diff` (src/explain.rs): the same JSON as
+// `haven explain --format json`, `--why-not` and `haven diff --format json`.
+
+/** The incident text the decision shows, and its explanation once asked for. */
+let shown = { text: "", explained: null };
+
+/** `must refer police due immediately by dsl`, as haven-core names a decided action. */
+function actionKeyText(a) {
+  let s = `${a.modality} ${a.action}`;
+  const targets = [...a.target].sort();
+  if (targets.length) s += ` ${targets.join(a.target_mode === "all" ? " and " : " or ")}`;
+  if (a.deadline) s += ` due ${a.deadline}`;
+  if (a.by) s += ` by ${a.by}`;
+  return s;
+}
+
+function explanation() {
+  if (!compiled) return null;
+  if (!shown.explained) {
+    const r = compiled.explain(shown.text);
+    shown.explained = r.type === "success" && "decision" in r ? r.decision.explain : null;
+  }
+  return shown.explained;
+}
+
+const valueText = (v) => (v === null || v === undefined ? "unknown" : typeof v === "object" ? JSON.stringify(v) : String(v));
+
+function changesHtml(changes) {
+  return changes
+    .map((c) => `<code class="change"><span class="fact">${esc(c.fact)}</span> ${esc(valueText(c.from))} → <strong>${esc(valueText(c.to))}</strong></code>`)
+    .join(" ");
+}
+
+function counterfactualsHtml(cfs, searchedAll, title, none) {
+  if (cfs.length === 0) return `<p class="cf-none">${esc(none)}</p>`;
+  return `<p class="why-h">${esc(title)}</p><ul class="counterfactuals">${cfs
+    .map((c) => `<li>${changesHtml(c.changes)}<p class="cf-text">${esc(c.text)}</p>` +
+      `<button type="button" class="try-cf" data-changes="${esc(JSON.stringify(c.changes))}">Try this in the incident</button></li>`)
+    .join("")}</ul>${searchedAll ? "" : `<p class="sub">The search stopped at its budget: there may be more.</p>`}`;
+}
+
+function reasonsHtml(because) {
+  return `<ul class="reasons">${because
+    .map((r) => `<li class="reason"><div class="reason-head"><span class="why-h">Rule</span> <code class="rule">${esc(r.rule)}</code>` +
+      `<span class="chip layer" title="the policy layer that set it">layer ${esc(r.layer)}</span></div>` +
+      r.cites.map((c) => {
+        const [where, sentence] = splitCite(c);
+        return `<blockquote class="cite">${sentence ? `<p>“${esc(sentence)}”</p>` : ""}<footer>${esc(where)}</footer></blockquote>`;
+      }).join("") +
+      (r.held.length ? `<p class="why-h">Conditions that held</p><ul class="held">${r.held.map((h) => `<li>${esc(h)}</li>`).join("")}</ul>` : "") +
+      (r.criteria.length ? `<p class="criteria"><span class="why-h">Criteria met</span> ${r.criteria.map((c) => `<code>${esc(c)}</code>`).join(" ")}</p>` : "") +
+      (r.exceptions_not_holding.length ? `<p class="exceptions"><span class="why-h">Exceptions that did not hold</span> ${r.exceptions_not_holding.map((c) => `<code>${esc(c)}</code>`).join(" ")}</p>` : "") +
+      `</li>`)
+    .join("")}</ul>`;
+}
+
+function whyHtml(button) {
+  const e = explanation();
+  if (!e) return `<p class="cf-none">No explanation: the incident was not accepted.</p>`;
+  if (button.dataset.why === "permission") {
+    const p = e.permission;
+    if (!p) return `<p class="cf-none">No permission was asked about.</p>`;
+    const overridden = p.overridden.length
+      ? `<p class="why-h">Overridden</p><ul class="overridden">${p.overridden.map((o) => `<li><code>${esc(o.rule)}</code> would say ${esc(human(o.verdict))}, but ${o.by.map((b) => `<code>${esc(b)}</code>`).join(", ")} held</li>`).join("")}</ul>`
+      : "";
+    return reasonsHtml(p.because) + overridden +
+      counterfactualsHtml(p.counterfactuals, p.searched_all, "The verdict would change if", "No change of up to two facts changes the verdict.");
+  }
+  const key = button.dataset.key ?? "";
+  const a = e.actions.find((x) => x.action === key);
+  if (!a) return `<p class="cf-none">No explanation found for ${esc(key)}.</p>`;
+  return reasonsHtml(a.because) +
+    counterfactualsHtml(a.counterfactuals, a.searched_all, "It would no longer be required if", "No change of up to two facts removes it: it follows from what the incident is.");
+}
+
+function toggleWhy(button) {
+  const out = button.closest(".action, .permission")?.querySelector(".why-out");
+  if (!(out instanceof HTMLElement)) return;
+  const open = button.getAttribute("aria-expanded") !== "true";
+  button.setAttribute("aria-expanded", String(open));
+  button.textContent = open ? "hide why" : "why?";
+  if (open) out.innerHTML = whyHtml(button);
+  out.hidden = !open;
+}
+
+/** Apply fact changes (a counterfactual, a witness, an answer) to the incident. */
+function applyChanges(changes) {
+  for (const c of changes) setPath(incident, c.fact, c.to === null ? undefined : c.to);
+  writeForm();
+  writeJson();
+  evaluate.now();
+}
+
+// The guided questions: what settles each open action, and the next best question.
+const skipped = new Set();
+
+function factType(path) {
+  const v = compiled?.vocabulary;
+  const [head, name] = path.split(".");
+  if (!v) return { type: "text" };
+  if (head === "facts") return v.facts.find((f) => f.name === name) ?? { type: "text" };
+  if (name === "age" || name === "year_group") return { type: "int" };
+  if (name === "role") return { type: "role", values: v.tokens.role };
+  return v.person_facts.find((f) => f.name === name) ?? { type: "text" };
+}
+
+function answerControls(fact) {
+  const t = factType(fact);
+  const button = (value, label) => `<button type="button" class="answer" data-fact="${esc(fact)}" data-value="${esc(JSON.stringify(value))}">${esc(label)}</button>`;
+  if (t.type === "bool") return button(true, "Yes") + button(false, "No");
+  const values = t.type === "role" ? compiled?.vocabulary.tokens.role ?? [] : t.type === "enum" ? t.values ?? [] : null;
+  const input = values
+    ? `<select class="answer-input" aria-label="Answer">${values.map((v) => `<option value="${esc(v)}">${esc(human(v))}</option>`).join("")}</select>`
+    : `<input class="answer-input" aria-label="Answer" ${t.type === "int" ? `type="number" inputmode="numeric"` : `type="text"`}>`;
+  return `${input}<button type="button" class="answer" data-fact="${esc(fact)}" data-from-input="${t.type === "int" ? "int" : "text"}">Answer</button>`;
+}
+
+function guidedHtml() {
+  if (!compiled) return "";
+  const r = compiled.nextQuestions(shown.text);
+  if (r.type !== "success") return "";
+  const { groups, questions } = r.nextQuestions;
+  const pending = questions.filter((q) => !skipped.has(q.fact));
+  const next = pending[0];
+  const group = groups
+    .filter((g) => g.settled_by_any.length > 0)
+    .slice(0, 2)
+    .map((g) => `<li><span class="why-h">${g.settled_by_any.length > 1 ? `Any one of these ${g.settled_by_any.length} answers makes` : "This answer makes"}</span> <strong>${esc(humanWords(g.action))}</strong> required:` +
+      ` ${g.settled_by_any.map((c) => `<code class="change">${esc(c.fact)} = ${esc(valueText(c.to))}</code>`).join(" ")}</li>`)
+    .join("");
+  const ask = next
+    ? `<div class="next-question"><p class="why-h">Best next question <span class="sub">${plural(pending.length, "open question")}</span></p>` +
+      `<p class="ask">${esc(next.ask)}</p><code class="fact">${esc(next.fact)}</code>` +
+      `<div class="answers">${answerControls(next.fact)}<button type="button" class="skip quiet" data-fact="${esc(next.fact)}">Don't know</button></div></div>`
+    : `<p class="sub">Every remaining question was skipped.</p>`;
+  return `<section class="guided" aria-label="Guided questions"><h3>Guided questions <span class="sub">the fewest questions that settle the most severe action</span></h3>` +
+    (group ? `<ul class="groups">${group}</ul>` : "") + ask + `</section>`;
+}
+
+function onDecisionClick(event) {
+  const t = event.target instanceof Element ? event.target.closest("button") : null;
+  if (!(t instanceof HTMLButtonElement)) return;
+  if (t.classList.contains("why")) toggleWhy(t);
+  else if (t.classList.contains("try-cf")) applyChanges(JSON.parse(t.dataset.changes ?? "[]"));
+  else if (t.classList.contains("skip")) {
+    skipped.add(t.dataset.fact ?? "");
+    evaluate.now();
+  } else if (t.classList.contains("answer")) {
+    const fact = t.dataset.fact ?? "";
+    let value;
+    if (t.dataset.value !== undefined) value = JSON.parse(t.dataset.value);
+    else {
+      const input = t.parentElement?.querySelector(".answer-input");
+      const raw = input instanceof HTMLInputElement || input instanceof HTMLSelectElement ? input.value.trim() : "";
+      if (raw === "") return;
+      value = t.dataset.fromInput === "int" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+    }
+    applyChanges([{ fact, from: null, to: value }]);
+  }
+}
+
+// Why not: the minimal fact changes that would make an action required, or why none can.
+let whyNotChoices = "";
+function fillWhyNot() {
+  const t = compiled?.vocabulary?.tokens;
+  if (!t) return;
+  const key = JSON.stringify([t.action, t.agency, t.role, t.location]);
+  if (key === whyNotChoices) return;
+  whyNotChoices = key;
+  const action = /** @type {HTMLSelectElement} */ ($("wn-action"));
+  const target = /** @type {HTMLSelectElement} */ ($("wn-target"));
+  const keep = [action.value, target.value];
+  action.innerHTML = `<optgroup label="Actions">${t.action.map((a) => `<option value="${esc(a)}">${esc(human(a))}</option>`).join("")}</optgroup>` +
+    `<optgroup label="Permission verdicts">${["allowed", "allowed_if", "not_allowed"].map((v) => `<option value="${v}">permission ${esc(human(v))}</option>`).join("")}</optgroup>`;
+  const group = (label, list) => `<optgroup label="${label}">${list.map((v) => `<option value="${esc(v)}">${esc(human(v))}</option>`).join("")}</optgroup>`;
+  target.innerHTML = `<option value="">— none —</option>` + group("Agencies", t.agency) + group("Roles", t.role) + group("Places", t.location);
+  if (keep[0]) action.value = keep[0];
+  if (keep[1]) target.value = keep[1];
+}
+
+function whyNot(event) {
+  event.preventDefault();
+  const out = $("why-not-out");
+  if (!compiled) {
+    out.innerHTML = `<p class="cf-none">The policy has errors.</p>`;
+    return;
+  }
+  const action = /** @type {HTMLSelectElement} */ ($("wn-action")).value;
+  const target = /** @type {HTMLSelectElement} */ ($("wn-target")).value;
+  const r = compiled.explain(shown.text, { whyNot: { action, target: target || null } });
+  if (r.type !== "success" || !("whyNot" in r)) {
+    out.innerHTML = `<p class="cf-none">${esc(r.type === "failure" ? r.errors.map((e) => e.message).join("; ") : "no answer")}</p>`;
+    return;
+  }
+  const w = r.whyNot;
+  const producers = w.producers.length
+    ? `<p class="why-h">Rules that could require it</p><ul class="producers">${w.producers
+        .map((p) => `<li><code class="rule">${esc(p.rule)}</code> <span class="chip layer">layer ${esc(p.layer)}</span>` +
+          ` <span class="holds ${p.holds === true ? "yes" : p.holds === false ? "no" : "unknown"}">${p.holds === true ? "its condition holds" : p.holds === false ? "its condition does not hold" : "its condition is not known yet"}</span>` +
+          `<p class="when">when ${esc(p.when)}</p>` +
+          (p.blocked_by.length ? `<p class="blocked">blocked by ${p.blocked_by.map((b) => `<code>${esc(b)}</code>`).join(", ")}</p>` : "") + `</li>`)
+        .join("")}</ul>`
+    : `<p class="cf-none">No rule of this policy requires it.</p>`;
+  out.innerHTML = `<p class="goal">${esc(w.goal)}${w.already ? ` <span class="pill ok">already so</span>` : ""}</p>` + producers +
+    (w.already ? "" : counterfactualsHtml(w.counterfactuals, w.searched_all, "It would be required if", w.reason ?? "No change of up to two facts makes it required.")) +
+    (w.reason && w.counterfactuals.length ? `<p class="reason-text">${esc(w.reason)}</p>` : "");
+}
+
+// ------------------------------------------------------------------ compare (diff)
+const EDITOR = "__editor";
+
+function fillDiffChoices() {
+  const options = policies.map((p) => `<option value="${esc(p.id)}">${esc(p.title ?? p.id)}</option>`).join("") +
+    `<option value="${EDITOR}">The text in the editor</option>`;
+  const old = /** @type {HTMLSelectElement} */ ($("diff-old"));
+  const next = /** @type {HTMLSelectElement} */ ($("diff-new"));
+  old.innerHTML = options;
+  next.innerHTML = options;
+  defaultDiffChoices();
+}
+
+/** By default: the selected policy as published against the text in the editor. */
+function defaultDiffChoices() {
+  const old = /** @type {HTMLSelectElement} */ ($("diff-old"));
+  const next = /** @type {HTMLSelectElement} */ ($("diff-new"));
+  const p = selectedPolicy();
+  old.value = p ? p.id : "baseline";
+  next.value = EDITOR;
+}
+
+async function compileChoice(id) {
+  if (id === EDITOR) return compile(els.text.value, fileName);
+  const p = policies.find((x) => x.id === id);
+  if (!p) return { type: "failure", errors: [{ message: `no policy ${id}` }] };
+  return compile(await policyText(p), p.name);
+}
+
+let diffClasses = [];
+
+async function runDiff(event) {
+  event.preventDefault();
+  const status = $("diff-status");
+  const out = $("diff-out");
+  const oldId = /** @type {HTMLSelectElement} */ ($("diff-old")).value;
+  const newId = /** @type {HTMLSelectElement} */ ($("diff-new")).value;
+  status.textContent = "Comparing…";
+  out.innerHTML = "";
+  await new Promise((r) => setTimeout(r, 0)); // let the status paint
+  let a;
+  let b;
+  try {
+    a = await compileChoice(oldId);
+    b = await compileChoice(newId);
+  } catch (e) {
+    status.textContent = `Could not load a policy: ${e}`;
+    return;
+  }
+  if (a.type !== "success" || b.type !== "success") {
+    status.textContent = `${a.type !== "success" ? "The old" : "The new"} policy does not compile: fix it first.`;
+    if (a.type === "success") a.policy.free();
+    if (b.type === "success") b.policy.free();
+    return;
+  }
+  const t0 = performance.now();
+  const { report } = diff(a.policy, b.policy);
+  const ms = performance.now() - t0;
+  a.policy.free();
+  b.policy.free();
+  diffClasses = report.classes;
+  const n = report.classes.length;
+  status.innerHTML = `<strong>${n} ${n === 1 ? "class" : "classes"}</strong> of incidents answered differently` +
+    ` <span class="sub">· ${esc(report.old_policy)} → ${esc(report.new_policy)} · ${report.searched} conditions searched · ${(ms / 1000).toFixed(1)} s` +
+    `${report.gave_up ? ` · ${report.gave_up} searches stopped at the budget` : ""}</span>`;
+  if (report.classes.length === 0) {
+    out.innerHTML = `<p class="empty">No incident is answered differently${report.gave_up ? " (as far as the search went)" : ""}.</p>`;
+    return;
+  }
+  const shownMax = 60;
+  out.innerHTML = `<ol class="diff-classes">${report.classes.slice(0, shownMax)
+    .map((c, i) => `<li class="diff-class ${esc(c.difference.kind)}"><div class="diff-head"><span class="chip change">${esc(c.change)}</span>` +
+      (c.category ? `<span class="chip">${esc(human(c.category))}</span>` : "") + `<span class="summary-text">${esc(humanWords(c.summary))}</span></div>` +
+      `<p class="condition"><span class="why-h">Condition</span> ${esc(c.condition)}</p>` +
+      `<details class="witness"><summary>Witness incident and both answers</summary><pre>${esc(JSON.stringify(c.witness, null, 2))}</pre>` +
+      `<p><span class="why-h">Old</span> ${esc(c.old.actions.join("; ") || "no actions")}${c.old.permission ? ` · permission ${esc(c.old.permission)}` : ""}</p>` +
+      `<p><span class="why-h">New</span> ${esc(c.new.actions.join("; ") || "no actions")}${c.new.permission ? ` · permission ${esc(c.new.permission)}` : ""}</p></details>` +
+      `<button type="button" class="load-witness" data-i="${i}">Load the witness into the incident</button></li>`)
+    .join("")}</ol>` + (report.classes.length > shownMax ? `<p class="sub">…and ${report.classes.length - shownMax} more (the JSON of <code>haven diff</code> has them all).</p>` : "");
+}
+
+function loadWitness(event) {
+  const t = event.target instanceof Element ? event.target.closest("button.load-witness") : null;
+  if (!(t instanceof HTMLButtonElement)) return;
+  const c = diffClasses[Number(t.dataset.i)];
+  if (!c) return;
+  incident = structuredClone(c.witness);
+  writeForm();
+  writeJson();
+  evaluate.now();
+  $("incident-heading").focus();
+  window.scrollTo(0, 0);
+}
+
+function wireExplain() {
+  els.decision.addEventListener("click", onDecisionClick);
+  $("why-not-form").addEventListener("submit", whyNot);
+  $("why-not-out").addEventListener("click", onDecisionClick);
+  $("diff-form").addEventListener("submit", runDiff);
+  $("diff-out").addEventListener("click", loadWitness);
 }
 
 // ------------------------------------------------------------------ start
@@ -726,7 +1080,7 @@ function shareLink() {
 }
 
 /** Apply a `#s=` hash; false when there is none or it cannot be read (the hint says why). */
-function applySharedState() {
+async function applySharedState() {
   if (!location.hash.startsWith("#s=")) return false;
   let state;
   try {
@@ -746,7 +1100,7 @@ function applySharedState() {
     store(STORE.draft, state.t);
     choosePolicy(CUSTOM);
   } else {
-    choosePolicy(id);
+    await choosePolicy(id);
     if (typeof state.t === "string") {
       els.text.value = state.t;
       onPolicyInput();
@@ -799,11 +1153,15 @@ async function main() {
     $("engine-meta").textContent = `The engine failed to load: ${e}`;
     return;
   }
-  policies = bundledPolicies();
-  $("engine-meta").innerHTML = `haven ${esc(version())} · WebAssembly · ${policies.length} bundled ${policies.length === 1 ? "policy" : "policies"}`;
+  const bundled = bundledPolicies().map((p) => ({ ...p, bundled: true }));
+  const schools = await schoolPolicies();
+  policies = [...schools, ...bundled.filter((b) => !schools.some((s) => s.id === b.id))];
+  $("engine-meta").innerHTML = `haven ${esc(version())} · WebAssembly · ${plural(schools.length, "school policy").replace(/policys$/, "policies")} · ${bundled.length} bundled`;
   wire();
+  wireExplain();
   buildForm();
   fillPolicySelect();
+  fillDiffChoices();
   const savedIncident = load(STORE.incident);
   try {
     incident = savedIncident ? JSON.parse(savedIncident) : structuredClone(PRESETS.phone);
@@ -816,8 +1174,8 @@ async function main() {
   const saved = load(STORE.policy);
   const first = policies.find((p) => p.id === "kenilworth_2022") ?? policies[0];
   wireDraftTools();
-  if (!applySharedState()) {
-    choosePolicy(saved && (saved === CUSTOM || policies.some((p) => p.id === saved)) ? saved : first?.id ?? CUSTOM);
+  if (!(await applySharedState())) {
+    await choosePolicy(saved && (saved === CUSTOM || policies.some((p) => p.id === saved)) ? saved : first?.id ?? CUSTOM);
   }
   document.body.dataset.ready = "1";
 

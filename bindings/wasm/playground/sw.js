@@ -1,7 +1,7 @@
 // Offline support: network first (so a rebuilt engine or policy is picked up at once),
 // falling back to the copy cached on the last successful load.
 const CACHE = "haven-playground-v1";
-const ASSETS = ["./", "./index.html", "./style.css", "./app.js", "./pkg/haven.js", "./pkg/haven_bg.wasm"];
+const ASSETS = ["./", "./index.html", "./style.css", "./app.js", "./pkg/haven.js", "./pkg/haven_bg.wasm", "./policies/index.json"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(ASSETS)).then(() => self.skipWaiting()));

@@ -5,7 +5,9 @@
 //! or `type: "failure"`) whose errors carry a code and, where there is one, a line and
 //! column. The TypeScript types are in `types.d.ts`, spliced into the generated `.d.ts`.
 
+mod batch;
 pub mod envelope;
+pub mod explain;
 mod incident;
 
 use envelope::Compiled;
@@ -88,20 +90,19 @@ impl JsPolicy {
             return parse(&format!("[{}]", envelope::failure(&errors)));
         }
         let list = Array::from(&incidents);
-        let mut out = String::from("[");
-        for (i, incident) in list.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
+        let out = batch::answers(self, &list).unwrap_or_else(|| {
+            let mut out = String::from("[");
+            for (i, incident) in list.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&self.answer(&incident));
             }
-            out.push_str(&self.answer(&incident));
-        }
-        out.push(']');
+            out.push(']');
+            out
+        });
         let answers = parse(&out);
-        if let Some(answers) = answers.dyn_ref::<Array>() {
-            for answer in answers.iter() {
-                self.share_warnings(&answer);
-            }
-        }
+        batch::share_warnings(&answers, &self.warnings);
         answers
     }
 }

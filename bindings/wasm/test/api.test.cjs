@@ -4,11 +4,11 @@
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const haven = require("../pkg-node/haven.js");
-const { POLICY_ID, YEAR6_PHONE_IN_LESSON } = require("./support/fixtures.cjs");
+const { POLICY_ID, YEAR6_PHONE_IN_LESSON, schoolPolicy, schoolPolicyIds } = require("./support/fixtures.cjs");
 
 const bundled = haven.bundledPolicies();
 const byId = (id) => bundled.find((p) => p.id === id);
-const policyText = byId(POLICY_ID).text;
+const policyText = schoolPolicy(POLICY_ID).text;
 const example = byId("example").text;
 
 function compileOk(text, name, options) {
@@ -56,6 +56,19 @@ test("bundledPolicies() lists every bundled policy with its title and text", () 
   // school policies come first, then baseline, then example
   assert.equal(ids.at(-1), "example");
   assert.equal(ids.at(-2), "baseline");
+});
+
+test("school policies are not bundled (the playground fetches them); each compiles from its file", () => {
+  const ids = bundled.map((p) => p.id);
+  const schools = schoolPolicyIds();
+  assert.ok(schools.includes(POLICY_ID));
+  for (const id of schools) {
+    assert.ok(!ids.includes(id), `${id} is bundled into the module`);
+    const p = schoolPolicy(id);
+    const r = haven.compile(p.text, p.name);
+    assert.equal(r.type, "success", `${id}: ${JSON.stringify(r.errors?.slice(0, 2))}`);
+    r.policy.free();
+  }
 });
 
 test("every bundled policy compiles", () => {
@@ -528,6 +541,28 @@ test("limits: a 500 KB key is quoted short", () => {
   const e = failure(examplePolicy.evaluate({ category: "sharing_nudes", ["k".repeat(500_000)]: 1 }));
   assert.equal(e.code, "haven::incident::unknown_key");
   assert.ok(e.key.length < 64 && e.message.length < 1024, e.message.slice(0, 100));
+});
+
+test("evaluateMany's one-text batch path answers exactly as evaluate does, and falls back to name a bad key", () => {
+  const batch = [
+    YEAR6_PHONE_IN_LESSON,
+    { category: "sharing_nudes", actor: { role: "pupil", age: undefined }, subject: { role: "pupil" } },
+    JSON.stringify({ category: "cyberbullying", actor: { role: "pupil", age: 10 } }),
+    "{not json",
+    null,
+    5,
+    { category: "sharing_nudes", others: [{ role: "pupil", age: 14 }] },
+    { category: "nope" },
+  ];
+  const many = policy.evaluateMany(batch);
+  assert.deepEqual(many, batch.map((b) => policy.evaluate(b)));
+  assert.equal(many[0].warnings, policy.warnings, "answers share the policy's warnings");
+  // a value JSON cannot carry: the whole batch takes the per-record path, which names its key
+  const mixed = policy.evaluateMany([...batch, { category: "sharing_nudes", actor: { age: NaN } }, [undefined]]);
+  assert.deepEqual(mixed.slice(0, batch.length), many);
+  assert.equal(mixed[batch.length].errors[0].key, "actor.age");
+  assert.equal(mixed[batch.length].errors[0].code, "haven::incident::not_json");
+  assert.equal(mixed.length, batch.length + 2);
 });
 
 test("evaluateMany with a non-array gives one failure", () => {

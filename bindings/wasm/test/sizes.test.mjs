@@ -8,6 +8,8 @@ test("README size table matches the built module", () => {
   const sizes = JSON.parse(readFileSync(new URL("../pkg-web/sizes.json", import.meta.url), "utf8"));
   const wasm = statSync(new URL("../pkg-web/haven_bg.wasm", import.meta.url)).size;
   assert.equal(sizes.after_wasm_opt.raw, wasm, "sizes.json is not from this build");
+  const node = statSync(new URL("../pkg-node/haven_bg.wasm", import.meta.url)).size;
+  assert.equal(sizes.node.raw, node, "sizes.json does not describe pkg-node");
   const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
   const table = /<!-- sizes:begin[^>]*-->[\s\S]*?<!-- sizes:end -->/.exec(readme)?.[0];
   assert.ok(table, "README.md has no generated size table");

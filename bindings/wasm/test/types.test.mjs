@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const haven = require("../pkg-node/haven.js");
+const { POLICY_ID, schoolPolicy } = require("./support/fixtures.cjs");
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 
@@ -52,7 +53,7 @@ test("the runtime JSON has exactly the keys the types declare", () => {
     for (const k of required) assert.ok(keys.includes(k), `${name}.${k} is declared but missing`);
   };
   const seen = new Set();
-  for (const p of haven.bundledPolicies()) {
+  for (const p of [...haven.bundledPolicies(), schoolPolicy(POLICY_ID)]) {
     check("BundledPolicy", p);
     const r = haven.compile(p.text, p.name);
     assert.equal(r.type, "success");
@@ -86,4 +87,51 @@ test("the runtime JSON has exactly the keys the types declare", () => {
   const rejected = haven.compile(haven.bundledPolicies()[0].text).policy.evaluate({ category: 1 });
   assert.equal(rejected.type, "failure");
   check("IncidentError", rejected.errors[0]);
+});
+
+test("explain, why-not, nextQuestions and diff have exactly the keys the types declare", () => {
+  const dts = readFileSync(new URL("../types.d.ts", import.meta.url), "utf8");
+  const check = (name, value) => {
+    const [required, optional] = declared(dts, name);
+    const keys = Object.keys(value);
+    for (const k of keys) assert.ok(required.includes(k) || optional.includes(k), `${name}.${k} is not declared`);
+    for (const k of required) assert.ok(keys.includes(k), `${name}.${k} is declared but missing`);
+  };
+  const school = schoolPolicy(POLICY_ID);
+  const policy = haven.compile(school.text, school.name).policy;
+  const baseline = haven.compile(haven.bundledPolicies().find((p) => p.id === "baseline").text).policy;
+  const nudes = { category: "sharing_nudes", actor: { role: "pupil", age: 14 }, subject: { role: "pupil", age: 14 } };
+  const e = policy.explain(nudes);
+  assert.equal(e.type, "success");
+  check("Explanation", e.decision.explain);
+  assert.ok(e.decision.explain.actions.length > 0);
+  for (const a of e.decision.explain.actions) {
+    check("ActionExplanation", a);
+    for (const r of a.because) check("RuleReason", r);
+    for (const c of a.counterfactuals) {
+      check("Counterfactual", c);
+      for (const ch of c.changes) check("Change", ch);
+    }
+  }
+  const phone = { activity: "use", actor: { role: "pupil", year_group: 6 }, device: { kind: "phone", owner: "personal" }, location: "classroom", time: "lesson" };
+  const permission = policy.explain(phone).decision.explain.permission;
+  check("PermissionExplanation", permission);
+  const w = policy.explain({ category: "sharing_nudes" }, { whyNot: { action: "refer", target: "police" } });
+  assert.equal(w.type, "success");
+  check("WhyNot", w.whyNot);
+  for (const p of w.whyNot.producers) check("Producer", p);
+  const n = policy.nextQuestions({ category: "sharing_nudes" });
+  check("NextQuestions", n.nextQuestions);
+  for (const q of n.nextQuestions.questions) check("NextQuestion", q);
+  for (const g of n.nextQuestions.groups) check("QuestionGroup", g);
+  const d = haven.diff(baseline, policy);
+  check("DiffReport", d.report);
+  assert.ok(d.report.classes.length > 0);
+  for (const c of d.report.classes.slice(0, 20)) {
+    check("DiffClass", c);
+    check("Outcome", c.old);
+    check("Outcome", c.new);
+  }
+  policy.free();
+  baseline.free();
 });

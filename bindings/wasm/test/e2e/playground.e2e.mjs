@@ -12,6 +12,9 @@ import { chromium } from "playwright-core";
 
 const require = createRequire(import.meta.url);
 const { POLICY_ID } = require("../support/fixtures.cjs");
+/** The two policies the diff view compares (fast enough for a default run). */
+const DIFF_OLD = process.env.HAVEN_DIFF_OLD ?? "baseline";
+const DIFF_NEW = process.env.HAVEN_DIFF_NEW ?? "example";
 
 const URL_ = process.env.HAVEN_PLAYGROUND_URL ?? "http://127.0.0.1:8765/";
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -305,6 +308,148 @@ test("keyboard: Alt+1/2 move focus; every form control has a label", async () =>
   const unlabelled = await page.$$eval("select, input, textarea", (els) =>
     els.filter((e) => !e.labels?.length && !e.getAttribute("aria-label")).map((e) => e.id));
   assert.deepEqual(unlabelled, []);
+});
+
+// ---------------------------------------------------------------- why, why not, guided questions, diff
+
+test("why? on the permission and on an action: rule, sentence, conditions, layer, counterfactuals", async () => {
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  try {
+    await page.selectOption("#policy-select", POLICY_ID);
+    await page.waitForSelector("#policy-status.ok");
+    await page.click('[data-preset="phone"]');
+    await page.waitForSelector("#decision .permission.not_allowed");
+    await page.click("#decision .permission button.why");
+    const why = page.locator("#decision .permission .why-out");
+    await why.waitFor({ state: "visible" });
+    const text = await why.textContent();
+    assert.match(text, /Rule/);
+    assert.match(text, /layer \w+/);
+    assert.match(text, /Conditions that held/);
+    assert.ok((await why.locator(".held li").count()) > 0, "no condition listed");
+    assert.ok((await why.locator(".cite").count()) > 0, "no cited sentence");
+    assert.ok((await why.locator(".counterfactuals li").count()) > 0, "no counterfactual");
+
+    // an action's why
+    const action = page.locator("#decision .group.must .action").first();
+    await action.locator("button.why").click();
+    const actionWhy = action.locator(".why-out");
+    await actionWhy.waitFor({ state: "visible" });
+    assert.match(await actionWhy.textContent(), /Rule[\s\S]*layer/);
+    assert.ok((await actionWhy.locator(".reason").count()) > 0);
+
+    // the decision is still in view at 1400 × 1000 with the explanations open: the page is
+    // not scrolled, and the decision panel shows its top
+    await page.evaluate(() => {
+      window.scrollTo(0, 0);
+      document.querySelector(".decision-panel")?.scrollTo(0, 0);
+    });
+    for (const selector of ["#decision .summary", "#decision .permission .verdict"]) {
+      const box = await page.$eval(selector, (el) => el.getBoundingClientRect().toJSON());
+      assert.ok(box.top >= 0 && box.bottom <= 1000 && box.right <= 1400, `${selector} at ${JSON.stringify(box)}`);
+    }
+    await page.screenshot({ path: join(OUT, "playground-why.png") });
+
+    // trying the permission's first counterfactual changes the verdict, as it claims
+    await why.locator("button.try-cf").first().click();
+    await page.waitForFunction(() => {
+      const p = document.querySelector("#decision .permission");
+      return p && !p.classList.contains("not_allowed");
+    });
+  } finally {
+    await page.setViewportSize({ width: 1600, height: 1000 });
+  }
+});
+
+test("why not? names the rules that could require an action and the fact changes that would", async () => {
+  await page.selectOption("#policy-select", POLICY_ID);
+  await page.waitForSelector("#policy-status.ok");
+  await page.click('[data-preset="nudes"]');
+  await page.waitForSelector("#decision .questions");
+  await page.click("#why-not summary");
+  await page.selectOption("#wn-action", "refer");
+  await page.selectOption("#wn-target", "childrens_social_care");
+  await page.click("#wn-go");
+  const out = page.locator("#why-not-out");
+  await out.locator(".goal").waitFor();
+  assert.match(await out.textContent(), /refer childrens_social_care/);
+  assert.ok((await out.locator(".producers li").count()) > 0, "no producing rule");
+  assert.ok((await out.locator(".counterfactuals li").count()) > 0, "no counterfactual");
+  await out.locator(".counterfactuals").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(OUT, "playground-why-not.png") });
+  await out.locator("button.try-cf").first().click();
+  await page.waitForFunction(() => /childrens social care/i.test(document.querySelector("#decision .group.must")?.textContent ?? ""));
+
+  // no rule of the policy (or of the layers it extends) refers to CEOP: why no incident can
+  await page.selectOption("#wn-action", "refer");
+  await page.selectOption("#wn-target", "ceop");
+  await page.click("#wn-go");
+  await page.waitForFunction(() => /No rule of this policy requires it/.test(document.querySelector("#why-not-out")?.textContent ?? ""));
+  await page.click("#why-not summary");
+});
+
+test("guided questions: the next best question, answered in place", async () => {
+  await page.selectOption("#policy-select", POLICY_ID);
+  await page.waitForSelector("#policy-status.ok");
+  await page.click('[data-preset="nudes"]');
+  const guided = page.locator("#decision .guided");
+  await guided.waitFor();
+  const open = async () => Number(/(\d+) open question/.exec((await page.textContent("#decision .summary")) ?? "")?.[1] ?? 0);
+  const before = await open();
+  assert.ok(before > 0);
+  assert.ok((await guided.locator(".groups li").count()) > 0, "no group of questions settling one action");
+  const fact = await guided.locator(".next-question code.fact").textContent();
+  assert.ok(fact);
+  await guided.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(OUT, "playground-guided.png") });
+  const yes = guided.locator('button.answer[data-value="true"]');
+  if (await yes.count()) await yes.click();
+  else {
+    await guided.locator(".answer-input").fill("14");
+    await guided.locator("button.answer").click();
+  }
+  await page.waitForFunction((f) => {
+    const json = JSON.parse(document.querySelector("#incident-json")?.value ?? "{}");
+    return f.split(".").reduce((o, k) => (o ? o[k] : undefined), json) !== undefined;
+  }, fact);
+  assert.ok((await open()) < before || (await page.textContent("#decision .summary"))?.includes("Complete"));
+});
+
+test("diff view: the classes of differing incidents, with a witness that loads into the form", async () => {
+  await page.selectOption("#policy-select", DIFF_OLD);
+  await page.waitForSelector("#policy-status.ok");
+  await page.selectOption("#diff-old", DIFF_OLD);
+  await page.selectOption("#diff-new", DIFF_NEW);
+  await page.click("#diff-go");
+  await page.waitForSelector("#diff-out .diff-class", { timeout: 60_000 });
+  const status = await page.textContent("#diff-status");
+  assert.match(status, /\d+ class/);
+  const first = page.locator("#diff-out .diff-class").first();
+  assert.match(await first.locator(".condition").textContent(), /Condition\s+\S/);
+  assert.doesNotMatch(status, /classs/);
+  await page.locator("#compare").scrollIntoViewIfNeeded();
+  await page.evaluate(() => document.querySelector("#compare")?.scrollIntoView());
+  await page.screenshot({ path: join(OUT, "playground-diff.png") });
+  await first.locator("button.load-witness").click();
+  const witness = JSON.parse(await first.locator(".witness pre").textContent());
+  await page.waitForFunction((w) => document.querySelector("#incident-json")?.value === JSON.stringify(w, null, 2), witness);
+  await page.waitForSelector("#decision .summary");
+
+  // a policy against the text in the editor: an edit shows up as a difference
+  await page.selectOption("#policy-select", "example");
+  await page.waitForSelector("#policy-status.ok");
+  const text = await page.inputValue("#policy-text");
+  const edited = text.replace("must notify e_safety_lead due same_day", "must notify e_safety_lead due immediately");
+  assert.notEqual(edited, text);
+  await page.fill("#policy-text", edited);
+  await page.waitForSelector("#policy-status.ok");
+  assert.equal(await page.inputValue("#diff-old"), "example");
+  assert.equal(await page.inputValue("#diff-new"), "__editor");
+  await page.click("#diff-go");
+  await page.waitForSelector("#diff-out .diff-class", { timeout: 60_000 });
+  assert.match(await page.textContent("#diff-out"), /immediately/);
+  await page.evaluate(() => document.querySelector("#compare")?.scrollIntoView());
+  await page.screenshot({ path: join(OUT, "playground-diff-editor.png") });
 });
 
 test("works offline after the first load", async () => {

@@ -13,4 +13,28 @@ const YEAR6_PHONE_IN_LESSON = Object.freeze({
   time: "lesson",
 });
 
-module.exports = { POLICY_ID, YEAR6_PHONE_IN_LESSON };
+/**
+ * A school policy as the playground fetches it. School policies are not bundled into the
+ * module (only std/, shared/, baseline and example are): read `policies/<id>/policy.haven`.
+ */
+function schoolPolicy(id) {
+  const { readFileSync } = require("node:fs");
+  const { join } = require("node:path");
+  const name = `policies/${id}/policy.haven`;
+  const text = readFileSync(join(__dirname, "..", "..", "..", "..", name), "utf8");
+  const title = /^policy\s+\w+\s+"([^"]*)"/m.exec(text)?.[1] ?? null;
+  return { id, title, name, text };
+}
+
+/** Ids of the school policies under policies/ (each a directory with a policy.haven). */
+function schoolPolicyIds() {
+  const { existsSync, readdirSync } = require("node:fs");
+  const { join } = require("node:path");
+  const root = join(__dirname, "..", "..", "..", "..", "policies");
+  return readdirSync(root)
+    .filter((d) => !["std", "shared", "baseline", "example"].includes(d))
+    .filter((d) => existsSync(join(root, d, "policy.haven")))
+    .sort();
+}
+
+module.exports = { POLICY_ID, YEAR6_PHONE_IN_LESSON, schoolPolicy, schoolPolicyIds };

@@ -3,6 +3,11 @@ import {
   bundledPolicies,
   check,
   compile,
+  diff,
+  type DiffReport,
+  type ExplainedDecision,
+  type NextQuestions,
+  type WhyNot,
   type Action,
   type Answer,
   type Decision,
@@ -48,6 +53,26 @@ if (compiled.type === "success") {
   }
   const many: Answer[] = compiled.policy.evaluateMany([incident, JSON.stringify(incident)]);
   void many;
+  const explained = compiled.policy.explain(incident);
+  if (explained.type === "success" && "decision" in explained) {
+    const d: ExplainedDecision = explained.decision;
+    const held: string[] | undefined = d.explain.actions[0]?.because[0]?.held;
+    void held;
+  }
+  const whyNot = compiled.policy.explain(incident, { whyNot: { action: "refer", target: "police" } });
+  if (whyNot.type === "success" && "whyNot" in whyNot) {
+    const w: WhyNot = whyNot.whyNot;
+    void w.counterfactuals[0]?.changes[0]?.fact;
+  }
+  // @ts-expect-error whyNot needs an action
+  compiled.policy.explain(incident, { whyNot: { target: "police" } });
+  const next = compiled.policy.nextQuestions(incident);
+  if (next.type === "success") {
+    const n: NextQuestions = next.nextQuestions;
+    void n.groups[0]?.settled_by_any;
+  }
+  const report: DiffReport = diff(compiled.policy, compiled.policy).report;
+  void report.classes[0]?.witness;
   // @ts-expect-error unknown keys are type errors, as they are runtime errors
   compiled.policy.evaluate({ category: "sharing_nudes", colour: "red" });
   // @ts-expect-error a number is not an incident

@@ -49,6 +49,29 @@ fn rows(policy: &Policy, name: &str, corpus: &[Case], out: &mut Vec<(String, (f6
             black_box(policy.evaluate(i));
         }),
     ));
+    // The target of issue 18: no allocation at all where the decision is empty (no action,
+    // no question, no permission, no note).
+    let empty: Vec<_> = incidents
+        .iter()
+        .filter(|i| {
+            let d = policy.evaluate(i);
+            d.actions().count() == 0
+                && d.questions().is_empty()
+                && d.permission().is_none()
+                && d.notes().count() == 0
+        })
+        .cloned()
+        .collect();
+    out.push((
+        format!(
+            "haven, typed incident → empty decision ({name}; {} of {})",
+            empty.len(),
+            incidents.len()
+        ),
+        per_incident(&empty, |i| {
+            black_box(policy.evaluate(i));
+        }),
+    ));
     out.push((
         format!("haven, JSON text → incident ({name})"),
         per_incident(&texts, |t| {

@@ -14,6 +14,8 @@ mod ir;
 mod limits;
 mod mcdc;
 pub mod modal;
+mod model;
+mod question;
 pub mod record;
 pub mod render;
 pub mod scenario;

@@ -62,16 +62,18 @@ fn rows(policy: &Policy, name: &str, corpus: &[Case], out: &mut Vec<(String, (f6
         })
         .cloned()
         .collect();
-    out.push((
-        format!(
-            "haven, typed incident → empty decision ({name}; {} of {})",
-            empty.len(),
-            incidents.len()
-        ),
-        per_incident(&empty, |i| {
-            black_box(policy.evaluate(i));
-        }),
-    ));
+    if !empty.is_empty() {
+        out.push((
+            format!(
+                "haven, typed incident → empty decision ({name}; {} of {})",
+                empty.len(),
+                incidents.len()
+            ),
+            per_incident(&empty, |i| {
+                black_box(policy.evaluate(i));
+            }),
+        ));
+    }
     out.push((
         format!("haven, JSON text → incident ({name})"),
         per_incident(&texts, |t| {

@@ -49,13 +49,19 @@ thread_local! {
 
 /// Evaluate `inc` against `ir`: the phases above, in order.
 pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
-    SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut scratch) => evaluate_with(ir, inc, &mut scratch),
+    SCRATCH.with(|cell| {
+        let mut guard = cell.try_borrow_mut().ok();
         // Only if evaluation were ever re-entered on one thread: fresh buffers.
-        Err(_) => evaluate_with(ir, inc, &mut Scratch::default()),
+        let mut fresh = None;
+        let scratch = match guard.as_deref_mut() {
+            Some(s) => s,
+            None => fresh.insert(Scratch::default()),
+        };
+        evaluate_with(ir, inc, scratch)
     })
 }
 
+#[inline]
 fn evaluate_with<'p>(ir: &'p PolicyIr, inc: &Incident, scratch: &mut Scratch) -> Decision<'p> {
     let cx = Cx { ir, inc };
     let Scratch {

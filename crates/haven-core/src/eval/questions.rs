@@ -137,7 +137,7 @@ pub(super) fn ask<'p>(
                 if !decision
                     .could_add
                     .iter()
-                    .any(|&(q, c)| q == id && c == text)
+                    .any(|&(q, c)| q == id && (std::ptr::eq(c, text) || c == text))
                 {
                     decision.could_add.push((id, text));
                 }

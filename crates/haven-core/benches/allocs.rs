@@ -86,6 +86,17 @@ fn rows(policy: &Policy, name: &str, corpus: &[Case], out: &mut Vec<(String, (f6
             black_box(policy.evaluate_json(t).unwrap());
         }),
     ));
+    // Context for the JSON → JSON ratio: how much text goes in and comes out.
+    let bytes_in: usize = texts.iter().map(String::len).sum();
+    let bytes_out: usize = texts
+        .iter()
+        .map(|t| policy.evaluate_json_to_string(t).unwrap().len())
+        .sum();
+    println!(
+        "{name}: mean incident JSON {} bytes in, decision JSON {} bytes out",
+        bytes_in / texts.len(),
+        bytes_out / texts.len()
+    );
     out.push((
         format!("haven, JSON text → decision JSON text ({name})"),
         per_incident(&texts, |t| {

@@ -89,9 +89,11 @@ fn evaluate_with<'p>(ir: &'p PolicyIr, inc: &Incident, scratch: &mut Scratch) ->
         &cx,
         &mut decision,
         whens,
-        &perm,
-        permission.activity_asked,
-        breach_now,
+        questions::Settled {
+            perm: &perm,
+            activity_asked: permission.activity_asked,
+            breach_now,
+        },
         question_scratch,
     );
     // Phase 7.

@@ -44,6 +44,16 @@ fn could_add<'d, 'p: 'd>(
         .chain(breach)
 }
 
+/// What the earlier phases settled that the questions depend on.
+pub(super) struct Settled<'a> {
+    /// The definite permission rules (phase 2) and whether the verdict is open.
+    pub(super) perm: &'a PermissionState,
+    /// Whether the record asks about an activity.
+    pub(super) activity_asked: bool,
+    /// The breach as a truth value (phase 4).
+    pub(super) breach_now: Tri,
+}
+
 /// `permission <verdict>`, as `could_add` says it.
 fn permission_text(v: Verdict) -> &'static str {
     match v {
@@ -60,11 +70,14 @@ pub(super) fn ask<'p>(
     cx: &Cx<'_>,
     decision: &mut Decision<'p>,
     whens: &[Tri],
-    perm: &PermissionState,
-    activity_asked: bool,
-    breach_now: Tri,
+    settled: Settled<'_>,
     scratch: &mut Scratch,
 ) {
+    let Settled {
+        perm,
+        activity_asked,
+        breach_now,
+    } = settled;
     let Scratch { breach_keys, keys } = scratch;
     // The unknown fields that keep the breach undecided, for `on breach` rules.
     breach_keys.clear();

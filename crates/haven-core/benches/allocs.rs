@@ -49,6 +49,31 @@ fn rows(policy: &Policy, name: &str, corpus: &[Case], out: &mut Vec<(String, (f6
             black_box(policy.evaluate(i));
         }),
     ));
+    // The target of issue 18: no allocation at all where the decision is empty (no action,
+    // no question, no permission, no note).
+    let empty: Vec<_> = incidents
+        .iter()
+        .filter(|i| {
+            let d = policy.evaluate(i);
+            d.actions().count() == 0
+                && d.questions().is_empty()
+                && d.permission().is_none()
+                && d.notes().count() == 0
+        })
+        .cloned()
+        .collect();
+    if !empty.is_empty() {
+        out.push((
+            format!(
+                "haven, typed incident → empty decision ({name}; {} of {})",
+                empty.len(),
+                incidents.len()
+            ),
+            per_incident(&empty, |i| {
+                black_box(policy.evaluate(i));
+            }),
+        ));
+    }
     out.push((
         format!("haven, JSON text → incident ({name})"),
         per_incident(&texts, |t| {
@@ -61,6 +86,17 @@ fn rows(policy: &Policy, name: &str, corpus: &[Case], out: &mut Vec<(String, (f6
             black_box(policy.evaluate_json(t).unwrap());
         }),
     ));
+    // Context for the JSON → JSON ratio: how much text goes in and comes out.
+    let bytes_in: usize = texts.iter().map(String::len).sum();
+    let bytes_out: usize = texts
+        .iter()
+        .map(|t| policy.evaluate_json_to_string(t).unwrap().len())
+        .sum();
+    println!(
+        "{name}: mean incident JSON {} bytes in, decision JSON {} bytes out",
+        bytes_in / texts.len(),
+        bytes_out / texts.len()
+    );
     out.push((
         format!("haven, JSON text → decision JSON text ({name})"),
         per_incident(&texts, |t| {

@@ -205,6 +205,35 @@ fn bench_batches(c: &mut Criterion, corpus: &[Case], decisions: &Fixture, basnet
     g.finish();
 }
 
+/// Explanation off costs nothing (issue 15): plain `evaluate` beside `evaluate_explained`
+/// on the full Basnett policy, cycling through the corpus. Plain evaluation never calls the
+/// explainer, so `explain/evaluate` is `one/haven_typed_basnett` measured again.
+fn bench_explain(c: &mut Criterion, basnett: &Fixture) {
+    let n = basnett.incidents.len();
+    let opts = haven_core::ExplainOptions::default();
+    let mut g = c.benchmark_group("explain");
+    g.sample_size(10);
+    let mut i = 0usize;
+    g.bench_function("evaluate", |b| {
+        b.iter(|| {
+            i = (i + 1) & (n - 1);
+            black_box(basnett.policy.evaluate(black_box(&basnett.incidents[i])))
+        })
+    });
+    let mut i = 0usize;
+    g.bench_function("evaluate_explained", |b| {
+        b.iter(|| {
+            i = (i + 1) & (n - 1);
+            black_box(
+                basnett
+                    .policy
+                    .evaluate_explained(black_box(&basnett.incidents[i]), &opts),
+            )
+        })
+    });
+    g.finish();
+}
+
 /// Generated policies of growing size: compile time, and evaluation of the whole corpus.
 fn bench_rules(c: &mut Criterion, corpus: &[Case]) {
     let sizes: &[usize] = if measuring() {
@@ -255,6 +284,7 @@ fn main() {
     bench_one(&mut c, &corpus, &decisions, &basnett);
     bench_batches(&mut c, &corpus, &decisions, &basnett);
     bench_rules(&mut c, &corpus);
+    bench_explain(&mut c, &basnett);
     c.final_summary();
     if measuring() {
         support::report::print_core();

@@ -3,11 +3,12 @@
 //! one allocates little; serialises to the version-1 JSON contract.
 
 use crate::ir::{ActionIr, Layer, PolicyIr, Sym, Target};
-use crate::syntax::ast::{Modality, PermConditionKind, TargetMode, TokenKind, Verdict};
+use crate::model::{Modality, PermConditionKind, TargetMode, TokenKind, Verdict};
+use crate::question::QKey;
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Whether questions remain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -102,6 +103,7 @@ pub(crate) struct PermissionOut<'p> {
 
 /// A fact whose answer could add or change actions.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Question {
     /// Path of the fact in the incident record, e.g. `facts.adult_involved`.
     pub fact: String,
@@ -109,7 +111,16 @@ pub struct Question {
     pub ask: String,
     /// What a "yes" could add, e.g. `must refer police or childrens_social_care due immediately`.
     pub could_add: Vec<String>,
-    pub(crate) rules: Vec<usize>,
+}
+
+/// A question as evaluation leaves it: which field it asks about; its path and wording
+/// are rendered only when read ([`Decision::questions`]) or serialised.
+#[derive(Clone, Debug)]
+pub(crate) struct QuestionOut {
+    pub(crate) key: QKey,
+    /// Order of creation: what the decision's `could_add` entries refer to.
+    pub(crate) id: usize,
+    /// (modality rank, deadline) of the most severe thing it could add.
     pub(crate) severity: (u8, u32),
 }
 
@@ -121,7 +132,12 @@ pub struct Decision<'p> {
     pub(crate) breach: Option<bool>,
     pub(crate) permission: Option<PermissionOut<'p>>,
     pub(crate) actions: Vec<ActionOut<'p>>,
-    pub(crate) questions: Vec<Question>,
+    /// Sorted, most severe first.
+    pub(crate) questions: Vec<QuestionOut>,
+    /// What each question could add, `(question id, text)`, in the order found.
+    pub(crate) could_add: Vec<(usize, &'p str)>,
+    /// [`Decision::questions`], rendered on first read.
+    pub(crate) rendered: OnceLock<Vec<Question>>,
     pub(crate) notes: Vec<Cow<'p, str>>,
     pub(crate) fired: Vec<usize>,
     pub(crate) possible: Vec<usize>,
@@ -266,6 +282,8 @@ impl<'p> Decision<'p> {
             permission: None,
             actions: Vec::new(),
             questions: Vec::new(),
+            could_add: Vec::new(),
+            rendered: OnceLock::new(),
             notes: Vec::new(),
             fired: Vec::new(),
             possible: Vec::new(),
@@ -329,9 +347,27 @@ impl<'p> Decision<'p> {
             .map(|out| ActionView { out, ir: self.ir })
     }
 
-    /// Questions whose answers could add or change actions, most severe first.
+    /// Questions whose answers could add or change actions, most severe first. Rendered
+    /// (paths, wording) on the first call; evaluation builds no text.
     pub fn questions(&self) -> &[Question] {
-        &self.questions
+        self.rendered.get_or_init(|| {
+            self.questions
+                .iter()
+                .map(|q| Question {
+                    fact: q.key.path(self.ir).to_string(),
+                    ask: q.key.ask(self.ir).to_string(),
+                    could_add: self.could_add_of(q).map(str::to_owned).collect(),
+                })
+                .collect()
+        })
+    }
+
+    /// What answering `q` could add, in the order found.
+    fn could_add_of<'a>(&'a self, q: &'a QuestionOut) -> impl Iterator<Item = &'p str> + 'a {
+        self.could_add
+            .iter()
+            .filter(move |(id, _)| *id == q.id)
+            .map(|&(_, text)| text)
     }
 
     /// Advisory notes.
@@ -358,6 +394,18 @@ impl<'p> Decision<'p> {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 
+    /// The JSON contract as text, written in one pass into a buffer sized for it.
+    pub(crate) fn to_json_string(&self) -> String {
+        // A generous size per action and question, so most decisions are written without
+        // growing the buffer (full Basnett averages 10.7 KB per decision).
+        let guess = 512 + 448 * self.actions.len() + 256 * self.questions.len();
+        let mut out = Vec::with_capacity(guess);
+        if serde_json::to_writer(&mut out, self).is_err() {
+            return String::new();
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+
     /// A short human-readable rendering.
     pub fn to_text(&self) -> String {
         use std::fmt::Write as _;
@@ -374,7 +422,7 @@ impl<'p> Decision<'p> {
         );
         if !self.questions.is_empty() {
             let _ = writeln!(out, "\nquestions:");
-            for q in &self.questions {
+            for q in self.questions() {
                 let _ = writeln!(out, "  ? {} [{}]", q.ask, q.fact);
                 for c in &q.could_add {
                     let _ = writeln!(out, "      could add: {c}");
@@ -436,26 +484,78 @@ impl<'p> Decision<'p> {
     }
 }
 
+/// Writes one action of the contract. One `serialize_field` per key, in contract order;
+/// lists are written straight from the decision, never collected first.
 struct ActionJson<'d, 'p>(ActionView<'d, 'p>);
 
 impl Serialize for ActionJson<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let a = &self.0;
+        let ir = a.ir;
+        let rule_id = |r: usize| ir.rules.get(r).map(|r| r.id.as_str());
         let mut m = s.serialize_struct("Action", 12)?;
         m.serialize_field("modality", &a.modality())?;
         m.serialize_field("action", a.action())?;
-        m.serialize_field("target", &a.targets())?;
+        m.serialize_field(
+            "target",
+            &Each(|| a.out.targets.iter().map(|t| ir.vocab.name(t.kind, t.sym))),
+        )?;
         m.serialize_field("target_mode", &a.target_mode())?;
         m.serialize_field("deadline", &a.deadline())?;
         m.serialize_field("by", &a.by())?;
         m.serialize_field("person", &a.person())?;
-        let rules = a.rules();
-        m.serialize_field("rule", &rules.first())?;
-        m.serialize_field("rules", &rules)?;
+        m.serialize_field("rule", &a.out.rules.iter().find_map(rule_id))?;
+        m.serialize_field("rules", &Each(|| a.out.rules.iter().filter_map(rule_id)))?;
         m.serialize_field("source", a.source())?;
         m.serialize_field("layer", a.layer())?;
-        m.serialize_field("cites", &a.cites())?;
+        m.serialize_field("cites", &Cites(ir, || a.out.rules.iter()))?;
         m.end()
+    }
+}
+
+/// A JSON list of the items an iterator gives (made afresh for each serialisation).
+struct Each<F>(F);
+
+impl<F, I> Serialize for Each<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
+    }
+}
+
+/// Every citation of the given rules, each once, in order (no set is built: the lists
+/// are a handful long).
+struct Cites<'p, F>(&'p PolicyIr, F);
+
+impl<'p, F, I> Serialize for Cites<'p, F>
+where
+    F: Fn() -> I,
+    I: Iterator<Item = usize>,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let ir = self.0;
+        let cites = |r: usize| ir.rules.get(r).map_or(&[][..], |r| r.cites.as_slice());
+        let all = || (self.1)().flat_map(cites);
+        let mut seq = s.serialize_seq(None)?;
+        for (n, c) in all().enumerate() {
+            if !all().take(n).any(|seen| seen == c) {
+                seq.serialize_element(c.as_str())?;
+            }
+        }
+        seq.end()
+    }
+}
+
+/// A text written as a JSON string straight from its `Display`.
+struct Text<D>(D);
+
+impl<D: std::fmt::Display> Serialize for Text<D> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
     }
 }
 
@@ -486,38 +586,27 @@ struct PermissionJson<'d, 'p>(&'d PermissionOut<'p>, &'p PolicyIr);
 
 impl Serialize for PermissionJson<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let PermissionJson(p, ir) = self;
-        let rules: Vec<&str> = p
-            .rules
-            .iter()
-            .filter_map(|&r| ir.rules.get(r).map(|r| r.id.as_str()))
-            .collect();
-        let mut cites: Vec<&str> = Vec::new();
-        for &r in &p.rules {
-            for c in ir.rules.get(r).map_or(&[][..], |r| r.cites.as_slice()) {
-                if !cites.contains(&c.as_str()) {
-                    cites.push(c.as_str());
-                }
-            }
-        }
+        let PermissionJson(p, ir) = *self;
+        let rule_id = |r: &usize| ir.rules.get(*r).map(|r| r.id.as_str());
         let mut m = s.serialize_struct("Permission", 5)?;
         m.serialize_field("verdict", &p.verdict)?;
         m.serialize_field("conditions", &Conditions(&p.conditions))?;
-        m.serialize_field("rule", &rules.first())?;
-        m.serialize_field("rules", &rules)?;
-        m.serialize_field("cites", &cites)?;
+        m.serialize_field("rule", &p.rules.iter().find_map(rule_id))?;
+        m.serialize_field("rules", &Each(|| p.rules.iter().filter_map(rule_id)))?;
+        m.serialize_field("cites", &Cites(ir, || p.rules.iter().copied()))?;
         m.end()
     }
 }
 
-struct QuestionJson<'a>(&'a Question);
+struct QuestionJson<'d, 'p>(&'d Decision<'p>, &'d QuestionOut);
 
-impl Serialize for QuestionJson<'_> {
+impl Serialize for QuestionJson<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let QuestionJson(d, q) = *self;
         let mut m = s.serialize_struct("Question", 3)?;
-        m.serialize_field("fact", &self.0.fact)?;
-        m.serialize_field("ask", &self.0.ask)?;
-        m.serialize_field("could_add", &self.0.could_add)?;
+        m.serialize_field("fact", &Text(q.key.path(d.ir)))?;
+        m.serialize_field("ask", &Text(q.key.ask(d.ir)))?;
+        m.serialize_field("could_add", &Each(|| d.could_add_of(q)))?;
         m.end()
     }
 }
@@ -546,12 +635,12 @@ impl Serialize for Decision<'_> {
             "permission",
             &self.permission.as_ref().map(|p| PermissionJson(p, self.ir)),
         )?;
-        let actions: Vec<ActionJson<'_, '_>> = self.actions().map(ActionJson).collect();
-        m.serialize_entry("actions", &actions)?;
-        let questions: Vec<QuestionJson<'_>> = self.questions.iter().map(QuestionJson).collect();
-        m.serialize_entry("questions", &questions)?;
-        let notes: Vec<&str> = self.notes.iter().map(|n| n.as_ref()).collect();
-        m.serialize_entry("notes", &notes)?;
+        m.serialize_entry("actions", &Each(|| self.actions().map(ActionJson)))?;
+        m.serialize_entry(
+            "questions",
+            &Each(|| self.questions.iter().map(|q| QuestionJson(self, q))),
+        )?;
+        m.serialize_entry("notes", &Each(|| self.notes.iter().map(|n| n.as_ref())))?;
         if let Some(extra) = &self.extra {
             for (k, v) in extra.iter() {
                 m.serialize_entry(k, v)?;

@@ -2,10 +2,8 @@
 //! table row is a rule with its precedence made explicit, every citation pre-rendered.
 
 use crate::incident::Val;
+use crate::model::{CmpOp, Date, Modality, PermConditionKind, TargetMode, TokenKind, Verdict};
 use crate::source::Span;
-use crate::syntax::ast::{
-    CmpOp, Date, Modality, PermConditionKind, TargetMode, TokenKind, Verdict,
-};
 use std::collections::HashMap;
 
 /// A token's index within its vocabulary kind.

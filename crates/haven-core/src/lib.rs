@@ -14,6 +14,8 @@ mod ir;
 mod limits;
 mod mcdc;
 pub mod modal;
+mod model;
+mod question;
 pub mod record;
 pub mod render;
 pub mod scenario;
@@ -426,7 +428,7 @@ impl Policy {
     /// contract) as text: the whole round trip an MIS integration makes.
     pub fn evaluate_json_to_string(&self, text: &str) -> Result<String, IncidentError> {
         let decision = self.evaluate_json(text)?;
-        Ok(serde_json::to_string(&decision).unwrap_or_default())
+        Ok(decision.to_json_string())
     }
 }
 

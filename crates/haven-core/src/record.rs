@@ -1,5 +1,5 @@
 //! The incident record's fields, in contract order: one row per key, read by the incident
-//! reader (which keys exist), the checker (which names a condition may use), the evaluator
+//! reader (which keys exist), the checker (which names a condition may use), `question.rs`
 //! (how a question names and asks for a missing field), the JSON Schema generator and the
 //! tests that hold the binding type files to the contract. Adding a record field starts
 //! with one row here.

@@ -169,7 +169,12 @@ pub(crate) fn print_core() {
             "haven, JSON → decision JSON text, full Basnett",
         ),
     ] {
-        t.row(what, one(id), base, one(base), "");
+        let target = match id {
+            "haven_typed" => "≤ 10x",
+            "haven_json_to_json_basnett" => "≤ 3x",
+            _ => "",
+        };
+        t.row(what, one(id), base, one(base), target);
     }
     out.push_str(&t.finish());
 
@@ -230,6 +235,25 @@ pub(crate) fn print_core() {
             "≈ 1x (linear)",
         );
     }
+    out.push_str(&t.finish());
+
+    let mut t =
+        Table::new("Explanation off costs nothing (full Basnett, one incident per iteration)");
+    let plain = median_ns("explain/evaluate");
+    t.row(
+        "`evaluate` (explanation off)",
+        plain,
+        "`one/haven_typed_basnett` (same call)",
+        median_ns("one/haven_typed_basnett"),
+        "≈ 1x",
+    );
+    t.row(
+        "`evaluate_explained` (explanation, counterfactuals, next questions)",
+        median_ns("explain/evaluate_explained"),
+        "`evaluate`",
+        plain,
+        "(what it costs when asked for)",
+    );
     out.push_str(&t.finish());
     emit("haven-ratios.md", &out);
 }

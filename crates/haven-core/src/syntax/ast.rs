@@ -2,6 +2,11 @@
 //! resolved. No pest type appears here.
 
 use crate::source::{Span, Spanned};
+// The vocabulary of decisions lives below the syntax (evaluation reads it without the
+// syntax); re-exported here so its public paths stay the same.
+pub use crate::model::{
+    CmpOp, Date, Modality, PermConditionKind, RuleKind, TargetMode, TokenKind, Verdict,
+};
 
 /// A name as written.
 pub type Name = Spanned<String>;
@@ -67,45 +72,6 @@ pub enum TextKey {
     Layer,
 }
 
-/// A calendar date; the day is optional (`2022-03`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Date {
-    /// Year.
-    pub year: u16,
-    /// Month, 1–12.
-    pub month: u8,
-    /// Day, 1–31, when given.
-    pub day: Option<u8>,
-}
-
-impl Date {
-    /// Parse `YYYY-MM` or `YYYY-MM-DD` (as in a policy header); `None` if malformed or out
-    /// of range.
-    pub fn parse(text: &str) -> Option<Date> {
-        let mut parts = text.trim().split('-');
-        let year: u16 = parts.next()?.parse().ok()?;
-        let month: u8 = parts.next()?.parse().ok()?;
-        let day: Option<u8> = match parts.next() {
-            Some(d) => Some(d.parse().ok()?),
-            None => None,
-        };
-        let valid = (1..=12).contains(&month)
-            && day.is_none_or(|d| (1..=31).contains(&d))
-            && parts.next().is_none();
-        valid.then_some(Date { year, month, day })
-    }
-}
-
-impl std::fmt::Display for Date {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:04}-{:02}", self.year, self.month)?;
-        if let Some(day) = self.day {
-            write!(f, "-{day:02}")?;
-        }
-        Ok(())
-    }
-}
-
 /// One metadata line.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Meta {
@@ -153,68 +119,6 @@ impl Item {
             Item::Declines(d) => d.span,
             Item::Relation(r) => r.span,
         }
-    }
-}
-
-/// The kinds of vocabulary token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TokenKind {
-    /// People's roles, with a hierarchy.
-    Role,
-    /// External agencies.
-    Agency,
-    /// Device kinds.
-    Device,
-    /// Device owners.
-    Owner,
-    /// Places.
-    Location,
-    /// Times of day.
-    Time,
-    /// Activities a permission request asks about.
-    Activity,
-    /// Incident categories.
-    Category,
-    /// Action verbs.
-    Action,
-    /// Deadlines, strictest first.
-    Deadline,
-}
-
-impl TokenKind {
-    /// Every kind, in declaration order.
-    pub const ALL: [TokenKind; 10] = [
-        TokenKind::Role,
-        TokenKind::Agency,
-        TokenKind::Device,
-        TokenKind::Owner,
-        TokenKind::Location,
-        TokenKind::Time,
-        TokenKind::Activity,
-        TokenKind::Category,
-        TokenKind::Action,
-        TokenKind::Deadline,
-    ];
-
-    /// The keyword.
-    pub fn keyword(self) -> &'static str {
-        match self {
-            TokenKind::Role => "role",
-            TokenKind::Agency => "agency",
-            TokenKind::Device => "device",
-            TokenKind::Owner => "owner",
-            TokenKind::Location => "location",
-            TokenKind::Time => "time",
-            TokenKind::Activity => "activity",
-            TokenKind::Category => "category",
-            TokenKind::Action => "action",
-            TokenKind::Deadline => "deadline",
-        }
-    }
-
-    /// Index into per-kind tables.
-    pub fn index(self) -> usize {
-        self as usize
     }
 }
 
@@ -351,18 +255,6 @@ pub struct Relation {
     pub target: Name,
 }
 
-/// What kind of rule: an ordinary one, a default, or a consequence of a breach.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum RuleKind {
-    /// `rule`: applies wherever its condition holds.
-    #[default]
-    Plain,
-    /// `default rule`: decides a permission only where no other rule does.
-    Default,
-    /// `on breach rule`: applies whenever the decision is a breach and its condition holds.
-    OnBreach,
-}
-
 /// A rule.
 #[derive(Clone, Debug)]
 pub struct Rule {
@@ -386,50 +278,6 @@ pub struct Rule {
     pub span: Span,
 }
 
-/// `must`, `must_not`, `should`, `should_not`, `may`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Modality {
-    /// Required.
-    Must,
-    /// Forbidden.
-    MustNot,
-    /// Recommended.
-    Should,
-    /// Advised against.
-    ShouldNot,
-    /// Allowed, at discretion.
-    May,
-}
-
-impl Modality {
-    /// The keyword.
-    pub fn keyword(self) -> &'static str {
-        match self {
-            Modality::Must => "must",
-            Modality::MustNot => "must_not",
-            Modality::Should => "should",
-            Modality::ShouldNot => "should_not",
-            Modality::May => "may",
-        }
-    }
-
-    /// Whether this forbids or advises against.
-    pub fn is_negative(self) -> bool {
-        matches!(self, Modality::MustNot | Modality::ShouldNot)
-    }
-}
-
-/// Whether any or all targets are meant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TargetMode {
-    /// `a or b`: any one of them.
-    Any,
-    /// `a and b` (or a single target): all of them.
-    All,
-}
-
 /// `must refer police or childrens_social_care due immediately by dsl`
 #[derive(Clone, Debug)]
 pub struct ActionSpec {
@@ -447,59 +295,6 @@ pub struct ActionSpec {
     pub by: Option<Name>,
     /// The whole action.
     pub span: Span,
-}
-
-/// `allowed`, `allowed_if`, `not_allowed`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// Allowed.
-    Allowed,
-    /// Allowed when the conditions are met.
-    AllowedIf,
-    /// Not allowed.
-    NotAllowed,
-    /// No rule of the policy or its layers speaks to the request (a decision only; never
-    /// written in a policy).
-    NotAddressed,
-}
-
-impl Verdict {
-    /// The keyword.
-    pub fn keyword(self) -> &'static str {
-        match self {
-            Verdict::Allowed => "allowed",
-            Verdict::AllowedIf => "allowed_if",
-            Verdict::NotAllowed => "not_allowed",
-            Verdict::NotAddressed => "not_addressed",
-        }
-    }
-}
-
-/// Kinds of condition on `allowed_if`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PermConditionKind {
-    /// Approval by a role.
-    Approval,
-    /// A consent fact.
-    Consent,
-    /// Only in a place.
-    Place,
-    /// Only at a time.
-    Time,
-}
-
-impl PermConditionKind {
-    /// The keyword.
-    pub fn keyword(self) -> &'static str {
-        match self {
-            PermConditionKind::Approval => "approval",
-            PermConditionKind::Consent => "consent",
-            PermConditionKind::Place => "place",
-            PermConditionKind::Time => "time",
-        }
-    }
 }
 
 /// `approval slt`
@@ -705,37 +500,6 @@ pub struct Expr {
     pub kind: ExprKind,
     /// Where.
     pub span: Span,
-}
-
-/// Comparison operators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CmpOp {
-    /// `==`
-    Eq,
-    /// `!=`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
-}
-
-impl CmpOp {
-    /// The operator as written.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            CmpOp::Eq => "==",
-            CmpOp::Ne => "!=",
-            CmpOp::Lt => "<",
-            CmpOp::Le => "<=",
-            CmpOp::Gt => ">",
-            CmpOp::Ge => ">=",
-        }
-    }
 }
 
 /// The test applied to a path.

@@ -266,6 +266,8 @@ pub mod usage {
     /// `evaluate_many` was given one record.
     pub const MANY_NOT_ONE: &str =
         "evaluate_many takes an iterable of incident records; use evaluate for a single incident";
+    /// `Auditor.evaluate_json` with lists of different lengths.
+    pub const LENGTHS: &str = "schools and incidents differ in length";
     /// The internal-error message for a panic caught at the boundary.
     pub const INTERNAL: &str =
         "internal error in haven-core (a bug: please report it with the input that caused it)";

@@ -369,7 +369,11 @@ impl IncidentError {
             "haven::incident::too_deep",
             key,
             format!("at most {limit} levels of nesting"),
-            format!("incident record is nested too deeply (limit {limit})"),
+            if key.is_empty() {
+                format!("incident record is nested too deeply (limit {limit})")
+            } else {
+                format!("`{key}` is nested too deeply or contains itself (limit {limit})")
+            },
         )
     }
 }

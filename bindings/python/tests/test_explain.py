@@ -44,9 +44,9 @@ def unknown_ages() -> dict[str, Any]:
 
 def test_explain_is_the_decision_with_explain_and_next_questions(policy: haven.Policy) -> None:
     explained = policy.explain(unknown_ages())
-    decision = policy.evaluate(unknown_ages())
-    for key in decision:
-        assert explained[key] == decision[key]
+    decision: dict[str, Any] = dict(policy.evaluate(unknown_ages()))
+    for key, value in decision.items():
+        assert explained[key] == value
     assert explained["explain"]["actions"], explained["explain"]
     assert explained["next_questions"]["questions"]
 

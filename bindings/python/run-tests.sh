@@ -23,9 +23,11 @@ fi
 py="$venv/bin/python"
 "$py" -m pip install --quiet --disable-pip-version-check -r "$here/requirements-dev.txt"
 
-step "pip install ./bindings/python (release build of the native module)"
+step "pip install -v ./bindings/python (release build of the native module; cargo's progress below)"
 cd "$repo"
-"$py" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./bindings/python
+# -v: pip shows maturin's and cargo's output, so a multi-minute build is visibly progressing.
+"$py" -m pip install -v --disable-pip-version-check --force-reinstall --no-deps ./bindings/python 2>&1 \
+    | { grep -E --line-buffered '^ *(Compiling|Finished|Building|Built|📦|🔗|🍹|error)|Successfully' || true; }
 
 # mypy's cache lives in the venv, not in the work tree.
 export MYPY_CACHE_DIR="$venv/.mypy_cache"

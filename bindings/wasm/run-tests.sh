@@ -22,6 +22,9 @@ fi
 step "cargo test -p haven-wasm (envelope, native)"
 (cd ../.. && cargo test -p haven-wasm --quiet)
 
+step "haven CLI (for the --today agreement test)"
+(cd ../.. && cargo build -q -p haven-cli)
+
 step "node --test (API, error paths, TypeScript types)"
 node --test --test-reporter=spec test/*.test.cjs test/*.test.mjs
 

@@ -7,6 +7,8 @@ For each incident shape it reports, per call:
     evaluate, serialise), what `haven eval --format json` does per record;
   - native value / native evaluate: the Rust stages without parsing or serialising, for
     reference;
+  - binding in / binding out: the binding's own cost, timed in Rust: reading the dict with
+    core's reader (pythonize, no evaluation), and the decision into Python objects;
   - Policy.evaluate: a dict in, a dict out, from Python;
 and the throughput of Policy.evaluate_many over a batch, next to the native JSON path's.
 Times are CPU seconds of this process (time.process_time), so other work on the machine
@@ -76,17 +78,16 @@ def main() -> int:
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores, "
           f"load average {load:.2f} at start")
     print()
-    print("| incident | decision | native json | native value | native evaluate | Policy.evaluate "
-          "| ratio to native json | evaluate_many | native json |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| incident | decision | native json | native value | native evaluate | binding in | binding out "
+          "| Policy.evaluate | ratio to native json | evaluate_many | native json |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, incident in SHAPES.items():
-        text = json.dumps(incident)
         decision = policy.evaluate(incident)
         size = f"{len(decision['actions'])} actions, {len(json.dumps(decision)):,} B"
         n = args.calls
         native = {
-            stage: median_seconds(lambda: timed(lambda: _haven._bench_native(policy, text, n, stage)), args.repeat) / n
-            for stage in ("json", "value", "evaluate")
+            stage: median_seconds(lambda: timed(lambda: _haven._bench_native(policy, incident, n, stage)), args.repeat) / n
+            for stage in ("json", "value", "evaluate", "read", "out")
         }
 
         def calls() -> None:
@@ -109,7 +110,8 @@ def main() -> int:
         per_record = median_seconds(many, args.repeat) / args.batch
         print(
             f"| {name} | {size} | {native['json'] * 1e6:.2f} µs | {native['value'] * 1e6:.2f} µs "
-            f"| {native['evaluate'] * 1e6:.2f} µs | {per_call * 1e6:.2f} µs | {per_call / native['json']:.2f}x "
+            f"| {native['evaluate'] * 1e6:.2f} µs | {native['read'] * 1e6:.2f} µs | {native['out'] * 1e6:.2f} µs "
+            f"| {per_call * 1e6:.2f} µs | {per_call / native['json']:.2f}x "
             f"| {1 / per_record:,.0f} /s | {1 / native['json']:,.0f} /s |"
         )
     print()

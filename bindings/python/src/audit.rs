@@ -4,6 +4,7 @@
 use crate::errors::policy_error;
 use crate::{guarded, options, read_policy};
 use haven_audit::{AuditReport, Calendar, Schools, Summary};
+use haven_core::api;
 use haven_modules::FsLoader;
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -45,7 +46,7 @@ fn json<T: serde::Serialize>(value: &T) -> PyResult<String> {
 
 fn summary_from(text: &str) -> PyResult<Summary> {
     serde_json::from_str(text)
-        .map_err(|e| PyValueError::new_err(format!("not an audit summary: {e}")))
+        .map_err(|e| PyValueError::new_err(api::usage::not_a("an audit summary", e)))
 }
 
 /// Audits history records (JSON text, one record per string) against schools' policies.
@@ -168,7 +169,7 @@ impl Auditor {
         let auditor = self
             .inner
             .get(school)
-            .ok_or_else(|| PyValueError::new_err(format!("no school `{school}` is loaded")))?;
+            .ok_or_else(|| PyValueError::new_err(api::usage::no_school(school)))?;
         let generated =
             py.detach(|| guarded(|| haven_audit::synth::generate(auditor, school, n, seed)))?;
         let planted = generated
@@ -198,29 +199,16 @@ impl Auditor {
         incidents: Vec<String>,
     ) -> PyResult<Vec<String>> {
         if schools.len() != incidents.len() {
-            return Err(PyValueError::new_err(
-                "schools and incidents differ in length",
-            ));
+            return Err(PyValueError::new_err(api::usage::not_a(
+                "of one length",
+                "schools and incidents differ",
+            )));
         }
         py.detach(|| {
             guarded(|| {
-                schools
-                    .iter()
-                    .zip(&incidents)
-                    .map(|(school, text)| {
-                        match self.inner.get(school) {
-                        None => serde_json::json!({"error": {
-                            "code": "haven::history::unknown_school",
-                            "key": "school",
-                            "message": format!("no policy is loaded for `{school}`"),
-                        }})
-                        .to_string(),
-                        Some(a) => a.policy().evaluate_json_to_string(text).unwrap_or_else(|e| {
-                            serde_json::json!({"error": haven_core::IncidentErrorJson::from(&e)})
-                                .to_string()
-                        }),
-                    }
-                    })
+                let pairs = schools.iter().zip(&incidents);
+                pairs
+                    .map(|(school, text)| self.inner.evaluate_json(school, text))
                     .collect()
             })
         })
@@ -248,6 +236,6 @@ pub(crate) fn merge_summaries(summaries: Vec<String>) -> PyResult<String> {
 #[pyo3(signature = (report, max_findings = 500))]
 pub(crate) fn audit_html(report: &str, max_findings: usize) -> PyResult<String> {
     let report: AuditReport = serde_json::from_str(report)
-        .map_err(|e| PyValueError::new_err(format!("not an audit report: {e}")))?;
+        .map_err(|e| PyValueError::new_err(api::usage::not_a("an audit report", e)))?;
     Ok(haven_audit::report::html(&report, max_findings))
 }

@@ -1,15 +1,13 @@
-//! `haven.PolicyError`, `haven.IncidentError` and `haven.Diagnostic`: haven-core's
-//! `DetailedError` and `IncidentError` as Python objects.
+//! `haven.PolicyError`, `haven.IncidentError` and `haven.Diagnostic`: haven-core's errors
+//! (`DetailedError`, `api::RecordError`) as Python objects. Codes and messages are core's.
 //!
 //! The exceptions are `create_exception!` types carrying their fields as instance
 //! attributes: pyo3 can subclass `ValueError` with a `#[pyclass]` only on the abi3 floor
 //! 3.12, and this wheel's floor is 3.9.
 
-use crate::convert::{ConvertError, ConvertErrorKind};
-use haven_core::{CompileError, DetailedError, Severity};
+use haven_core::{api, CompileError, DetailedError, Severity};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyList;
 
 pyo3::create_exception!(
     haven,
@@ -22,7 +20,7 @@ pyo3::create_exception!(
     haven,
     IncidentError,
     PyValueError,
-    "An incident record was rejected.\n\nAttributes: `key` (the offending key path, e.g. `actor.age`; in `evaluate_many` it\nstarts with the record's index, e.g. `[17].actor.age`), `expected`, `code`,\n`message`, and `index` (the record's position in `evaluate_many`, else `None`)."
+    "An incident record was rejected.\n\nAttributes: `key` (the offending key path, e.g. `actor.age`; in `evaluate_many` it\nstarts with the record's index, e.g. `[17].actor.age`), `expected`, `code`,\n`message`, `index` (the record's position in `evaluate_many`, else `None`), and `errors`\n(every error of the record, the first being the attributes above)."
 );
 
 /// One finding of the parser or checker.
@@ -50,14 +48,12 @@ pub(crate) struct Diagnostic {
 #[pymethods]
 impl Diagnostic {
     fn __repr__(&self) -> String {
-        let loc = match (&self.file, self.line, self.column) {
+        let at = match (&self.file, self.line, self.column) {
             (Some(file), Some(line), Some(column)) => format!(" at {file}:{line}:{column}"),
             _ => String::new(),
         };
-        format!(
-            "<Diagnostic {}[{}]{loc}: {}>",
-            self.severity, self.code, self.message
-        )
+        let (severity, code, message) = (self.severity, &self.code, &self.message);
+        format!("<Diagnostic {severity}[{code}]{at}: {message}>")
     }
 
     fn __str__(&self) -> String {
@@ -67,19 +63,47 @@ impl Diagnostic {
 
 impl From<DetailedError> for Diagnostic {
     fn from(d: DetailedError) -> Self {
+        let severity = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let (code, message, file, line, column, help) =
+            (d.code, d.message, d.file, d.line, d.column, d.help);
         Diagnostic {
-            severity: match d.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-            },
-            code: d.code,
-            message: d.message,
-            file: d.file,
-            line: d.line,
-            column: d.column,
-            help: d.help,
+            severity,
+            code,
+            message,
+            file,
+            line,
+            column,
+            help,
             rendered: d.rendered,
         }
+    }
+}
+
+/// A plain `ValueError` with core's message.
+pub(crate) fn value_error(message: impl ToString) -> PyErr {
+    PyValueError::new_err(message.to_string())
+}
+
+/// The message of an answer error.
+pub(crate) fn message(e: &api::Error) -> String {
+    match e {
+        api::Error::Policy(d) => d.message.clone(),
+        api::Error::Incident(e) => e.message.clone(),
+    }
+}
+
+/// Set attributes on a fresh exception; an attribute that cannot be set raises instead.
+fn with_attributes<'py>(
+    py: Python<'py>,
+    err: PyErr,
+    attrs: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<()>,
+) -> PyErr {
+    match attrs(err.value(py).as_any()) {
+        Ok(()) => err,
+        Err(e) => e,
     }
 }
 
@@ -89,194 +113,61 @@ pub(crate) fn policy_error(py: Python<'_>, err: &CompileError) -> PyErr {
     let first = detailed
         .iter()
         .find(|d| d.severity == Severity::Error)
-        .or_else(|| detailed.first())
+        .or(detailed.first())
         .cloned();
-    let pyerr = PolicyError::new_err(err.to_string());
-    let res = (|| -> PyResult<()> {
-        let value = pyerr.value(py);
-        let (message, code, file, line, column, help) = match first {
-            Some(d) => (d.message, d.code, d.file, d.line, d.column, d.help),
-            None => (
-                "policy did not compile".to_owned(),
-                "haven::check::failed".to_owned(),
-                None,
-                None,
-                None,
-                None,
-            ),
-        };
-        value.setattr("message", message)?;
-        value.setattr("code", code)?;
-        value.setattr("file", file)?;
-        value.setattr("line", line)?;
-        value.setattr("column", column)?;
-        value.setattr("help", help)?;
+    with_attributes(py, PolicyError::new_err(err.to_string()), |value| {
+        let first = first.map(Diagnostic::from);
+        value.setattr(
+            "message",
+            first
+                .as_ref()
+                .map_or_else(|| err.to_string(), |d| d.message.clone()),
+        )?;
+        value.setattr("code", first.as_ref().map(|d| d.code.clone()))?;
+        value.setattr("file", first.as_ref().and_then(|d| d.file.clone()))?;
+        value.setattr("line", first.as_ref().and_then(|d| d.line))?;
+        value.setattr("column", first.as_ref().and_then(|d| d.column))?;
+        value.setattr("help", first.as_ref().and_then(|d| d.help.clone()))?;
         value.setattr("rendered", err.render())?;
-        let diagnostics = detailed
-            .into_iter()
-            .map(|d| Bound::new(py, Diagnostic::from(d)))
-            .collect::<PyResult<Vec<_>>>()?;
-        value.setattr("diagnostics", PyList::new(py, diagnostics)?)?;
-        Ok(())
-    })();
-    match res {
-        Ok(()) => pyerr,
-        Err(e) => e,
-    }
+        value.setattr(
+            "diagnostics",
+            detailed
+                .into_iter()
+                .map(Diagnostic::from)
+                .collect::<Vec<_>>(),
+        )
+    })
 }
 
-/// The fields of an `IncidentError`, whichever side found the problem.
-pub(crate) struct IncidentFields {
-    pub(crate) key: String,
-    pub(crate) expected: String,
-    pub(crate) message: String,
-    pub(crate) code: String,
-}
-
-impl From<&haven_core::IncidentError> for IncidentFields {
-    fn from(e: &haven_core::IncidentError) -> Self {
-        IncidentFields {
-            key: e.key.clone(),
-            expected: e.expected.clone(),
-            message: e.message.clone(),
-            code: e.code.to_owned(),
-        }
-    }
-}
-
-impl From<&ConvertError> for IncidentFields {
-    fn from(e: &ConvertError) -> Self {
-        let key = e.key();
-        let at = if key.is_empty() {
-            "the record".to_owned()
-        } else {
-            format!("`{key}`")
-        };
-        let not_json = "haven::incident::not_json";
-        let (code, expected, message) = match &e.kind {
-            ConvertErrorKind::NotADict { found } => (
-                "haven::incident::wrong_type",
-                "a dict".to_owned(),
-                format!("an incident must be a dict, found {found}"),
-            ),
-            ConvertErrorKind::Unsupported { found } => (
-                not_json,
-                "None, bool, int, float, str, list, tuple or dict".to_owned(),
-                format!(
-                    "{at} must be JSON-like data (None, bool, int, float, str, list, tuple or dict), found {found}"
-                ),
-            ),
-            ConvertErrorKind::NotFinite { found } => (
-                not_json,
-                "a finite number".to_owned(),
-                format!("{at} must be a finite number, found {found}"),
-            ),
-            ConvertErrorKind::TooLarge => (
-                "haven::incident::out_of_range",
-                "a number that fits in 64 bits".to_owned(),
-                format!("{at} is too large a number"),
-            ),
-            ConvertErrorKind::NonStringKey { found } => (
-                not_json,
-                "str keys".to_owned(),
-                format!("{at} has a key that is not a string: {found}"),
-            ),
-            ConvertErrorKind::BadString => (
-                not_json,
-                "a string of valid Unicode".to_owned(),
-                format!("{at} holds a string that is not valid Unicode"),
-            ),
-            ConvertErrorKind::TooDeep { limit } => (
-                "haven::incident::too_deep",
-                format!("at most {limit} levels of nesting"),
-                format!("incident record is nested too deeply (limit {limit})"),
-            ),
-            ConvertErrorKind::ListTooLong { len, limit } => {
-                let core = haven_core::IncidentError::list_too_long(&key, *len, *limit);
-                (core.code, core.expected, core.message)
-            }
-        };
-        IncidentFields {
-            key,
-            expected,
-            message,
-            code: code.to_owned(),
-        }
-    }
-}
-
-/// `haven.IncidentError`; `index` is the record's position in `evaluate_many`.
-pub(crate) fn incident_error(
-    py: Python<'_>,
-    fields: IncidentFields,
-    index: Option<usize>,
-) -> PyErr {
-    let IncidentFields {
-        key,
-        expected,
-        message,
-        code,
-    } = fields;
-    let (key, message) = match index {
-        Some(i) => (
-            format!("[{i}]{}{key}", if key.is_empty() { "" } else { "." }),
-            format!("incident [{i}]: {message}"),
-        ),
-        None => (key, message),
-    };
-    let pyerr = IncidentError::new_err(message.clone());
-    let res = (|| -> PyResult<()> {
-        let value = pyerr.value(py);
-        let one = pyo3::types::PyDict::new(py);
-        one.set_item("code", &code)?;
-        one.set_item("key", &key)?;
-        one.set_item("expected", &expected)?;
-        one.set_item("message", &message)?;
-        value.setattr("errors", vec![one])?;
-        value.setattr("key", key)?;
-        value.setattr("expected", expected)?;
-        value.setattr("message", message)?;
-        value.setattr("code", code)?;
-        value.setattr("index", index)?;
-        Ok(())
-    })();
-    match res {
-        Ok(()) => pyerr,
-        Err(e) => e,
-    }
-}
-
-/// `haven.IncidentError` for a record core rejected: the first error's fields, and every
-/// error (core's codes, keys and messages) in `errors`.
+/// `haven.IncidentError` for a rejected record: the first error's fields as attributes, and
+/// every error (core's codes, keys, messages, positions) in `errors`. `index` is the record's
+/// position in `evaluate_many`.
 pub(crate) fn incident_errors(
     py: Python<'_>,
-    errs: &[haven_core::IncidentError],
+    errs: Vec<haven_core::IncidentError>,
     index: Option<usize>,
 ) -> PyErr {
-    let Some(first) = errs.first() else {
-        return pyo3::exceptions::PyRuntimeError::new_err("no incident error");
-    };
-    let pyerr = incident_error(py, IncidentFields::from(first), index);
-    let res = (|| -> PyResult<()> {
-        let mut all = Vec::with_capacity(errs.len());
-        for e in errs {
-            let d = pyo3::types::PyDict::new(py);
-            let key = match index {
-                Some(i) if e.key.is_empty() => format!("[{i}]"),
-                Some(i) => format!("[{i}].{}", e.key),
-                None => e.key.clone(),
-            };
-            d.set_item("code", e.code)?;
-            d.set_item("key", key)?;
-            d.set_item("expected", &e.expected)?;
-            d.set_item("message", &e.message)?;
-            all.push(d);
+    let errs: Vec<api::RecordError> = errs
+        .into_iter()
+        .map(|e| match index {
+            Some(i) => e.in_batch(i),
+            None => e,
+        })
+        .map(|e| api::RecordError::from(&e))
+        .collect();
+    let first = errs.first().map_or_else(String::new, |e| e.message.clone());
+    with_attributes(py, IncidentError::new_err(first), |value| {
+        if let Some(e) = errs.first() {
+            for (name, text) in [
+                ("key", &e.key),
+                ("expected", &e.expected),
+                ("message", &e.message),
+                ("code", &e.code),
+            ] {
+                value.setattr(name, text)?;
+            }
         }
-        pyerr.value(py).setattr("errors", all)?;
-        Ok(())
-    })();
-    match res {
-        Ok(()) => pyerr,
-        Err(e) => e,
-    }
+        value.setattr("index", index)?;
+        value.setattr("errors", pythonize::pythonize(py, &errs)?)
+    })
 }

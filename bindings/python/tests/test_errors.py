@@ -138,18 +138,24 @@ def test_missing_category_and_activity(policy: haven.Policy) -> None:
 @pytest.mark.parametrize("record", [None, 42, "sharing_nudes", ["category"], ("a", "b")])
 def test_non_dict_input(policy: haven.Policy, record: Any) -> None:
     e = raises_incident_error(policy, record)
-    assert (e.key, e.code, e.expected) == ("", "haven::incident::wrong_type", "a dict")
+    assert (e.key, e.code, e.expected) == ("", "haven::incident::wrong_type", "an object (a dict)")
     assert type(record).__name__ in e.message
 
 
 @pytest.mark.parametrize(
     ("value", "found"),
-    [({1, 2}, "set"), (object(), "object"), (b"12", "bytes"), (1j, "complex")],
+    [(object(), "object"), (b"12", "bytes"), (1j, "complex")],
 )
 def test_values_with_no_json_form(policy: haven.Policy, value: Any, found: str) -> None:
     e = raises_incident_error(policy, {"category": "sharing_nudes", "actor": {"age": value}})
     assert (e.key, e.code) == ("actor.age", "haven::incident::not_json")
     assert found in e.message
+
+
+def test_a_set_is_read_as_a_list_and_judged_by_the_core(policy: haven.Policy) -> None:
+    # pythonize reads any sequence or set as a list; core then names the key and the type.
+    e = raises_incident_error(policy, {"category": "sharing_nudes", "actor": {"age": {1, 2}}})
+    assert (e.key, e.code) == ("actor.age", "haven::incident::wrong_type")
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
@@ -174,10 +180,10 @@ class Broken(Mapping[str, Any]):
 def test_a_mapping_that_cannot_be_read(policy: haven.Policy) -> None:
     e = raises_incident_error(policy, {"category": "sharing_nudes", "actor": Broken()})
     assert (e.key, e.code) == ("actor", "haven::incident::not_json")
-    assert "Broken" in e.message
+    assert "broken" in e.message
 
 
-def test_a_record_changed_while_it_is_read_is_an_ordinary_exception(policy: haven.Policy) -> None:
+def test_a_record_changed_while_it_is_read_is_safe(policy: haven.Policy) -> None:
     record: dict[str, Any] = {"category": "sharing_nudes"}
 
     class Meddler(Mapping[str, Any]):
@@ -195,11 +201,11 @@ def test_a_record_changed_while_it_is_read_is_an_ordinary_exception(policy: have
 
     record["actor"] = Meddler()
     record["facts"] = {}
-    with pytest.raises(RuntimeError, match="changed while it was being read"):
-        policy.evaluate(record)
+    # The reader takes each mapping's keys and values before reading them: the change is
+    # not seen, and nothing crashes.
+    assert policy.evaluate(record)["status"] in ("complete", "incomplete")
     record = {"category": "sharing_nudes", "actor": Meddler(), "facts": {}}
-    with pytest.raises(RuntimeError, match="changed while it was being read"):
-        policy.evaluate_many([record])
+    assert len(policy.evaluate_many([record])) == 1
 
 
 def test_non_string_key(policy: haven.Policy) -> None:

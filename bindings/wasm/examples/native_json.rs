@@ -9,7 +9,8 @@
 //! (`/proc/thread-self/schedstat`, nanoseconds) where Linux has it, else in wall-clock time, so
 //! other work on a loaded machine inflates the figure less; the Node side does the same.
 
-use haven_wasm::envelope::{compile, evaluate, Options};
+use haven_core::api::Answer;
+use haven_wasm::envelope::{compile, to_json, Options};
 use std::time::Instant;
 
 /// CPU time this thread has run, in seconds, if the kernel says.
@@ -45,7 +46,10 @@ fn main() {
     let compiled = match compile(&read(policy), policy, &Options::default()) {
         Ok(c) => c,
         Err(errors) => {
-            eprintln!("error: the policy does not compile: {errors}");
+            eprintln!(
+                "error: the policy does not compile: {}",
+                to_json(&Answer::failure(errors))
+            );
             std::process::exit(1)
         }
     };
@@ -60,7 +64,7 @@ fn main() {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&evaluate(&compiled, line, "null"));
+                out.push_str(&to_json(&Answer::from_json(&compiled.policy, line, None)));
             }
             out.push(']');
             bytes = out.len();

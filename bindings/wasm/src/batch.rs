@@ -9,8 +9,9 @@
 //! names the offending key. Each element's text is then evaluated exactly as `evaluate`
 //! evaluates JSON text, so both paths give the same answers.
 
-use crate::envelope;
+use crate::envelope::to_json;
 use crate::JsPolicy;
+use haven_core::api::Answer;
 use js_sys::{Array, Function};
 use serde_json::value::RawValue;
 use wasm_bindgen::prelude::*;
@@ -54,11 +55,19 @@ pub(crate) fn answers(policy: &JsPolicy, list: &Array) -> Option<String> {
         if raw.starts_with('"') {
             // An element given as JSON text: evaluate the text it holds.
             match serde_json::from_str::<String>(raw) {
-                Ok(inner) => out.push_str(&envelope::evaluate(&policy.inner, &inner, "null")),
+                Ok(inner) => out.push_str(&to_json(&Answer::from_json(
+                    &policy.inner.policy,
+                    &inner,
+                    None,
+                ))),
                 Err(_) => return None,
             }
         } else {
-            out.push_str(&envelope::evaluate(&policy.inner, raw, "null"));
+            out.push_str(&to_json(&Answer::from_json(
+                &policy.inner.policy,
+                raw,
+                None,
+            )));
         }
     }
     out.push(']');

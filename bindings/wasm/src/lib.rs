@@ -1,16 +1,18 @@
 //! haven for JavaScript, in Node and the browser.
 //!
-//! Thin functions over the JSON envelope of [`envelope`]: compile a policy, check it,
-//! evaluate incidents. Nothing throws: every result is a tagged object (`type: "success"`
-//! or `type: "failure"`) whose errors carry a code and, where there is one, a line and
-//! column. The TypeScript types are in `types.d.ts`, spliced into the generated `.d.ts`.
+//! An adapter over haven-core: JS values in (JSON text for core's one incident reader),
+//! `haven_core::api` answers out (`serde_json` text, parsed by `JSON.parse`). Nothing throws:
+//! every result is a tagged object (`type: "success"` or `type: "failure"`) whose errors carry
+//! core's code and, where there is one, a line and column. The TypeScript types are in
+//! `types.d.ts`, spliced into the generated `.d.ts`.
 
 mod batch;
 pub mod envelope;
 pub mod explain;
 mod incident;
 
-use envelope::Compiled;
+use envelope::{to_json, Compiled};
+use haven_core::api::{Answer, Error};
 use incident::{describe, incident_text};
 use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
@@ -65,7 +67,7 @@ impl JsPolicy {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Incident | string")] incident: JsValue,
     ) -> JsValue {
-        let answer = parse(&self.answer(&incident));
+        let answer = parse(&to_json(&self.answer(&incident)));
         self.share_warnings(&answer);
         answer
     }
@@ -79,27 +81,14 @@ impl JsPolicy {
         incidents: JsValue,
     ) -> JsValue {
         if !Array::is_array(&incidents) {
-            let errors = envelope::incident_error(
-                "haven::incident::wrong_type",
-                "an array of incidents",
-                format!(
-                    "`incidents` must be an array, found {}",
-                    describe(&incidents)
-                ),
-            );
-            return parse(&format!("[{}]", envelope::failure(&errors)));
+            let found = describe(&incidents);
+            let error = Error::wrong_argument("incidents", "an array of incidents", &found);
+            return parse(&to_json(&[Answer::failure(vec![error])]));
         }
         let list = Array::from(&incidents);
         let out = batch::answers(self, &list).unwrap_or_else(|| {
-            let mut out = String::from("[");
-            for (i, incident) in list.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&self.answer(&incident));
-            }
-            out.push(']');
-            out
+            let answers: Vec<Answer<'_>> = list.iter().map(|i| self.answer(&i)).collect();
+            to_json(&answers)
         });
         let answers = parse(&out);
         batch::share_warnings(&answers, &self.warnings);
@@ -109,7 +98,7 @@ impl JsPolicy {
 
 impl JsPolicy {
     fn new(inner: Compiled) -> JsPolicy {
-        let warnings = parse(&inner.warnings_json);
+        let warnings = parse(&to_json(&inner.warnings));
         if let Some(list) = warnings.dyn_ref::<Array>() {
             for w in list.iter() {
                 if let Some(w) = w.dyn_ref::<Object>() {
@@ -130,10 +119,10 @@ impl JsPolicy {
         }
     }
 
-    fn answer(&self, incident: &JsValue) -> String {
+    fn answer(&self, incident: &JsValue) -> Answer<'_> {
         match incident_text(incident) {
-            Ok(text) => envelope::evaluate(&self.inner, &text, "null"),
-            Err(errors) => envelope::failure(&errors),
+            Ok(text) => Answer::from_json(&self.inner.policy, &text, None),
+            Err(errors) => Answer::failure(errors),
         }
     }
 }
@@ -149,7 +138,7 @@ pub fn compile(
 ) -> JsValue {
     let (source, name, options) = match arguments(&source, &name, &options) {
         Ok(args) => args,
-        Err(errors) => return parse(&envelope::failure(&errors)),
+        Err(errors) => return parse(&envelope::failure(errors)),
     };
     match envelope::compile(&source, &name, &options) {
         Ok(inner) => {
@@ -161,7 +150,7 @@ pub fn compile(
             let _ = Reflect::set(&result, &"warnings".into(), &warnings);
             result.into()
         }
-        Err(errors) => parse(&envelope::failure(&errors)),
+        Err(errors) => parse(&envelope::failure(errors)),
     }
 }
 
@@ -173,15 +162,15 @@ pub fn check(
     #[wasm_bindgen(unchecked_optional_param_type = "CompileOptions")] options: JsValue,
 ) -> JsValue {
     match arguments(&source, &name, &options) {
-        Ok((source, name, options)) => parse(&envelope::check(&source, &name, &options)),
-        Err(errors) => parse(&errors),
+        Ok((source, name, options)) => parse(&to_json(&envelope::check(&source, &name, &options))),
+        Err(errors) => parse(&to_json(&errors)),
     }
 }
 
 /// The policies bundled into this module: the school policies, `baseline` and `example`.
 #[wasm_bindgen(js_name = bundledPolicies, unchecked_return_type = "BundledPolicy[]")]
 pub fn bundled_policies() -> JsValue {
-    parse(&envelope::bundled())
+    parse(&to_json(&envelope::bundled()))
 }
 
 /// The version of this package.
@@ -192,10 +181,10 @@ pub fn version() -> String {
 
 type Arguments = (String, String, envelope::Options);
 
-/// Read `(source, name?, options?)`; a wrong type is a `Diagnostic[]` JSON error.
-fn arguments(source: &JsValue, name: &JsValue, options: &JsValue) -> Result<Arguments, String> {
+/// Read `(source, name?, options?)`; a wrong type is an error made by core.
+fn arguments(source: &JsValue, name: &JsValue, options: &JsValue) -> Result<Arguments, Vec<Error>> {
     let wrong = |argument: &str, expected: &str, found: &JsValue| {
-        envelope::argument_error(argument, expected, &describe(found))
+        vec![Error::wrong_argument(argument, expected, &describe(found))]
     };
     let Some(text) = source.as_string() else {
         return Err(wrong("source", "a string", source));
@@ -260,9 +249,9 @@ fn arguments(source: &JsValue, name: &JsValue, options: &JsValue) -> Result<Argu
 }
 
 /// `text` (`js` as converted to Rust) if `js` had no unpaired surrogate; else the located
-/// error, as `Diagnostic[]` JSON. Conversion turns each unpaired surrogate into U+FFFD, so
+/// error. Conversion turns each unpaired surrogate into U+FFFD, so
 /// only a U+FFFD that `js` does not hold at the same UTF-16 index needs looking at.
-fn well_formed(js: &JsValue, text: String, name: &str) -> Result<String, String> {
+fn well_formed(js: &JsValue, text: String, name: &str) -> Result<String, Vec<Error>> {
     if !text.contains('\u{fffd}') {
         return Ok(text);
     }
@@ -280,7 +269,7 @@ fn well_formed(js: &JsValue, text: String, name: &str) -> Result<String, String>
         None => Ok(text),
         Some(offset) => {
             let error = haven_core::unpaired_surrogate(name, text, offset);
-            Err(envelope::diagnostics_json(&error.detailed()))
+            Err(Error::policy(error.detailed()))
         }
     }
 }

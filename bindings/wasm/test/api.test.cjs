@@ -254,9 +254,9 @@ test("wrongly typed options are wrong_argument failures", () => {
   ];
   for (const [options, message] of cases) {
     const e = failure(haven.compile(example, "x.haven", options));
-    assert.equal(e.code, "haven::wasm::wrong_argument");
+    assert.equal(e.code, "haven::api::wrong_argument");
     assert.match(e.message, message);
-    assert.equal(haven.check(example, "x.haven", options)[0].code, "haven::wasm::wrong_argument");
+    assert.equal(haven.check(example, "x.haven", options)[0].code, "haven::api::wrong_argument");
   }
   // null and undefined mean "no options"
   assert.equal(haven.compile(example, undefined, null).type, "success");
@@ -344,11 +344,11 @@ test("compile/check with a non-string source give a wrong_argument failure", () 
   for (const bad of [42, null, undefined, {}, ["policy"], true, () => 1, Symbol("s"), 10n]) {
     const e = failure(haven.compile(bad));
     assert.equal(e.kind, "policy");
-    assert.equal(e.code, "haven::wasm::wrong_argument");
+    assert.equal(e.code, "haven::api::wrong_argument");
     assert.equal(e.line, null);
     assert.match(e.message, /`source` must be a string/);
     const diags = haven.check(bad);
-    assert.equal(diags[0].code, "haven::wasm::wrong_argument");
+    assert.equal(diags[0].code, "haven::api::wrong_argument");
   }
   const e = failure(haven.compile(example, 7));
   assert.match(e.message, /`name` must be a string, found a number/);
@@ -570,7 +570,8 @@ test("evaluateMany with a non-array gives one failure", () => {
     const answers = examplePolicy.evaluateMany(bad);
     assert.equal(answers.length, 1);
     const e = failure(answers[0]);
-    assert.equal(e.kind, "incident");
+    assert.equal(e.kind, "policy");
+    assert.equal(e.code, "haven::api::wrong_argument");
     assert.match(e.message, /`incidents` must be an array/);
   }
 });
@@ -607,4 +608,22 @@ test("a repeated key at any depth names the key and both positions", () => {
     ],
   );
   assert.match(a.errors[0].message, /at 1:2 and 2:2/);
+});
+
+test("options.today gives the CLI's count of date-dependent warnings (haven --today)", (t) => {
+  const fs = require("node:fs");
+  const path = require("node:path");
+  const { execFileSync } = require("node:child_process");
+  const repo = path.resolve(__dirname, "../../..");
+  const bin = [process.env.HAVEN_BIN, `${repo}/target/release/haven`, `${repo}/target/debug/haven`].find((p) => p && fs.existsSync(p));
+  if (!bin) return t.skip("no haven binary (cargo build -p haven-cli, or set HAVEN_BIN)");
+  const file = path.join(repo, "policies/basnett_2024/policy.haven");
+  const text = fs.readFileSync(file, "utf8");
+  for (const today of ["2026-01-01", "2027-06-01", "2028-01-01"]) {
+    const cli = JSON.parse(execFileSync(bin, ["--today", today, "check", "--format", "json", file], { cwd: repo, encoding: "utf8" }));
+    const cliWarnings = cli.filter((d) => d.severity === "warning").length;
+    const wasm = haven.check(text, "policy.haven", { today }).filter((d) => d.severity === "warning");
+    assert.equal(wasm.length, cliWarnings, today);
+    assert.equal(wasm.some((d) => d.code === "haven::check::review_overdue"), today >= "2027-01-01", today);
+  }
 });

@@ -69,6 +69,23 @@ impl Schools {
         Ok(auditor.audit(&record))
     }
 
+    /// Evaluate an incident record (JSON text) against `school`'s policy: the decision JSON, or
+    /// `{"error": {...}}` (core's incident error) for an invalid record or an unknown school.
+    pub fn evaluate_json(&self, school: &str, text: &str) -> String {
+        let error = match self.get(school) {
+            None => serde_json::json!({
+                "code": "haven::history::unknown_school",
+                "key": "school",
+                "message": format!("no policy is loaded for `{school}`"),
+            }),
+            Some(a) => match a.policy().evaluate_json_to_string(text) {
+                Ok(decision) => return decision,
+                Err(e) => serde_json::json!(haven_core::RecordError::from(&e)),
+            },
+        };
+        serde_json::json!({ "error": error }).to_string()
+    }
+
     /// Audit many lines into a summary and the records with findings, in input order.
     pub fn audit_lines<'a>(
         &self,

@@ -1,41 +1,12 @@
 //! `haven explain` (why, why not, interview) and `haven diff`.
 
 use crate::{load, read, Exit, OutFormat};
-use haven_core::{ExplainOptions, Goal, Modality, Policy, Verdict};
+use haven_core::{ExplainOptions, Goal, Policy};
 use std::io::{BufRead, Write};
 use std::path::Path;
 
 fn parse_goal(words: &[String]) -> Option<Goal> {
-    let first = words.first()?.as_str();
-    let verdict = match first {
-        "allowed" => Some(Verdict::Allowed),
-        "allowed_if" => Some(Verdict::AllowedIf),
-        "not_allowed" => Some(Verdict::NotAllowed),
-        _ => None,
-    };
-    if let Some(v) = verdict {
-        return Some(Goal::Verdict(v));
-    }
-    let modality = match first {
-        "must" => Some(Modality::Must),
-        "must_not" => Some(Modality::MustNot),
-        "should" => Some(Modality::Should),
-        "should_not" => Some(Modality::ShouldNot),
-        "may" => Some(Modality::May),
-        _ => None,
-    };
-    let rest: Vec<&str> = words
-        .iter()
-        .skip(usize::from(modality.is_some()))
-        .flat_map(|w| w.split_whitespace())
-        .collect();
-    if rest.is_empty() {
-        return None;
-    }
-    Some(Goal::Gain {
-        modality: modality.unwrap_or(Modality::Must),
-        expectation: rest.join(" "),
-    })
+    haven_core::api::goal(&words.join(" ")).ok()
 }
 
 fn read_incident(

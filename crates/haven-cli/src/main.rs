@@ -800,13 +800,8 @@ fn eval(policy_path: &Path, incident: &Path, render: Render, log: Option<&Path>)
                     }
                     let _ = writeln!(out);
                 } else {
-                    let list: Vec<haven_core::IncidentErrorJson> = errs
-                        .iter()
-                        .map(haven_core::IncidentErrorJson::from)
-                        .collect();
-                    let first = list.first();
-                    let err = serde_json::json!({ "line": n + 1, "error": first, "errors": list });
-                    let _ = writeln!(out, "{err}");
+                    let err = haven_core::api::RejectedLine::new(n + 1, &errs);
+                    let _ = writeln!(out, "{}", serde_json::to_string(&err).unwrap_or_default());
                 }
                 if bar.is_none() {
                     print_incident_errors(&format!("line {}: ", n + 1), &errs);

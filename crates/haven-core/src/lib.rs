@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
-mod api;
+pub mod api;
 mod check;
 mod decision;
 mod describe;
@@ -24,7 +24,7 @@ mod source;
 pub mod syntax;
 mod witness;
 
-pub use api::{Answer, IncidentErrorJson};
+pub use api::{Answer, IncidentErrorJson, RecordError};
 pub use check::{CheckOptions, LoadError, Loader, MapLoader, NoModules};
 pub use decision::{ActionView, Decision, Question, Status};
 pub use diagnostic::{DetailedError, DetailedLabel, Diagnostic, Fix, Label, Severity};
@@ -347,6 +347,24 @@ impl Policy {
         value: &serde_json::Value,
     ) -> Result<Incident, Vec<IncidentError>> {
         Incident::from_value_all(&self.ir, value, &self.limits)
+    }
+
+    /// Read an incident record from any serde data format (a Python dict through
+    /// `pythonize`, a JS value, …), held to the same limits as text, reporting every error.
+    pub fn incident_from_data<'de, D: serde::Deserializer<'de>>(
+        &self,
+        input: D,
+    ) -> Result<Incident, Vec<IncidentError>> {
+        let value = api::data::record(input, &self.limits).map_err(|e| vec![e])?;
+        self.incident_from_value_all(&value)
+    }
+
+    /// The warnings as answer errors (`kind: "policy"`), for a binding to keep once.
+    pub fn warning_errors(&self) -> Vec<api::Error> {
+        self.warnings
+            .iter()
+            .map(|d| api::Error::Policy(d.detailed(&self.sources)))
+            .collect()
     }
 
     /// Validate an incident given as a JSON value.

@@ -14,7 +14,9 @@ Incident histories are audited with ``haven.Auditor`` (see docs/history.md), and
 Spark with ``haven.spark`` (``pip install haven[spark]``).
 A bundled policy needs no files: ``haven.Policy.bundled("kenilworth_2022")``. The shapes of
 incidents and decisions are ``TypedDict``\ s in :mod:`haven.types` (``Incident``,
-``Decision``). ``python -m haven check | eval | test`` is a small command line.
+``Decision``). ``python -m haven check | eval | test`` is a small command line. ``Policy.explain``
+(``why_not=``), ``Policy.next_questions`` and ``haven.diff`` give what ``haven explain`` and
+``haven diff`` print with ``--format json``.
 
 Everything runs in the native module ``haven._haven`` (haven-core compiled from Rust);
 this package only re-exports it.
@@ -29,6 +31,7 @@ from haven._haven import (
     __version__,
     audit_html,
     check,
+    diff,
     merge_summaries,
 )
 from haven.types import Decision, Incident
@@ -44,5 +47,6 @@ __all__ = [
     "__version__",
     "audit_html",
     "check",
+    "diff",
     "merge_summaries",
 ]

@@ -24,6 +24,7 @@ __all__ = [
     "_check_panic_handling",
     "audit_html",
     "check",
+    "diff",
     "merge_summaries",
 ]
 
@@ -108,6 +109,21 @@ class Policy:
         ``IncidentError`` with ``index`` set and ``key`` prefixed, e.g. ``[17].actor.age``.
         """
 
+    def explain(
+        self, incident: Incident | Mapping[str, Any], why_not: str | None = None
+    ) -> dict[str, Any]:
+        """Why the decision is what it is: the decision with ``explain`` (rules, cited
+        sentences, layers, conditions that held, counterfactuals) and ``next_questions``,
+        as ``haven explain --format json`` prints it. With ``why_not`` (``"refer police"``,
+        ``"must_not confiscate_device"``, ``"allowed"``): the minimal fact changes that would
+        make it so, or why no incident can, as ``haven explain --why-not``. Raises
+        ``IncidentError`` for an invalid record, ``ValueError`` for a ``why_not`` that names
+        no action or verdict.
+        """
+    def next_questions(self, incident: Incident | Mapping[str, Any]) -> dict[str, Any]:
+        """The open questions grouped by the action they settle (``groups``) and ordered
+        best first (``questions``), as the ``next_questions`` of ``haven explain``."""
+
 @final
 class Diagnostic:
     """One finding of the parser or the checker."""
@@ -156,9 +172,10 @@ class IncidentError(ValueError):
     code: str
     message: str
     index: int | None
-    errors: list[dict[str, str]]
+    errors: list[dict[str, Any]]
     """Every error of the record (the attributes above are the first): ``code``, ``key``,
-    ``expected`` and ``message`` of each, with haven-core's codes."""
+    ``expected``, ``message``, ``severity``, ``line`` and ``column`` of each, with
+    haven-core's codes."""
 
 def check(
     text: str,
@@ -169,8 +186,13 @@ def check(
 ) -> list[Diagnostic]:
     """Parse and check policy source text: every error and warning, in source order."""
 
-def _bench_native(policy: Policy, incident: str, n: int, stage: str) -> float:
-    """Benchmark helper: seconds for ``n`` evaluations of JSON ``incident`` in Rust."""
+def diff(old: Policy, new: Policy) -> dict[str, Any]:
+    """The classes of incidents ``old`` and ``new`` answer differently, each with a
+    ``witness`` incident verified under both, as ``haven diff --format json`` prints them."""
+def _bench_native(
+    policy: Policy, incident: Incident | Mapping[str, Any], n: int, stage: str
+) -> float:
+    """Benchmark helper: seconds for ``n`` runs of a Rust ``stage`` on ``incident``."""
 
 def _check_panic_handling() -> None:
     """Test hook: panics inside the guard, so always raises ``RuntimeError``."""

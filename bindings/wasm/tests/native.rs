@@ -1,0 +1,200 @@
+//! The binding's native half: answers are core's `api::Answer`, errors core's codes with
+//! core's positions (the hostile-record suite the CLI and Python tests read too).
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
+
+use haven_core::api::{Answer, Error};
+use haven_modules::Bundled;
+use haven_wasm::envelope::{bundled, check, compile, to_json, Compiled, Options};
+use serde_json::Value;
+
+fn example() -> Compiled {
+    compile(
+        Bundled::text("example").unwrap(),
+        "example.haven",
+        &Options::default(),
+    )
+    .unwrap()
+}
+
+fn answer(compiled: &Compiled, text: &str) -> Value {
+    serde_json::from_str(&to_json(&Answer::from_json(&compiled.policy, text, None))).unwrap()
+}
+
+#[test]
+fn bundled_lists_policies_with_titles() {
+    let list: Value = serde_json::from_str(&to_json(&bundled())).unwrap();
+    let list = list.as_array().unwrap();
+    assert!(!list
+        .iter()
+        .any(|p| p["id"].as_str().unwrap().starts_with("std")));
+    let example = list.iter().find(|p| p["id"] == "example").unwrap();
+    assert!(example["title"]
+        .as_str()
+        .unwrap()
+        .starts_with("Example Primary"));
+    assert_eq!(example["name"], "policies/example/policy.haven");
+}
+
+#[test]
+fn hostile_records_give_every_error() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../crates/haven-cli/tests/fixtures/hostile"
+    );
+    let record = std::fs::read_to_string(format!("{dir}/several-errors.json")).unwrap();
+    let expected = std::fs::read_to_string(format!("{dir}/several-errors.expected")).unwrap();
+    let compiled = example();
+    let a = answer(&compiled, &record);
+    assert_eq!(a["type"], "failure");
+    let got: Vec<String> = a["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["key"].as_str().unwrap(),
+                e["code"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(got, expected.lines().collect::<Vec<_>>());
+    let dup = "{\"category\": \"cyberbullying\",\n \"actor\": {\"age\": 9, \"age\": 10}}";
+    let e = &answer(&compiled, dup)["errors"][0];
+    assert_eq!(
+        (e["kind"].as_str(), e["code"].as_str()),
+        (Some("incident"), Some("haven::incident::duplicate_key"))
+    );
+    assert_eq!(
+        (e["line"].as_u64(), e["column"].as_u64()),
+        (Some(2), Some(22))
+    );
+    assert!(e["message"].as_str().unwrap().contains("at 2:12 and 2:22"));
+}
+
+#[test]
+fn success_and_failure_envelopes() {
+    let compiled = example();
+    let a = answer(
+        &compiled,
+        r#"{"category":"sharing_nudes","actor":{"role":"pupil","age":12}}"#,
+    );
+    assert_eq!(
+        (a["type"].as_str(), a["decision"]["policy"]["id"].as_str()),
+        (Some("success"), Some("example"))
+    );
+    assert!(
+        a["warnings"].is_null(),
+        "the binding points it at the shared warnings"
+    );
+    let e = &answer(&compiled, r#"{"category":"sharing_nudes","colour":1}"#)["errors"][0];
+    assert_eq!(
+        (e["code"].as_str(), e["key"].as_str()),
+        (Some("haven::incident::unknown_key"), Some("colour"))
+    );
+    assert!(e["line"].is_null());
+    let e = &answer(&compiled, "{\n  \"category\": sharing_nudes\n}")["errors"][0];
+    assert_eq!(
+        (e["code"].as_str(), e["line"].as_u64()),
+        (Some("haven::incident::invalid_json"), Some(2))
+    );
+}
+
+#[test]
+fn compile_errors_and_checks_are_policy_errors() {
+    let text = Bundled::text("example")
+        .unwrap()
+        .replacen("must notify", "must notifyy", 1);
+    let errors: Value = serde_json::from_str(&to_json(
+        &compile(&text, "x.haven", &Options::default()).unwrap_err(),
+    ))
+    .unwrap();
+    let e = errors
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["severity"] == "error")
+        .unwrap();
+    assert_eq!(
+        (e["kind"].as_str(), e["file"].as_str()),
+        (Some("policy"), Some("x.haven"))
+    );
+    assert!(e["line"].as_u64().unwrap() > 1 && e["rendered"].as_str().unwrap().contains("x.haven"));
+    let clean = check(
+        Bundled::text("example").unwrap(),
+        "policy.haven",
+        &Options::default(),
+    );
+    assert!(clean
+        .iter()
+        .all(|d| !matches!(d, Error::Policy(d) if d.severity == haven_core::Severity::Error)));
+    let wrong: Value = serde_json::from_str(&to_json(&Error::wrong_argument(
+        "source", "a string", "a number",
+    )))
+    .unwrap();
+    assert_eq!(
+        (wrong["kind"].as_str(), wrong["code"].as_str()),
+        (Some("policy"), Some("haven::api::wrong_argument"))
+    );
+}
+
+#[test]
+fn caller_modules_come_before_bundled_ones() {
+    use haven_core::Loader;
+    let mut options = Options::default();
+    let trust = "module shared \"Trust\" { version \"1\" }\nrole trust_officer is staff \"Trust officer\"\n";
+    options
+        .modules
+        .insert("trust/shared", "trust/shared.haven", trust);
+    assert!(matches!(options.load("trust/shared"), Ok(Some(_))));
+    assert!(matches!(options.load("std/vocabulary"), Ok(Some(_))));
+    assert!(matches!(options.load("nope"), Ok(None)));
+}
+
+/// What `policy.explain`, `nextQuestions` and `diff` return: core's `Explained`, whose JSON is
+/// what `haven explain` / `haven diff --format json` print, in the success envelope.
+#[test]
+fn explanation_answers_have_the_core_shapes() {
+    use haven_core::api::{goal, Explained};
+    use haven_core::ExplainOptions;
+    let p = example().policy;
+    let nudes = p
+        .incident_from_json_all(r#"{"category":"sharing_nudes","actor":{"role":"pupil","age":12}}"#)
+        .unwrap();
+    let v: Value = serde_json::from_str(&to_json(&Explained::explain(&p, &nudes))).unwrap();
+    assert_eq!(v["type"], "success");
+    let cli = p
+        .evaluate_explained(&nudes, &ExplainOptions::default())
+        .to_json();
+    assert_eq!(v["decision"], cli);
+    assert!(v["decision"]["explain"]["actions"].is_array());
+
+    let open = p
+        .incident_from_json_all(r#"{"category":"sharing_nudes"}"#)
+        .unwrap();
+    let why = Explained::why_not(&p, &open, &goal("refer police").unwrap());
+    let v: Value = serde_json::from_str(&to_json(&why)).unwrap();
+    assert!(v["whyNot"]["goal"]
+        .as_str()
+        .is_some_and(|g| g.contains("refer police")));
+    let v: Value = serde_json::from_str(&to_json(&Explained::next_questions(&p, &open))).unwrap();
+    assert!(v["nextQuestions"]["questions"].is_array());
+    assert!(v["nextQuestions"]["groups"].is_array());
+
+    let same: Value = serde_json::from_str(&to_json(&Explained::diff(&p, &p))).unwrap();
+    assert_eq!(same["report"]["classes"], Value::Array(vec![]));
+    let base = compile(
+        Bundled::text("baseline").unwrap(),
+        "baseline.haven",
+        &Options::default(),
+    )
+    .unwrap()
+    .policy;
+    let d: Value = serde_json::from_str(&to_json(&Explained::diff(&base, &p))).unwrap();
+    let classes = d["report"]["classes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!classes.is_empty());
+    assert!(classes.iter().all(|c| c["witness"].is_object()));
+}

@@ -156,6 +156,8 @@ pub struct CalendarError {
     pub line: usize,
     /// 1-based column (0 when unknown).
     pub column: usize,
+    /// Byte offsets `(start, end)` of what is wrong in the text, when known.
+    pub span: Option<(usize, usize)>,
 }
 
 impl fmt::Display for CalendarError {
@@ -200,11 +202,14 @@ impl Calendar {
     /// Read a `calendar.toml`; every error carries its line and column.
     pub fn from_toml(text: &str) -> Result<Calendar, CalendarError> {
         let at = |span: Option<Range<usize>>, message: String| {
-            let (line, column) = span.map_or((0, 0), |s| line_col(text, s.start));
+            let (line, column) = span
+                .as_ref()
+                .map_or((0, 0), |s| line_col(text, s.start));
             CalendarError {
                 message,
                 line,
                 column,
+                span: span.map(|s| (s.start, s.end)),
             }
         };
         let raw: CalendarToml = toml::from_str(text).map_err(|e| {

@@ -1,8 +1,8 @@
 //! One record against the policy: what was required, by when, and what was done.
 
+use crate::history::{HistoryRecord, Judgement, Taken};
 use haven_calendar::calendar::Calendar;
 use haven_calendar::due;
-use crate::history::{HistoryRecord, Judgement, Taken};
 use haven_calendar::time::LocalTime;
 use haven_core::{Modality, Policy, Status, TargetMode};
 use serde::{Deserialize, Serialize};

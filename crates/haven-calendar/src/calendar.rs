@@ -202,9 +202,7 @@ impl Calendar {
     /// Read a `calendar.toml`; every error carries its line and column.
     pub fn from_toml(text: &str) -> Result<Calendar, CalendarError> {
         let at = |span: Option<Range<usize>>, message: String| {
-            let (line, column) = span
-                .as_ref()
-                .map_or((0, 0), |s| line_col(text, s.start));
+            let (line, column) = span.as_ref().map_or((0, 0), |s| line_col(text, s.start));
             CalendarError {
                 message,
                 line,

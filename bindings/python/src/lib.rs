@@ -140,10 +140,18 @@ fn compile(
     text: String,
     loader: FsLoader,
     today: Option<Date>,
+    calendar: Option<String>,
 ) -> PyResult<Policy> {
     let opts = options(today);
-    let res =
-        py.detach(move || guarded(|| haven_core::Policy::compile(&name, &text, &loader, &opts)))?;
+    let res = py.detach(move || {
+        guarded(|| {
+            let policy = haven_core::Policy::compile(&name, &text, &loader, &opts)?;
+            match &calendar {
+                Some(cal) => policy.with_calendar_toml("calendar.toml", cal),
+                None => Ok(policy),
+            }
+        })
+    })?;
     match res {
         Ok(inner) => Ok(Policy::new(inner)),
         Err(err) => Err(policy_error(py, &err)),
@@ -240,24 +248,32 @@ impl Policy {
         let today = date_from_py(today)?;
         let (file, text) = read_policy(py, &path)?;
         let loader = FsLoader::for_policy(&file);
-        compile(py, file.display().to_string(), text, loader, today)
+        compile(py, file.display().to_string(), text, loader, today, None)
     }
 
     /// Compile policy source text. `name` labels it in diagnostics. `use` and `extends`
     /// are resolved from `modules` (a policies directory holding `std/`, `baseline/`, …)
     /// when given, then from the copies bundled into this module.
     #[staticmethod]
-    #[pyo3(signature = (text, name = "<source>", *, modules = None, today = None))]
+    #[pyo3(signature = (text, name = "<source>", *, modules = None, today = None, calendar = None))]
     fn from_source(
         py: Python<'_>,
         text: &Bound<'_, PyString>,
         name: &str,
         modules: Option<PathBuf>,
         today: Option<&Bound<'_, PyAny>>,
+        calendar: Option<String>,
     ) -> PyResult<Self> {
         let today = date_from_py(today)?;
         let text = source_text(text, name)?.map_err(|err| policy_error(py, &err))?;
-        compile(py, name.to_owned(), text, FsLoader::new(modules), today)
+        compile(
+            py,
+            name.to_owned(),
+            text,
+            FsLoader::new(modules),
+            today,
+            calendar,
+        )
     }
 
     /// Compile a policy bundled into this module (`"kenilworth_2022"`, `"baseline"`, …; see
@@ -284,6 +300,7 @@ impl Policy {
             text.to_owned(),
             FsLoader::new(None),
             today,
+            None,
         )
     }
 

@@ -68,21 +68,23 @@ struct SchoolCalendar {
 fn load_calendar(
     sources: &mut Sources,
     loader: &dyn Loader,
-) -> Result<Option<SchoolCalendar>, Diagnostic> {
+) -> Result<Option<SchoolCalendar>, Box<Diagnostic>> {
     match loader.calendar() {
         Ok(None) => Ok(None),
         Ok(Some((name, text))) => parse_calendar(sources, name, text).map(Some),
         Err(LoadError::NotUtf8 { name, bytes }) => {
-            Err(source::not_utf8(sources, &name, "", &bytes).1)
+            Err(Box::new(source::not_utf8(sources, &name, "", &bytes).1))
         }
         Err(LoadError::Io { name, message }) => {
             let id = sources.add(name.clone(), "", String::new());
-            Err(Diagnostic::error(
-                "haven::calendar::unreadable",
-                format!("cannot read the school calendar `{name}`: {message}"),
-                Span::new(id, 0, 0),
-            )
-            .with_help("fix the file's permissions, or remove it to use no calendar"))
+            Err(Box::new(
+                Diagnostic::error(
+                    "haven::calendar::unreadable",
+                    format!("cannot read the school calendar `{name}`: {message}"),
+                    Span::new(id, 0, 0),
+                )
+                .with_help("fix the file's permissions, or remove it to use no calendar"),
+            ))
         }
     }
 }
@@ -93,7 +95,7 @@ fn parse_calendar(
     sources: &mut Sources,
     name: String,
     text: String,
-) -> Result<SchoolCalendar, Diagnostic> {
+) -> Result<SchoolCalendar, Box<Diagnostic>> {
     match haven_calendar::Calendar::from_toml(&text) {
         Ok(calendar) => Ok(SchoolCalendar {
             name,
@@ -103,13 +105,15 @@ fn parse_calendar(
         Err(e) => {
             let (start, end) = e.span.unwrap_or((0, 0));
             let id = sources.add(name, "", text);
-            Err(Diagnostic::error(
-                "haven::calendar::invalid",
-                e.message,
-                Span::new(id, start, end),
-            )
-            .with_label("here")
-            .with_help("the format of calendar.toml is in docs/calendar.md"))
+            Err(Box::new(
+                Diagnostic::error(
+                    "haven::calendar::invalid",
+                    e.message,
+                    Span::new(id, start, end),
+                )
+                .with_label("here")
+                .with_help("the format of calendar.toml is in docs/calendar.md"),
+            ))
         }
     }
 }
@@ -231,7 +235,7 @@ pub fn check(name: &str, text: &str, loader: &dyn Loader, opts: &CheckOptions) -
     let root = sources.add(name, "", text);
     let (_, mut diagnostics) = check::compile(&mut sources, root, loader, opts);
     if let Err(d) = load_calendar(&mut sources, loader) {
-        diagnostics.push(d);
+        diagnostics.push(*d);
     }
     CheckReport {
         sources,
@@ -269,7 +273,7 @@ impl Policy {
         let calendar = match load_calendar(&mut sources, loader) {
             Ok(c) => c,
             Err(d) => {
-                diagnostics.push(d);
+                diagnostics.push(*d);
                 None
             }
         };
@@ -300,7 +304,7 @@ impl Policy {
             }
             Err(d) => Err(CompileError {
                 sources: self.sources,
-                diagnostics: vec![d],
+                diagnostics: vec![*d],
             }),
         }
     }

@@ -22,7 +22,10 @@ const EXTRA: &[(i64, u32, u32)] = &[
 
 /// Whether a day is a bank holiday in England and Wales.
 pub fn is_bank_holiday(day: Day) -> bool {
-    bank_holidays(day.ymd().0).contains(&day)
+    let (year, month, _) = day.ymd();
+    // No pattern or proclaimed holiday falls in February, July, October or November (Easter
+    // is 22 March–25 April): the year's list is not worth computing for them.
+    !matches!(month, 2 | 7 | 10 | 11) && bank_holidays(year).contains(&day)
 }
 
 /// The England and Wales bank holidays of a year, computed from the Act's pattern with

@@ -87,6 +87,10 @@ export interface Incident {
   device?: { kind?: DeviceKind | null; owner?: DeviceOwner | null } | null;
   location?: Location | null;
   time?: Time | null;
+  /** When it happened: RFC 3339 with its offset, e.g. `2026-10-23T15:10:00+01:00`. */
+  occurred_at?: string | null;
+  /** When it was reported: RFC 3339 with its offset; actions with a deadline then gain `due`. */
+  reported_at?: string | null;
   facts?: { readonly [fact: string]: FactValue | undefined } | null;
 }
 
@@ -116,6 +120,9 @@ export interface Action {
   layer: string;
   /** Every cited sentence behind it. */
   cites: string[];
+  /** When the deadline falls (RFC 3339, UK local time with its offset): present when the
+   * record carries `reported_at`; `null` when the deadline names no time. */
+  due?: string | null;
 }
 
 export interface PermissionCondition {
@@ -228,6 +235,12 @@ export interface CompileOptions {
    * before the bundled copies of `policies/`.
    */
   modules?: { readonly [module: string]: string } | null;
+  /**
+   * The school's `calendar.toml` text (docs/calendar.md): with it, each action of a decision
+   * on a record carrying `reported_at` gets its `due` time on the school's term dates;
+   * without it, weekends and bank holidays only, and the decision says so in `notes`.
+   */
+  calendar?: string | null;
 }
 
 /** A fact of the vocabulary, with its type (`values` for `enum`, `min`/`max` for `int`). */

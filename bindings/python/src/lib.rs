@@ -106,11 +106,20 @@ fn compile(
     text: &str,
     loader: FsLoader,
     today: Option<Date>,
+    calendar: Option<String>,
 ) -> PyResult<Policy> {
     let opts = options(today);
-    py.detach(|| guarded(|| haven_core::Policy::compile(name, text, &loader, &opts)))?
-        .map(|inner| Policy { inner })
-        .map_err(|err| policy_error(py, &err))
+    py.detach(|| {
+        guarded(|| {
+            let policy = haven_core::Policy::compile(name, text, &loader, &opts)?;
+            match &calendar {
+                Some(cal) => policy.with_calendar_toml("calendar.toml", cal),
+                None => Ok(policy),
+            }
+        })
+    })?
+    .map(|inner| Policy { inner })
+    .map_err(|err| policy_error(py, &err))
 }
 
 /// Policy text from a Python `str`. A lone surrogate (no UTF-8 form) is a located policy
@@ -171,22 +180,37 @@ impl Policy {
     ) -> PyResult<Self> {
         let (file, text) = read_policy(py, &path)?;
         let loader = FsLoader::for_policy(&file);
-        compile(py, &file.display().to_string(), &text, loader, date(today)?)
+        compile(
+            py,
+            &file.display().to_string(),
+            &text,
+            loader,
+            date(today)?,
+            None,
+        )
     }
 
     /// Compile policy source text. `name` labels it in diagnostics. `use` and `extends`
     /// resolve from `modules` (a policies directory) when given, then the bundled copies.
     #[staticmethod]
-    #[pyo3(signature = (text, name = "<source>", *, modules = None, today = None))]
+    #[pyo3(signature = (text, name = "<source>", *, modules = None, today = None, calendar = None))]
     fn from_source(
         py: Python<'_>,
         text: &Bound<'_, PyString>,
         name: &str,
         modules: Option<PathBuf>,
         today: Option<&Bound<'_, PyAny>>,
+        calendar: Option<String>,
     ) -> PyResult<Self> {
         let text = source_text(text, name)?.map_err(|err| policy_error(py, &err))?;
-        compile(py, name, &text, FsLoader::new(modules), date(today)?)
+        compile(
+            py,
+            name,
+            &text,
+            FsLoader::new(modules),
+            date(today)?,
+            calendar,
+        )
     }
 
     /// Compile a policy bundled into this module (`"kenilworth_2022"`, `"baseline"`, …).
@@ -200,7 +224,7 @@ impl Policy {
             .flatten()
             .ok_or_else(|| value_error(api::usage::no_bundled(id, &ids)))?;
         let name = format!("policies/{id}/policy.haven");
-        compile(py, &name, text, FsLoader::new(None), date(today)?)
+        compile(py, &name, text, FsLoader::new(None), date(today)?, None)
     }
 
     /// The ids of the policies bundled into this module, sorted.

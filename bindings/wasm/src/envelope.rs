@@ -36,6 +36,8 @@ pub struct Options {
     pub today: Option<Date>,
     /// Modules given by the caller (module path → text), found before the bundled ones.
     pub modules: MapLoader,
+    /// The school's `calendar.toml` text, for the `due` times of deadlines.
+    pub calendar: Option<String>,
 }
 
 impl Options {
@@ -50,6 +52,13 @@ impl Options {
 impl Loader for Options {
     fn load(&self, module: &str) -> Result<Option<(String, String)>, LoadError> {
         WithBundled(&self.modules).load(module)
+    }
+
+    fn calendar(&self) -> Result<Option<(String, String)>, LoadError> {
+        Ok(self
+            .calendar
+            .as_ref()
+            .map(|text| ("calendar.toml".to_owned(), text.clone())))
     }
 }
 

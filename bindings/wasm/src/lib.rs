@@ -245,6 +245,17 @@ fn arguments(source: &JsValue, name: &JsValue, options: &JsValue) -> Result<Argu
             out.modules.insert(module, file, text);
         }
     }
+    let calendar = get(options, "calendar");
+    if !is_absent(&calendar) {
+        let Some(converted) = calendar.as_string() else {
+            return Err(wrong(
+                "options.calendar",
+                "the text of a calendar.toml",
+                &calendar,
+            ));
+        };
+        out.calendar = Some(well_formed(&calendar, converted, "calendar.toml")?);
+    }
     Ok((source, name, out))
 }
 

@@ -198,3 +198,41 @@ fn explanation_answers_have_the_core_shapes() {
     assert!(!classes.is_empty());
     assert!(classes.iter().all(|c| c["witness"].is_object()));
 }
+
+#[test]
+fn options_calendar_gives_due_times_on_term_dates() {
+    let source = "policy t \"T\" {\n  version \"1\"\n  use std/vocabulary\n}\nrule eod {\n  cites \"§1\": \"Parents must be told by the end of the day.\"\n  when category is cyberbullying\n  must inform_parents due end_of_day\n}\n";
+    let record = r#"{"category": "cyberbullying", "reported_at": "2026-10-23T14:40:00Z"}"#;
+    let options = Options {
+        calendar: Some("[[term]]\nname = \"autumn\"\nstarts = 2026-09-03\nends = 2026-12-18\nhalf_term = [2026-10-26, 2026-10-30]\n".to_owned()),
+        ..Options::default()
+    };
+    let answer = answer(&compile(source, "t.haven", &options).unwrap(), record);
+    assert_eq!(
+        answer["decision"]["actions"][0]["due"],
+        "2026-11-02T15:30:00+00:00"
+    );
+    // No calendar: half term is unknown, and the decision says so.
+    let plain = compile(source, "t.haven", &Options::default()).unwrap();
+    let answer = self::answer(&plain, record);
+    assert_eq!(
+        answer["decision"]["actions"][0]["due"],
+        "2026-10-26T15:30:00+00:00"
+    );
+    assert!(answer["decision"]["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("without the school's calendar"));
+    // A malformed calendar is a located policy error.
+    let bad = Options {
+        calendar: Some("day_ends = \"3pm\"\n".to_owned()),
+        ..Options::default()
+    };
+    let errors: Value =
+        serde_json::from_str(&to_json(&compile(source, "t.haven", &bad).err().unwrap())).unwrap();
+    assert_eq!(errors[0]["code"], "haven::calendar::invalid");
+    assert_eq!(
+        (errors[0]["line"].as_u64(), errors[0]["column"].as_u64()),
+        (Some(1), Some(12))
+    );
+}

@@ -1,9 +1,9 @@
 //! One record against the policy: what was required, by when, and what was done.
 
-use crate::calendar::Calendar;
-use crate::deadline::due;
 use crate::history::{HistoryRecord, Judgement, Taken};
-use crate::time::LocalTime;
+use haven_calendar::calendar::Calendar;
+use haven_calendar::due;
+use haven_calendar::time::LocalTime;
 use haven_core::{Modality, Policy, Status, TargetMode};
 use serde::{Deserialize, Serialize};
 

@@ -2,8 +2,8 @@
 //! was done, and where the DSL departed from the policy on purpose. Validated against the
 //! policy's vocabulary; every error names the key it is about.
 
-use crate::calendar::{age_on, year_group};
-use crate::time::{Day, LocalTime};
+use haven_calendar::calendar::{age_on, year_group};
+use haven_calendar::time::{Day, LocalTime};
 use haven_core::syntax::ast::TokenKind;
 use haven_core::{Incident, Policy};
 use serde_json::{Map, Value};

@@ -33,18 +33,18 @@
 //! **Invariant:** no I/O, no printing, no panics on any input.
 
 mod audit;
-pub mod calendar;
-mod deadline;
 mod history;
 pub mod report;
 mod schools;
 mod summary;
 pub mod synth;
-pub mod time;
+
+/// The calendar, its days and the deadline rules live in `haven-calendar`, shared with the
+/// engine (whose decisions carry the same `due` times); re-exported here for audit callers.
+pub use haven_calendar::{calendar, due, time};
 
 pub use audit::{Item, JudgementOut, Outcome, RecordAudit};
-pub use calendar::{Calendar, CalendarError, BANK_HOLIDAY_SOURCE};
-pub use deadline::due;
+pub use haven_calendar::{Calendar, CalendarError, BANK_HOLIDAY_SOURCE};
 pub use history::{Departure, HistoryError, HistoryRecord, Judgement, Taken};
 pub use schools::Schools;
 pub use summary::{Counts, JudgementStats, Rejected, Summary};

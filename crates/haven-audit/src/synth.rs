@@ -4,9 +4,9 @@
 //! planted list is what an audit must find, exactly.
 
 use crate::audit::Outcome;
-use crate::deadline::due;
-use crate::time::{Day, LocalTime};
 use crate::Auditor;
+use haven_calendar::due;
+use haven_calendar::time::{Day, LocalTime};
 use haven_core::syntax::ast::TokenKind;
 use haven_core::{Modality, TargetMode};
 use serde_json::{json, Value};

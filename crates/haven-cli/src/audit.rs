@@ -5,7 +5,7 @@ use crate::{load, read, Exit};
 use clap::ValueEnum;
 use haven_audit::{AuditReport, Auditor, Calendar, RecordAudit, Summary};
 use std::io::{IsTerminal, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Output formats of `haven audit`.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -26,22 +26,20 @@ pub(crate) fn audit(
     format: AuditFormat,
     out: Option<&Path>,
 ) -> Exit {
-    let (policy, file) = match load(policy) {
+    let (policy, _) = match load(policy) {
         Ok(p) => p,
         Err(e) => return e,
     };
-    let calendar_path: Option<PathBuf> = match calendar {
-        Some(c) => Some(c.to_path_buf()),
-        None => file
-            .parent()
-            .map(|dir| dir.join("calendar.toml"))
-            .filter(|p| p.is_file()),
-    };
-    let calendar = match &calendar_path {
-        None => {
-            eprintln!("note: no calendar.toml beside the policy: every working day counts as a school day");
-            Calendar::default()
-        }
+    // `--calendar`, else the calendar the policy carries (`calendar.toml` beside it, read
+    // and checked with the policy by `load`).
+    let calendar = match calendar {
+        None => match policy.calendar() {
+            Some(c) => c.clone(),
+            None => {
+                eprintln!("note: no calendar.toml beside the policy: every working day counts as a school day");
+                Calendar::default()
+            }
+        },
         Some(path) => {
             let text = match read(path) {
                 Ok(t) => t,

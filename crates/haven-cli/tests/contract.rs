@@ -156,6 +156,8 @@ fn the_schemas_reject_what_the_contract_forbids() {
         r#"{"category": "x", "facts": {"consensual": "yes"}}"#,
         r#"{"category": "x", "others": [null]}"#,
         r#"{"category": "x", "id": true}"#,
+        r#"{"category": "x", "reported_at": "2026-10-23T15:40"}"#,
+        r#"{"category": "x", "occurred_at": "23/10/2026 15:40"}"#,
     ] {
         assert!(!inc.is_valid(&serde_json::from_str(bad).unwrap()), "{bad}");
     }
@@ -166,6 +168,34 @@ fn the_schemas_reject_what_the_contract_forbids() {
         "actions": [], "questions": [], "notes": []
     });
     assert_valid(&dec, &ok, "a not_addressed decision");
+    // A record with `reported_at` and its decision, whose actions carry `due`.
+    let record: Value = serde_json::json!({
+        "category": "cyberbullying",
+        "occurred_at": "2026-10-23T12:10:00.250+01:00",
+        "reported_at": "2026-10-23T14:40:00Z",
+        "facts": { "illegal_content_suspected": true },
+    });
+    assert_valid(&inc, &record, "a record with timestamps");
+    let path = repo().join("policies/kingsbury_2019/policy.haven");
+    let policy = Policy::compile(
+        "kingsbury",
+        &std::fs::read_to_string(&path).unwrap(),
+        &haven_modules::FsLoader::for_policy(&path),
+        &CheckOptions::default(),
+    )
+    .unwrap();
+    let decision = policy
+        .evaluate(&policy.incident_from_value(&record).unwrap())
+        .to_json();
+    assert!(
+        decision["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["due"].is_string()),
+        "{decision}"
+    );
+    assert_valid(&dec, &decision, "a decision with due times");
     let mut bad = ok.clone();
     bad["permission"]["verdict"] = "maybe".into();
     assert!(!dec.is_valid(&bad));

@@ -20,11 +20,21 @@ pub trait Loader {
     /// but could not read: a school's own baseline silently replaced by the bundled one is
     /// a wrong answer, not an error.
     fn load(&self, module: &str) -> Result<Option<(String, String)>, LoadError>;
+
+    /// The school calendar that goes with the policy being compiled (`calendar.toml` beside
+    /// it): `Ok(Some((display name, text)))`, `Ok(None)` when there is none (the default).
+    fn calendar(&self) -> Result<Option<(String, String)>, LoadError> {
+        Ok(None)
+    }
 }
 
 impl<L: Loader + ?Sized> Loader for &L {
     fn load(&self, module: &str) -> Result<Option<(String, String)>, LoadError> {
         (**self).load(module)
+    }
+
+    fn calendar(&self) -> Result<Option<(String, String)>, LoadError> {
+        (**self).calendar()
     }
 }
 

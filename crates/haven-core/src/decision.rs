@@ -144,6 +144,9 @@ pub struct Decision<'p> {
     /// Extra keys asked for (`explain`, `next_questions`); `None` unless requested, so
     /// evaluation never builds them.
     pub(crate) extra: Option<Box<serde_json::Map<String, serde_json::Value>>>,
+    /// The due time of each action (in `actions` order), set by the `due` post-pass when the
+    /// record carries `reported_at`; `None` otherwise (no `due` key is written).
+    pub(crate) due: Option<Vec<Option<haven_calendar::LocalTime>>>,
 }
 
 /// A read-only view of one action.
@@ -151,6 +154,8 @@ pub struct Decision<'p> {
 pub struct ActionView<'d, 'p> {
     out: &'d ActionOut<'p>,
     ir: &'p PolicyIr,
+    /// `None`: not computed (no `reported_at`); `Some(None)`: the deadline names no time.
+    due: Option<Option<haven_calendar::LocalTime>>,
 }
 
 impl<'d, 'p> ActionView<'d, 'p> {
@@ -183,6 +188,14 @@ impl<'d, 'p> ActionView<'d, 'p> {
         self.out
             .deadline
             .map(|d| self.ir.vocab.name(TokenKind::Deadline, d))
+    }
+
+    /// When the deadline falls (RFC 3339, UK local time with its offset), when the record
+    /// carries `reported_at` and the deadline names a time.
+    pub fn due(&self) -> Option<String> {
+        self.due
+            .flatten()
+            .map(haven_calendar::LocalTime::to_rfc3339)
     }
 
     /// The role that carries it out.
@@ -288,6 +301,7 @@ impl<'p> Decision<'p> {
             fired: Vec::new(),
             possible: Vec::new(),
             extra: None,
+            due: None,
         }
     }
 
@@ -342,9 +356,15 @@ impl<'p> Decision<'p> {
 
     /// The decided actions, sorted: modality, deadline, target.
     pub fn actions(&self) -> impl Iterator<Item = ActionView<'_, 'p>> + '_ {
+        let due = self.due.as_deref();
         self.actions
             .iter()
-            .map(|out| ActionView { out, ir: self.ir })
+            .enumerate()
+            .map(move |(i, out)| ActionView {
+                out,
+                ir: self.ir,
+                due: due.map(|d| d.get(i).copied().flatten()),
+            })
     }
 
     /// Questions whose answers could add or change actions, most severe first. Rendered
@@ -468,6 +488,9 @@ impl<'p> Decision<'p> {
                 if let Some(b) = a.by() {
                     let _ = write!(line, " [by {b}]");
                 }
+                if let Some(due) = a.due() {
+                    let _ = write!(line, " (due {due})");
+                }
                 let _ = writeln!(out, "{line}");
                 for c in a.cites() {
                     let _ = writeln!(out, "      {c}");
@@ -509,6 +532,9 @@ impl Serialize for ActionJson<'_, '_> {
         m.serialize_field("source", a.source())?;
         m.serialize_field("layer", a.layer())?;
         m.serialize_field("cites", &Cites(ir, || a.out.rules.iter()))?;
+        if let Some(due) = a.due {
+            m.serialize_field("due", &due.map(haven_calendar::LocalTime::to_rfc3339))?;
+        }
         m.end()
     }
 }

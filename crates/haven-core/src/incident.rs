@@ -5,6 +5,7 @@ use crate::ir::{quote_list, FactInfo, FactTy, Field, PolicyIr, Sym, Vocab, Who};
 use crate::limits::Limits;
 use crate::record;
 use crate::syntax::ast::TokenKind;
+use haven_calendar::LocalTime;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -46,6 +47,10 @@ pub struct Incident {
     pub(crate) reporter: Option<Person>,
     pub(crate) others: Option<Vec<Person>>,
     pub(crate) facts: Vec<Val>,
+    /// When it happened (UK local time); never evaluated by rules.
+    pub(crate) occurred_at: Option<LocalTime>,
+    /// When it was reported (UK local time): deadlines run from here.
+    pub(crate) reported_at: Option<LocalTime>,
 }
 
 /// Why an incident record was rejected.
@@ -493,6 +498,8 @@ impl Incident {
             reporter: None,
             others: None,
             facts: vec![Val::Unknown; vocab.facts.len()],
+            occurred_at: None,
+            reported_at: None,
         };
         let val = |r: Result<Val, IncidentError>, errs: &mut Vec<IncidentError>| {
             r.unwrap_or_else(|e| {
@@ -521,6 +528,21 @@ impl Incident {
                     Who::Each => {}
                 }
             }
+        }
+        for row in record::FIELDS {
+            if let record::Slot::Timestamp(stamp) = row.slot {
+                let t = timestamp(row.path, get(row.path)).unwrap_or_else(|e| {
+                    errs.push(e);
+                    None
+                });
+                match stamp {
+                    record::Stamp::Occurred => incident.occurred_at = t,
+                    record::Stamp::Reported => incident.reported_at = t,
+                }
+            }
+        }
+        if let Some(e) = occurred_after_reported(&incident) {
+            errs.push(e);
         }
         if let Some(id) = &incident.id {
             if !(id.is_string() || id.is_number()) {
@@ -649,6 +671,43 @@ impl Incident {
         }
         incident.settle(vocab).map_err(|e| vec![e])
     }
+}
+
+/// What a timestamp key expects.
+const TIMESTAMP: &str =
+    "an RFC 3339 date and time with its offset, such as 2026-10-23T15:40:00+01:00 or 2026-10-23T14:40:00Z";
+
+/// A timestamp key (`reported_at`): `null` or absent is unknown.
+fn timestamp(key: &str, v: Option<&Value>) -> Result<Option<LocalTime>, IncidentError> {
+    let Some(v) = v else { return Ok(None) };
+    let Value::String(s) = v else {
+        return Err(IncidentError::wrong_type(key, TIMESTAMP, v));
+    };
+    LocalTime::parse_rfc3339(s).map(Some).ok_or_else(|| {
+        IncidentError::new(
+            "haven::incident::invalid_time",
+            key,
+            TIMESTAMP,
+            format!("`{key}` must be {TIMESTAMP}, found \"{}\"", truncate(s)),
+        )
+    })
+}
+
+/// An incident said to have happened after it was reported.
+fn occurred_after_reported(incident: &Incident) -> Option<IncidentError> {
+    let (occurred, reported) = (incident.occurred_at?, incident.reported_at?);
+    (occurred > reported).then(|| {
+        IncidentError::new(
+            "haven::incident::occurred_after_reported",
+            "occurred_at",
+            "a time no later than `reported_at`",
+            format!(
+                "`occurred_at` ({}) is after `reported_at` ({})",
+                occurred.to_rfc3339(),
+                reported.to_rfc3339()
+            ),
+        )
+    })
 }
 
 fn unknown_key(key: &str, allowed: &[&str]) -> IncidentError {
@@ -856,6 +915,7 @@ mod fast {
     use crate::ir::{FactInfo, FactTy, PolicyIr, Vocab};
     use crate::limits::Limits;
     use crate::syntax::ast::TokenKind;
+    use haven_calendar::LocalTime;
     use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
     use serde_json::Value;
     use std::fmt;
@@ -981,6 +1041,32 @@ mod fast {
                     None => bail(),
                 },
                 _ => bail(),
+            }
+        }
+    }
+
+    /// A timestamp (`null`: unknown); anything but an RFC 3339 date-time gives up.
+    struct StampSeed;
+
+    impl<'de> DeserializeSeed<'de> for StampSeed {
+        type Value = Option<LocalTime>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for StampSeed {
+        type Value = Option<LocalTime>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a date and time")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            match LocalTime::parse_rfc3339(s) {
+                Some(t) => Ok(Some(t)),
+                None => bail(),
             }
         }
     }
@@ -1194,6 +1280,8 @@ mod fast {
         Location,
         Time,
         Facts,
+        OccurredAt,
+        ReportedAt,
     }
 
     struct IncidentSeed<'a> {
@@ -1228,6 +1316,8 @@ mod fast {
                 reporter: None,
                 others: None,
                 facts: vec![Val::Unknown; vocab.facts.len()],
+                occurred_at: None,
+                reported_at: None,
             };
             let mut seen = Seen([0; 4]);
             let token = |kind| TokenSeed { vocab, kind };
@@ -1245,6 +1335,8 @@ mod fast {
                     "location" => Top::Location,
                     "time" => Top::Time,
                     "facts" => Top::Facts,
+                    "occurred_at" => Top::OccurredAt,
+                    "reported_at" => Top::ReportedAt,
                     _ => return None,
                 })
             }))? {
@@ -1287,7 +1379,12 @@ mod fast {
                         vocab,
                         facts: &mut inc.facts,
                     })?,
+                    Top::OccurredAt => inc.occurred_at = map.next_value_seed(StampSeed)?,
+                    Top::ReportedAt => inc.reported_at = map.next_value_seed(StampSeed)?,
                 }
+            }
+            if super::occurred_after_reported(&inc).is_some() {
+                return bail();
             }
             match (inc.category, inc.activity) {
                 (Val::Unknown, Val::Unknown) => return bail(),
@@ -1367,6 +1464,8 @@ rule r {
             r#"{"c\u0061tegory": "bull\u0079ing", "facts": {"fl\u0061g": false}}"#,
             " {\"category\" : \"bullying\" } \n",
             r#"{"category": "bullying", "activity": "use"}"#,
+            r#"{"category": "bullying", "reported_at": "2026-10-23T15:40:00+01:00", "occurred_at": null}"#,
+            r#"{"category": "bullying", "occurred_at": "2026-10-23T14:00:00.5z", "reported_at": "2026-10-23t15:40:00+01:00"}"#,
         ];
         let invalid = [
             "",
@@ -1403,6 +1502,10 @@ rule r {
             r#"{"category": "bullying", "facts": {"approver": "chef"}}"#,
             r#"{"category": "bullying", "facts": {"platform": "myspace"}}"#,
             r#"{"category": "bullying", "facts": {"platform": 1}}"#,
+            r#"{"category": "bullying", "reported_at": "2026-10-23T15:40"}"#,
+            r#"{"category": "bullying", "reported_at": "2026-02-30T15:40:00Z"}"#,
+            r#"{"category": "bullying", "reported_at": 5}"#,
+            r#"{"category": "bullying", "occurred_at": "2026-10-23T16:00:00+01:00", "reported_at": "2026-10-23T15:40:00+01:00"}"#,
         ];
         // Repeated keys: the fast path leaves them to the slow path, which rejects them.
         let repeated = [
@@ -1411,6 +1514,7 @@ rule r {
             r#"{"category": "bullying", "actor": {"role": "staff", "role": "pupil"}}"#,
             r#"{"category": "bullying", "device": {"kind": "phone", "kind": "phone"}}"#,
             r#"{"category": "bullying", "facts": {"flag": true, "flag": false}}"#,
+            r#"{"category": "bullying", "reported_at": "2026-10-23T15:40:00Z", "reported_at": "2026-10-23T15:40:00Z"}"#,
         ];
         for text in repeated {
             assert_eq!(fast::read(&policy.ir, text, &limits), None, "{text}");

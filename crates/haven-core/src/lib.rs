@@ -7,6 +7,7 @@ mod decision;
 mod describe;
 mod diagnostic;
 mod diff;
+mod due;
 mod eval;
 mod explain;
 mod incident;
@@ -34,6 +35,8 @@ pub use explain::{
     Explanation, Goal, NextQuestion, NextQuestions, Overridden, PermissionExplanation, Producer,
     QuestionGroup, RuleReason, WhyNot,
 };
+/// The school calendar (`calendar.toml`, bank holidays, deadline rules) a policy carries.
+pub use haven_calendar as calendar;
 pub use incident::{Incident, IncidentError};
 pub use limits::Limits;
 pub use mcdc::{CriterionCoverage, PartCoverage};
@@ -51,6 +54,70 @@ pub struct Policy {
     sources: Sources,
     warnings: Vec<Diagnostic>,
     limits: Limits,
+    calendar: Option<std::sync::Arc<SchoolCalendar>>,
+}
+
+/// The school calendar a policy carries: the file it came from and what it says.
+#[derive(Clone, Debug)]
+struct SchoolCalendar {
+    name: String,
+    text: String,
+    calendar: haven_calendar::Calendar,
+}
+
+/// The calendar the loader finds with the policy (`calendar.toml` beside it), if any: a
+/// calendar that cannot be read or parsed is a located error in `sources`.
+fn load_calendar(
+    sources: &mut Sources,
+    loader: &dyn Loader,
+) -> Result<Option<SchoolCalendar>, Box<Diagnostic>> {
+    match loader.calendar() {
+        Ok(None) => Ok(None),
+        Ok(Some((name, text))) => parse_calendar(sources, name, text).map(Some),
+        Err(LoadError::NotUtf8 { name, bytes }) => {
+            Err(Box::new(source::not_utf8(sources, &name, "", &bytes).1))
+        }
+        Err(LoadError::Io { name, message }) => {
+            let id = sources.add(name.clone(), "", String::new());
+            Err(Box::new(
+                Diagnostic::error(
+                    "haven::calendar::unreadable",
+                    format!("cannot read the school calendar `{name}`: {message}"),
+                    Span::new(id, 0, 0),
+                )
+                .with_help("fix the file's permissions, or remove it to use no calendar"),
+            ))
+        }
+    }
+}
+
+/// Parse a `calendar.toml`; an error is a diagnostic located in its text (added to
+/// `sources`).
+fn parse_calendar(
+    sources: &mut Sources,
+    name: String,
+    text: String,
+) -> Result<SchoolCalendar, Box<Diagnostic>> {
+    match haven_calendar::Calendar::from_toml(&text) {
+        Ok(calendar) => Ok(SchoolCalendar {
+            name,
+            text,
+            calendar,
+        }),
+        Err(e) => {
+            let (start, end) = e.span.unwrap_or((0, 0));
+            let id = sources.add(name, "", text);
+            Err(Box::new(
+                Diagnostic::error(
+                    "haven::calendar::invalid",
+                    e.message,
+                    Span::new(id, start, end),
+                )
+                .with_label("here")
+                .with_help("the format of calendar.toml is in docs/calendar.md"),
+            ))
+        }
+    }
 }
 
 /// Why a policy did not compile: every diagnostic found, with the sources to render them.
@@ -168,7 +235,10 @@ pub fn diff(old: &Policy, new: &Policy, opts: &DiffOptions) -> DiffReport {
 pub fn check(name: &str, text: &str, loader: &dyn Loader, opts: &CheckOptions) -> CheckReport {
     let mut sources = Sources::new();
     let root = sources.add(name, "", text);
-    let (_, diagnostics) = check::compile(&mut sources, root, loader, opts);
+    let (_, mut diagnostics) = check::compile(&mut sources, root, loader, opts);
+    if let Err(d) = load_calendar(&mut sources, loader) {
+        diagnostics.push(*d);
+    }
     CheckReport {
         sources,
         diagnostics,
@@ -191,7 +261,8 @@ impl Policy {
     }
 
     /// Parse, check and compile a policy. `loader` finds the modules it `use`s and the
-    /// policy it `extends`.
+    /// policy it `extends`, and the school calendar that goes with it
+    /// ([`Loader::calendar`]: `calendar.toml` beside a policy on disk).
     pub fn compile(
         name: &str,
         text: &str,
@@ -200,19 +271,57 @@ impl Policy {
     ) -> Result<Policy, CompileError> {
         let mut sources = Sources::new();
         let root = sources.add(name, "", text);
-        let (ir, diagnostics) = check::compile(&mut sources, root, loader, opts);
+        let (ir, mut diagnostics) = check::compile(&mut sources, root, loader, opts);
+        let calendar = match load_calendar(&mut sources, loader) {
+            Ok(c) => c,
+            Err(d) => {
+                diagnostics.push(*d);
+                None
+            }
+        };
         match ir {
-            Some(ir) => Ok(Policy {
+            Some(ir) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(Policy {
                 ir,
                 sources,
                 warnings: diagnostics,
                 limits: opts.limits.clone(),
+                calendar: calendar.map(std::sync::Arc::new),
             }),
-            None => Err(CompileError {
+            _ => Err(CompileError {
                 sources,
                 diagnostics,
             }),
         }
+    }
+
+    /// The same policy with the school calendar given as `calendar.toml` text (`name` labels
+    /// it in errors), replacing any the loader found: what a binding or service passes when
+    /// the calendar does not sit beside the policy. A calendar that does not parse is a
+    /// [`CompileError`] located in its text.
+    pub fn with_calendar_toml(mut self, name: &str, text: &str) -> Result<Policy, CompileError> {
+        match parse_calendar(&mut self.sources, name.to_owned(), text.to_owned()) {
+            Ok(c) => {
+                self.calendar = Some(std::sync::Arc::new(c));
+                Ok(self)
+            }
+            Err(d) => Err(CompileError {
+                sources: self.sources,
+                diagnostics: vec![*d],
+            }),
+        }
+    }
+
+    /// The school calendar the policy carries (`None`: due times count every working day
+    /// as a school day, and each decision with a `due` time says so in a note).
+    pub fn calendar(&self) -> Option<&haven_calendar::Calendar> {
+        self.calendar.as_deref().map(|c| &c.calendar)
+    }
+
+    /// The calendar's file name and text, as read.
+    pub fn calendar_source(&self) -> Option<(&str, &str)> {
+        self.calendar
+            .as_deref()
+            .map(|c| (c.name.as_str(), c.text.as_str()))
     }
 
     /// The policy id, e.g. `kenilworth_2022`.
@@ -388,9 +497,12 @@ impl Policy {
         witness::record_json(&self.ir, incident)
     }
 
-    /// Evaluate a validated incident.
+    /// Evaluate a validated incident. When the record carries `reported_at`, each action
+    /// gains its `due` time on the policy's calendar (a post-pass over the decision).
     pub fn evaluate(&self, incident: &Incident) -> Decision<'_> {
-        eval::evaluate(&self.ir, incident)
+        let mut d = eval::evaluate(&self.ir, incident);
+        due::annotate(&mut d, incident, self.calendar());
+        d
     }
 
     /// Validate and evaluate JSON text in one step.

@@ -22,6 +22,18 @@ pub(crate) enum Slot {
     Object,
     /// `facts`: the policy's declared facts.
     Facts,
+    /// An RFC 3339 date-time (`occurred_at`, `reported_at`): never evaluated by rules; the
+    /// report time gives each deadline its `due` time on the school's calendar.
+    Timestamp(Stamp),
+}
+
+/// The timestamps of a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stamp {
+    /// When the incident happened.
+    Occurred,
+    /// When it was reported to the school: deadlines run from here.
+    Reported,
 }
 
 /// One key of the incident record.
@@ -38,7 +50,7 @@ pub struct RecordField {
 
 impl RecordField {
     /// The JSON shape of the key, as the contract names it: `id`, `token`, `person`,
-    /// `people`, `object` or `facts`.
+    /// `people`, `object`, `facts` or `timestamp`.
     pub fn shape(&self) -> &'static str {
         match self.slot {
             Slot::Id => "id",
@@ -47,6 +59,7 @@ impl RecordField {
             Slot::People => "people",
             Slot::Object => "object",
             Slot::Facts => "facts",
+            Slot::Timestamp(_) => "timestamp",
         }
     }
 
@@ -139,6 +152,18 @@ pub const FIELDS: &[RecordField] = &[
         slot: Slot::Token(Field::Time, TokenKind::Time),
     },
     RecordField {
+        path: "occurred_at",
+        question: "",
+        doc: "When the incident happened: an RFC 3339 date and time with its offset, e.g. `2026-10-23T15:10:00+01:00`. Not after `reported_at`.",
+        slot: Slot::Timestamp(Stamp::Occurred),
+    },
+    RecordField {
+        path: "reported_at",
+        question: "",
+        doc: "When the concern was reported to the school: an RFC 3339 date and time with its offset, e.g. `2026-10-23T15:40:00+01:00`. Each action with a deadline then gains a `due` time on the school's calendar.",
+        slot: Slot::Timestamp(Stamp::Reported),
+    },
+    RecordField {
         path: "facts",
         question: "",
         doc: "Answers to the policy's declared facts, by name.",
@@ -206,6 +231,6 @@ mod tests {
             }
         }
         assert_eq!(child_keys("device").collect::<Vec<_>>(), ["kind", "owner"]);
-        assert_eq!(top_keys().count(), 11);
+        assert_eq!(top_keys().count(), 13);
     }
 }

@@ -18,6 +18,11 @@ pub const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
 /// Version of the incident record and decision contracts.
 pub const CONTRACT_VERSION: u32 = 1;
 
+/// An RFC 3339 date-time with its offset (`format: date-time` is only an annotation in
+/// draft 2020-12, so the shape is also a pattern).
+const TIMESTAMP_PATTERN: &str =
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
+
 /// A vocabulary name: what the grammar accepts as an identifier.
 const NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
 
@@ -136,6 +141,12 @@ pub(crate) fn incident(ir: &PolicyIr, closed: bool) -> Value {
                 }))
             }
             Slot::Facts => nullable(facts_object(ir, &ir.vocab.facts, closed, row.doc)),
+            Slot::Timestamp(_) => json!({
+                "description": row.doc,
+                "type": ["string", "null"],
+                "format": "date-time",
+                "pattern": TIMESTAMP_PATTERN,
+            }),
         };
         props.insert(row.path.to_owned(), s);
     }
@@ -300,6 +311,11 @@ pub(crate) fn decision() -> Value {
                         "type": "string",
                     },
                     "cites": strings,
+                    "due": {
+                        "description": "Present when the record carries `reported_at`: when the deadline falls on the school's calendar (RFC 3339, UK local time with its offset); null when the deadline names no time. The rules: docs/calendar.md.",
+                        "type": ["string", "null"],
+                        "format": "date-time",
+                    },
                 },
             },
             "question": {

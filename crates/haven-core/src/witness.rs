@@ -105,6 +105,8 @@ pub(crate) fn blank(ir: &PolicyIr) -> Incident {
         reporter: Some(person()),
         others: Some(Vec::new()),
         facts: vec![Val::Unknown; ir.vocab.facts.len()],
+        occurred_at: None,
+        reported_at: None,
     }
 }
 
@@ -537,6 +539,14 @@ pub(crate) fn record_json(ir: &PolicyIr, inc: &Incident) -> Value {
         }
         if let Some(id) = &inc.id {
             m.insert("id".to_owned(), (**id).clone());
+        }
+        for (key, t) in [
+            ("occurred_at", inc.occurred_at),
+            ("reported_at", inc.reported_at),
+        ] {
+            if let Some(t) = t {
+                m.insert(key.to_owned(), Value::String(t.to_rfc3339()));
+            }
         }
     }
     v

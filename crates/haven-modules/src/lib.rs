@@ -55,24 +55,42 @@ impl<L: Loader> Loader for WithBundled<L> {
             None => Bundled.load(module),
         }
     }
+
+    fn calendar(&self) -> Result<Option<(String, String)>, LoadError> {
+        self.0.calendar()
+    }
 }
 
-/// Loads modules from a policies directory on disk, then from the bundled copies.
+/// Loads modules from a policies directory on disk, then from the bundled copies; and the
+/// school calendar (`calendar.toml`) beside the policy, when it knows the policy's file.
 #[derive(Clone, Debug)]
 pub struct FsLoader {
     root: Option<PathBuf>,
+    calendar: Option<PathBuf>,
 }
 
 impl FsLoader {
-    /// A loader rooted at `root` (a directory holding `std/`, `baseline/`, ...).
+    /// A loader rooted at `root` (a directory holding `std/`, `baseline/`, ...), with no
+    /// calendar.
     pub fn new(root: Option<PathBuf>) -> Self {
-        FsLoader { root }
+        FsLoader {
+            root,
+            calendar: None,
+        }
     }
 
     /// A loader for the policy file at `path`: the root is the nearest ancestor directory
-    /// holding `std/vocabulary.haven`.
+    /// holding `std/vocabulary.haven`; the calendar is `calendar.toml` beside the policy.
     pub fn for_policy(path: &Path) -> Self {
-        FsLoader::new(find_root(path))
+        FsLoader::new(find_root(path)).with_calendar_beside(path)
+    }
+
+    /// The same loader, reading the school calendar from `calendar.toml` beside the policy
+    /// file (or in the policy directory) at `path`, when there is one.
+    pub fn with_calendar_beside(mut self, path: &Path) -> Self {
+        let file = policy_file(path);
+        self.calendar = Some(file.with_file_name("calendar.toml"));
+        self
     }
 
     /// The policies root in use, if any.
@@ -127,6 +145,29 @@ impl Loader for FsLoader {
             }
         }
         Bundled.load(module)
+    }
+
+    /// `calendar.toml` beside the policy: absent is `None`; present but unreadable or not
+    /// UTF-8 is an error (never silently no calendar).
+    fn calendar(&self) -> Result<Option<(String, String)>, LoadError> {
+        let Some(path) = &self.calendar else {
+            return Ok(None);
+        };
+        let name = path.display().to_string();
+        match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => Ok(Some((name, text))),
+                Err(e) => Err(LoadError::NotUtf8 {
+                    name,
+                    bytes: e.into_bytes(),
+                }),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(LoadError::Io {
+                name,
+                message: e.to_string(),
+            }),
+        }
     }
 }
 

@@ -206,8 +206,8 @@ impl Store {
         report
     }
 
-    /// A cheap fingerprint of every `.haven` file under the directory (path, length, mtime):
-    /// polled every second to notice edits.
+    /// A cheap fingerprint of every `.haven` and `calendar.toml` file under the directory
+    /// (path, length, mtime): polled every second to notice edits.
     pub(crate) fn fingerprint(&self) -> Fingerprint {
         let mut out = Vec::new();
         walk(&self.dir, &mut out, 0);
@@ -230,7 +230,9 @@ fn walk(dir: &Path, out: &mut Fingerprint, depth: usize) {
         };
         if meta.is_dir() {
             walk(&path, out, depth + 1);
-        } else if path.extension().is_some_and(|e| e == "haven") {
+        } else if path.extension().is_some_and(|e| e == "haven")
+            || path.file_name().is_some_and(|n| n == "calendar.toml")
+        {
             out.push((path, meta.len(), meta.modified().ok()));
         }
     }
@@ -240,6 +242,13 @@ fn walk(dir: &Path, out: &mut Fingerprint, depth: usize) {
 /// each module as the loader finds it now.
 fn unchanged(loaded: &Loaded, file: &Path, loader: &FsLoader) -> bool {
     use haven_core::Loader;
+    let calendar_now = loader.clone().with_calendar_beside(file).calendar();
+    let calendar_then = loaded.policy.calendar_source().map(|(_, text)| text);
+    if !matches!((&calendar_now, calendar_then), (Ok(None), None))
+        && !matches!((&calendar_now, calendar_then), (Ok(Some((_, now))), Some(then)) if now == then)
+    {
+        return false;
+    }
     loaded.policy.sources().iter().all(|(_, source)| {
         if source.module.is_empty() {
             std::fs::read(file).is_ok_and(|bytes| bytes == source.text.as_bytes())
@@ -250,14 +259,21 @@ fn unchanged(loaded: &Loaded, file: &Path, loader: &FsLoader) -> bool {
 }
 
 /// SHA-256 (hex) over a policy's sources in load order, each as its module path (empty for
-/// the root, `baseline`, `std/vocabulary`, …), a NUL, its text and a NUL: the same text gives
-/// the same hash however and wherever it was loaded.
+/// the root, `baseline`, `std/vocabulary`, …), a NUL, its text and a NUL, then its school
+/// calendar (`calendar.toml`, NUL, text, NUL) when it has one: the same text gives the same
+/// hash however and wherever it was loaded.
 pub fn content_hash(policy: &Policy) -> String {
     let mut input = Vec::new();
     for (_, source) in policy.sources().iter() {
         input.extend_from_slice(source.module.as_bytes());
         input.push(0);
         input.extend_from_slice(source.text.as_bytes());
+        input.push(0);
+    }
+    // The school calendar decides `due` times, so it is part of what is served.
+    if let Some((_, text)) = policy.calendar_source() {
+        input.extend_from_slice(b"calendar.toml\0");
+        input.extend_from_slice(text.as_bytes());
         input.push(0);
     }
     sha256_hex(&input)
@@ -293,7 +309,8 @@ fn compile(
         )]
     })?;
     let text = haven_core::decode_source(&name, bytes).map_err(|e| e.detailed())?;
-    let policy = Policy::compile(&name, &text, loader, options).map_err(|e| {
+    let loader = loader.clone().with_calendar_beside(file);
+    let policy = Policy::compile(&name, &text, &loader, options).map_err(|e| {
         e.detailed()
             .into_iter()
             .filter(|d| d.severity == haven_core::Severity::Error)

@@ -707,3 +707,71 @@ async fn a_request_that_takes_too_long_is_cut_off_with_json() {
     drop(s);
     server.stop().await;
 }
+
+/// `calendar.toml` beside a served policy is read with it: decisions on records carrying
+/// `reported_at` give each deadline its `due` time, an edited calendar is a new version, and
+/// a malformed one keeps the previous version serving with the located error.
+#[tokio::test]
+async fn a_calendar_beside_the_policy_is_served_with_it() {
+    let dir = policies_dir();
+    let logs = tempfile::tempdir().unwrap();
+    let server = Server::start(config(dir.path(), logs.path())).await;
+    let http = Http::default();
+    let url = decide_url(&server, "school");
+    let record = r#"{"category":"cyberbullying","reported_at":"2026-10-23T14:40:00Z"}"#;
+    let without = wait_for(&http, &server, |p| p["status"] == "ok").await;
+    let answer = http.post(&url, Some(TOKEN_ALL), record).await.json();
+    let due = |answer: &serde_json::Value| {
+        answer["decision"]["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["rule"] == "report_everything")
+            .map(|a| a["due"].clone())
+            .unwrap()
+    };
+    let says_no_calendar = |answer: &serde_json::Value| {
+        answer["decision"]["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| {
+                n.as_str()
+                    .unwrap()
+                    .contains("without the school's calendar")
+            })
+    };
+    assert_eq!(due(&answer), "2026-10-23T23:59:00+01:00");
+    assert!(says_no_calendar(&answer), "{answer}");
+
+    let calendar = "school = \"school\"\n\n[[term]]\nname = \"autumn\"\nstarts = 2026-09-03\nends = 2026-12-18\n";
+    std::fs::write(dir.path().join("school/calendar.toml"), calendar).unwrap();
+    server.app.request_reload();
+    let with = wait_for(&http, &server, |p| {
+        p["status"] == "ok" && p["content_hash"] != without["content_hash"]
+    })
+    .await;
+    let answer = http.post(&url, Some(TOKEN_ALL), record).await.json();
+    assert_eq!(answer["policy"]["content_hash"], with["content_hash"]);
+    assert_eq!(due(&answer), "2026-10-23T23:59:00+01:00");
+    assert!(!says_no_calendar(&answer), "{answer}");
+
+    std::fs::write(
+        dir.path().join("school/calendar.toml"),
+        "school = \"school\"\nday_ends = \"3pm\"\n",
+    )
+    .unwrap();
+    server.app.request_reload();
+    let stale = wait_for(&http, &server, |p| p["status"] == "stale").await;
+    assert_eq!(stale["content_hash"], with["content_hash"]);
+    let errors = stale["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["code"] == "haven::calendar::invalid"
+                && e["line"] == 2
+                && e["column"] == 12),
+        "{errors:?}"
+    );
+    server.stop().await;
+}

@@ -53,11 +53,15 @@ class Policy:
         *,
         modules: str | os.PathLike[str] | None = None,
         today: datetime.date | None = None,
+        calendar: str | None = None,
     ) -> Policy:
         """Compile policy source text; ``name`` labels it in diagnostics.
 
         ``use``/``extends`` resolve from ``modules`` (a policies directory) when given,
-        then from the copies of ``policies/`` bundled into the module.
+        then from the copies of ``policies/`` bundled into the module. ``calendar`` is the
+        school's ``calendar.toml`` text: decisions on records carrying ``reported_at`` then
+        give each deadline its ``due`` time on the school's term dates (``from_file`` reads
+        ``calendar.toml`` beside the policy itself).
         """
 
     @staticmethod

@@ -58,11 +58,15 @@ class Incident(TypedDict, total=False):
     device: Optional[Device]
     location: Optional[str]
     time: Optional[str]
+    occurred_at: Optional[str]
+    """RFC 3339 with its offset, e.g. ``2026-10-23T15:10:00+01:00``."""
+    reported_at: Optional[str]
+    """RFC 3339 with its offset; actions with a deadline then gain ``due``."""
     facts: Optional[Dict[str, FactValue]]
 
 
-class Action(TypedDict):
-    """One action of a decision."""
+class _ActionKeys(TypedDict):
+    """The keys every action has."""
 
     modality: Literal["must", "must_not", "should", "should_not", "may"]
     action: str
@@ -76,6 +80,14 @@ class Action(TypedDict):
     source: Literal["school", "baseline"]
     layer: str
     cites: List[str]
+
+
+class Action(_ActionKeys, total=False):
+    """One action of a decision."""
+
+    due: Optional[str]
+    """When the deadline falls (RFC 3339, UK local time with its offset): present when the
+    record carries ``reported_at``; ``None`` when the deadline names no time."""
 
 
 class PermissionCondition(TypedDict):

@@ -8,9 +8,9 @@
     reason = "test code: a panic is a test failure with its message"
 )]
 
-use haven_audit::calendar::{age_on, bank_holidays, year_group};
-use haven_audit::time::{Day, LocalTime};
-use haven_audit::{due, Calendar};
+use haven_calendar::calendar::{age_on, bank_holidays, year_group};
+use haven_calendar::time::{Day, LocalTime};
+use haven_calendar::{due, Calendar};
 
 fn day(s: &str) -> Day {
     Day::parse(s).unwrap()

@@ -1,4 +1,5 @@
-//! Deadline tokens to concrete due times (the rules are written out in `docs/calendar.md`).
+//! Deadline tokens to concrete due times (the rules are written out in `docs/calendar.md`,
+//! the one place they are described).
 
 use crate::calendar::Calendar;
 use crate::time::{Day, LocalTime};
@@ -43,3 +44,7 @@ pub fn due(deadline: Option<&str>, reported: LocalTime, cal: &Calendar) -> Optio
         _ => None,
     }
 }
+
+/// What a decision says when its due times were computed without the school's
+/// `calendar.toml`: weekends and bank holidays are known, term dates are not.
+pub const NOTE_WITHOUT_CALENDAR: &str = "due times were computed without the school's calendar (no calendar.toml): every working day (Monday to Friday, not an England and Wales bank holiday) counts as a school day, the school day is taken to end at 15:30, and term dates, half terms and INSET days are not known; check any `end_of_day`, `as_soon_as_practicable` or `termly` due time against the school's term dates";

@@ -223,6 +223,51 @@ impl LocalTime {
     }
 }
 
+impl LocalTime {
+    /// Parse an RFC 3339 date-time, as the incident contract requires: `YYYY-MM-DDTHH:MM:SS`,
+    /// optional fraction, then `Z` or an offset `±HH:MM` (which is required: a time without
+    /// one does not say which instant it is). Converted to UK local time and truncated to the
+    /// minute. `None` if it is not one.
+    pub fn parse_rfc3339(text: &str) -> Option<LocalTime> {
+        let b = text.as_bytes();
+        if !matches!(b.get(10), Some(b'T' | b't')) || b.get(16) != Some(&b':') {
+            return None;
+        }
+        let tail = text.get(19..)?;
+        let tail = match tail.strip_prefix('.') {
+            Some(frac) => frac.trim_start_matches(|c: char| c.is_ascii_digit()),
+            None => tail,
+        };
+        if tail.is_empty() {
+            return None;
+        }
+        let mut normal = text.to_owned();
+        normal.replace_range(10..11, "T");
+        LocalTime::parse(&normal)
+    }
+
+    /// The UK offset from UTC at this wall-clock time, in minutes: 60 in British Summer
+    /// Time, else 0. The hour that repeats when the clocks go back (01:00–01:59 on the last
+    /// Sunday of October) is taken as its first, summer-time occurrence (the earlier instant);
+    /// the hour the clocks skip in March (01:00–01:59) as GMT, i.e. the same instant as
+    /// 02:00–02:59 BST.
+    pub fn utc_offset_minutes(self) -> i64 {
+        let year = self.day().ymd().0;
+        let starts = last_weekday(year, 3, Weekday::Sun).map(|d| d.0 * 1440 + 120);
+        let ends = last_weekday(year, 10, Weekday::Sun).map(|d| d.0 * 1440 + 120);
+        match (starts, ends) {
+            (Some(s), Some(e)) if self.0 >= s && self.0 < e => 60,
+            _ => 0,
+        }
+    }
+
+    /// RFC 3339 with the UK offset of the time: `2026-10-23T16:40:00+01:00`.
+    pub fn to_rfc3339(self) -> String {
+        let offset = self.utc_offset_minutes();
+        format!("{self}:00+{:02}:{:02}", offset / 60, offset % 60)
+    }
+}
+
 impl fmt::Display for LocalTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let m = self.minute_of_day();
@@ -278,6 +323,42 @@ mod tests {
         assert_eq!(t("2026-03-29T01:00Z"), Some("2026-03-29T02:00".into()));
         assert_eq!(t("2026-10-25T00:59Z"), Some("2026-10-25T01:59".into()));
         assert_eq!(t("2026-10-25T01:00Z"), Some("2026-10-25T01:00".into()));
+        let rfc = |s: &str| LocalTime::parse_rfc3339(s).map(LocalTime::to_rfc3339);
+        assert_eq!(
+            rfc("2026-10-23T14:40:00Z"),
+            Some("2026-10-23T15:40:00+01:00".into())
+        );
+        assert_eq!(
+            rfc("2026-12-01t09:05:59.999+00:00"),
+            Some("2026-12-01T09:05:00+00:00".into())
+        );
+        assert_eq!(
+            rfc("2026-06-10T05:00:00-04:00"),
+            Some("2026-06-10T10:00:00+01:00".into())
+        );
+        // The repeated hour in October reads as its first (summer) occurrence.
+        assert_eq!(
+            LocalTime::parse("2026-10-25T01:30").map(LocalTime::to_rfc3339),
+            Some("2026-10-25T01:30:00+01:00".into())
+        );
+        assert_eq!(
+            LocalTime::parse("2026-10-25T02:00").map(LocalTime::to_rfc3339),
+            Some("2026-10-25T02:00:00+00:00".into())
+        );
+        assert_eq!(
+            LocalTime::parse("2026-03-29T02:00").map(LocalTime::to_rfc3339),
+            Some("2026-03-29T02:00:00+01:00".into())
+        );
+        for bad in [
+            "2026-10-23T14:40:00",
+            "2026-10-23T14:40Z",
+            "2026-10-23 14:40:00Z",
+            "2026-10-23T14:40:00.Z",
+            "2026-10-23",
+            "",
+        ] {
+            assert_eq!(LocalTime::parse_rfc3339(bad), None, "{bad}");
+        }
         for bad in [
             "2026-13-01T10:00",
             "2026-03-13",

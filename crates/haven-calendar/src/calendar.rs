@@ -22,7 +22,10 @@ const EXTRA: &[(i64, u32, u32)] = &[
 
 /// Whether a day is a bank holiday in England and Wales.
 pub fn is_bank_holiday(day: Day) -> bool {
-    bank_holidays(day.ymd().0).contains(&day)
+    let (year, month, _) = day.ymd();
+    // No pattern or proclaimed holiday falls in February, July, October or November (Easter
+    // is 22 March–25 April): the year's list is not worth computing for them.
+    !matches!(month, 2 | 7 | 10 | 11) && bank_holidays(year).contains(&day)
 }
 
 /// The England and Wales bank holidays of a year, computed from the Act's pattern with
@@ -156,6 +159,8 @@ pub struct CalendarError {
     pub line: usize,
     /// 1-based column (0 when unknown).
     pub column: usize,
+    /// Byte offsets `(start, end)` of what is wrong in the text, when known.
+    pub span: Option<(usize, usize)>,
 }
 
 impl fmt::Display for CalendarError {
@@ -200,11 +205,12 @@ impl Calendar {
     /// Read a `calendar.toml`; every error carries its line and column.
     pub fn from_toml(text: &str) -> Result<Calendar, CalendarError> {
         let at = |span: Option<Range<usize>>, message: String| {
-            let (line, column) = span.map_or((0, 0), |s| line_col(text, s.start));
+            let (line, column) = span.as_ref().map_or((0, 0), |s| line_col(text, s.start));
             CalendarError {
                 message,
                 line,
                 column,
+                span: span.map(|s| (s.start, s.end)),
             }
         };
         let raw: CalendarToml = toml::from_str(text).map_err(|e| {

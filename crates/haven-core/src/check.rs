@@ -5,7 +5,7 @@
 mod expr;
 mod lints;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{suggest, Diagnostic};
 use crate::ir::*;
 use crate::limits::Limits;
 use crate::source::{SourceId, Sources, Span};
@@ -338,7 +338,7 @@ fn load_module(
             return None;
         }
         Err(LoadError::NotUtf8 { name: file, bytes }) => {
-            let (_, diag) = crate::source::not_utf8(sources, &file, &name.node, &bytes);
+            let (_, diag) = crate::diagnostic::not_utf8(sources, &file, &name.node, &bytes);
             diags.push(diag.with_secondary(name.span, "named here"));
             return None;
         }
@@ -1940,36 +1940,4 @@ fn known_deadline(cx: &Checker, name: &str) -> Option<String> {
         .names(TokenKind::Deadline)
         .into_iter()
         .find(|d| d == name)
-}
-
-/// The closest name within a small edit distance.
-pub(crate) fn suggest(name: &str, known: &[String]) -> Option<String> {
-    let len = name.chars().count();
-    let limit = (len / 3).clamp(1, 3);
-    known
-        .iter()
-        // Lengths further apart than the limit cannot be close enough; skipping them also
-        // keeps a 500 KB key from costing an edit-distance table per candidate.
-        .filter(|k| k.chars().count().abs_diff(len) <= limit)
-        .map(|k| (edit_distance(name, k), k))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, k)| (*d, (*k).clone()))
-        .map(|(_, k)| k.clone())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b_chars: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b_chars.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(prev.len());
-        cur.push(i + 1);
-        for (j, cb) in b_chars.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            cur.push(sub.min(del).min(ins));
-        }
-        prev = cur;
-    }
-    prev.last().copied().unwrap_or(0)
 }

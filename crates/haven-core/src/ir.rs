@@ -1,7 +1,6 @@
 //! The checked, resolved policy that evaluation runs: every name is an index, every
 //! table row is a rule with its precedence made explicit, every citation pre-rendered.
 
-use crate::incident::Val;
 use crate::source::Span;
 use crate::syntax::ast::{
     CmpOp, Date, Modality, PermConditionKind, TargetMode, TokenKind, Verdict,
@@ -569,4 +568,18 @@ impl PolicyIr {
             by_activity,
         };
     }
+}
+
+/// A field value as evaluation sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Val {
+    /// Absent or null: unknown.
+    Unknown,
+    /// Known not to apply (e.g. `category` of a pure permission request).
+    Absent,
+    Bool(bool),
+    Int(i64),
+    Sym(Sym),
+    /// A role fact answered `none`.
+    RoleNone,
 }

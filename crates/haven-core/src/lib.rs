@@ -128,7 +128,7 @@ impl CheckReport {
 pub fn decode_source(name: &str, bytes: Vec<u8>) -> Result<String, CompileError> {
     String::from_utf8(bytes).map_err(|e| {
         let mut sources = Sources::new();
-        let (_, diagnostic) = source::not_utf8(&mut sources, name, "", e.as_bytes());
+        let (_, diagnostic) = diagnostic::not_utf8(&mut sources, name, "", e.as_bytes());
         CompileError {
             sources,
             diagnostics: vec![diagnostic],

@@ -21,6 +21,8 @@ pub(crate) struct TokenInfo {
     pub(crate) span: Span,
     /// Declared by the shared vocabulary (a contract token), not by a policy.
     pub(crate) contract: bool,
+    /// `action … needs target`: every use names a target.
+    pub(crate) needs_target: bool,
 }
 
 /// A fact's resolved type.

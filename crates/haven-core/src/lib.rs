@@ -23,7 +23,7 @@ pub mod syntax;
 mod witness;
 
 pub use api::{Answer, IncidentErrorJson};
-pub use check::{CheckOptions, LoadError, Loader, MapLoader, NoModules};
+pub use check::{Cached, CheckOptions, LoadError, Loader, MapLoader, ModuleCache, NoModules};
 pub use decision::{ActionView, Decision, Question, Status};
 pub use diagnostic::{DetailedError, DetailedLabel, Diagnostic, Fix, Label, Severity};
 pub use diff::{compare, DiffClass, DiffOptions, DiffReport, Difference, Outcome};

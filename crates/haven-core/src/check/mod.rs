@@ -4,88 +4,17 @@
 
 mod expr;
 mod lints;
+mod load;
+
+use load::{is_shared_vocabulary, layer_ids, load_tree, Loaded};
+pub use load::{Cached, LoadError, Loader, MapLoader, ModuleCache, NoModules};
 
 use crate::diagnostic::{suggest, Diagnostic};
 use crate::ir::*;
 use crate::limits::Limits;
 use crate::source::{SourceId, Sources, Span};
 use crate::syntax::ast::{self, Date, HeaderKind, Item, Meta as AstMeta, TokenKind};
-use std::collections::{HashMap, HashSet};
-
-/// Finds the text of modules named by `use` and `extends`.
-pub trait Loader {
-    /// The module at a path such as `baseline` or `std/vocabulary`: `Ok(Some((display name,
-    /// text)))`, `Ok(None)` if there is no such module, or `Err` if there is one but it
-    /// cannot be used. A loader must never fall back to another copy of a module it found
-    /// but could not read: a school's own baseline silently replaced by the bundled one is
-    /// a wrong answer, not an error.
-    fn load(&self, module: &str) -> Result<Option<(String, String)>, LoadError>;
-}
-
-impl<L: Loader + ?Sized> Loader for &L {
-    fn load(&self, module: &str) -> Result<Option<(String, String)>, LoadError> {
-        (**self).load(module)
-    }
-}
-
-/// A module that exists but cannot be used.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LoadError {
-    /// The file is not UTF-8 text. `bytes` is what was read, so the error can show where.
-    NotUtf8 {
-        /// Display name of the file.
-        name: String,
-        /// The file's content.
-        bytes: Vec<u8>,
-    },
-    /// The file exists but could not be read (permissions, a directory, ...).
-    Io {
-        /// Display name of the file.
-        name: String,
-        /// What the operating system said.
-        message: String,
-    },
-}
-
-/// A loader that finds nothing: for self-contained policies.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoModules;
-
-impl Loader for NoModules {
-    fn load(&self, _module: &str) -> Result<Option<(String, String)>, LoadError> {
-        Ok(None)
-    }
-}
-
-/// A loader over an in-memory map of module path to text.
-#[derive(Clone, Debug, Default)]
-pub struct MapLoader {
-    modules: HashMap<String, (String, String)>,
-}
-
-impl MapLoader {
-    /// An empty map.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Add a module.
-    pub fn insert(
-        &mut self,
-        module: impl Into<String>,
-        name: impl Into<String>,
-        text: impl Into<String>,
-    ) {
-        self.modules
-            .insert(module.into(), (name.into(), text.into()));
-    }
-}
-
-impl Loader for MapLoader {
-    fn load(&self, module: &str) -> Result<Option<(String, String)>, LoadError> {
-        Ok(self.modules.get(module).cloned())
-    }
-}
+use std::collections::HashMap;
 
 /// Options for checking.
 #[derive(Clone, Debug, Default)]
@@ -97,14 +26,6 @@ pub struct CheckOptions {
     /// Also report the rules no record of contract fields alone can trigger
     /// (`haven::check::needs_school_fact`), so integrators know what they must send.
     pub contract_reach: bool,
-}
-
-/// One parsed file and where it sits.
-struct Loaded {
-    #[allow(dead_code, reason = "kept for diagnostics that name the file")]
-    source: SourceId,
-    file: ast::File,
-    layer: usize,
 }
 
 /// Compile the file `root` (already in `sources`) and everything it loads.
@@ -136,236 +57,12 @@ pub(crate) fn compile(
     }
 }
 
-/// Whether a file is the shared vocabulary (`module vocabulary`, `policies/std`): its tokens
-/// and facts are the contract's.
-fn is_shared_vocabulary(file: &ast::File) -> bool {
-    file.header.kind == HeaderKind::Module && file.header.id.node == "vocabulary"
-}
-
-/// The id of each layer's policy, root first.
-fn layer_ids(files: &[Loaded]) -> Vec<String> {
-    let mut ids: Vec<(usize, String)> = files
-        .iter()
-        .filter(|f| f.file.header.kind == HeaderKind::Policy)
-        .map(|f| (f.layer, f.file.header.id.node.clone()))
-        .collect();
-    ids.sort();
-    ids.dedup_by_key(|(layer, _)| *layer);
-    ids.into_iter().map(|(_, id)| id).collect()
-}
-
 fn sort_diagnostics(diags: &mut [Diagnostic]) {
     diags.sort_by_key(|d| {
         d.span()
             .map(|s| (s.source, s.start, s.end))
             .unwrap_or_default()
     });
-}
-
-/// Parse the root, follow `extends` (layers) and `use` (modules within a layer).
-/// Returns files deepest layer first, modules before the files that use them.
-fn load_tree(
-    sources: &mut Sources,
-    root: SourceId,
-    loader: &dyn Loader,
-    opts: &CheckOptions,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Vec<Loaded>> {
-    let text = sources.get(root)?.text.clone();
-    let (file, mut parse_diags) = crate::syntax::parse(root, &text, &opts.limits);
-    diags.append(&mut parse_diags);
-    let file = file?;
-    // The chain of policies: root, what it extends, what that extends...
-    let mut chain: Vec<(SourceId, ast::File)> = vec![(root, file)];
-    let mut seen_policies: HashSet<String> = HashSet::new();
-    while let Some((_, last)) = chain.last() {
-        let extends: Vec<&ast::Name> = last
-            .header
-            .meta
-            .iter()
-            .filter_map(|m| match m {
-                AstMeta::Extends(name) => Some(name),
-                _ => None,
-            })
-            .collect();
-        if let [first, second, ..] = extends.as_slice() {
-            diags.push(
-                Diagnostic::error(
-                    "haven::check::multiple_extends",
-                    "a policy extends at most one other policy",
-                    second.span,
-                )
-                .with_secondary(first.span, "first `extends` here"),
-            );
-        }
-        let Some(base) = extends.first().map(|n| (*n).clone()) else {
-            break;
-        };
-        if !seen_policies.insert(base.node.clone()) || chain.len() > opts.limits.max_modules {
-            diags.push(Diagnostic::error(
-                "haven::check::extends_cycle",
-                format!("`extends {}` forms a cycle", base.node),
-                base.span,
-            ));
-            break;
-        }
-        let Some(loaded) = load_module(sources, &base, loader, opts, diags) else {
-            break;
-        };
-        if loaded.1.header.kind == HeaderKind::Module {
-            diags.push(
-                Diagnostic::error(
-                    "haven::check::extends_module",
-                    format!("`{}` is a module, not a policy", base.node),
-                    base.span,
-                )
-                .with_help("use `use` to import a module; `extends` layers a whole policy"),
-            );
-            break;
-        }
-        chain.push(loaded);
-    }
-    // Deepest layer first.
-    let n_layers = chain.len();
-    let mut out = Vec::new();
-    let mut included: HashSet<String> = HashSet::new();
-    for (depth, (source, file)) in chain.into_iter().enumerate().rev() {
-        let layer = depth;
-        let mut stack: Vec<String> = Vec::new();
-        collect_uses(
-            sources,
-            &file,
-            layer,
-            loader,
-            opts,
-            diags,
-            &mut included,
-            &mut stack,
-            &mut out,
-        );
-        out.push(Loaded {
-            source,
-            file,
-            layer,
-        });
-    }
-    debug_assert!(n_layers >= 1);
-    Some(out)
-}
-
-#[allow(
-    clippy::too_many_arguments,
-    reason = "a recursive walk threading its state"
-)]
-fn collect_uses(
-    sources: &mut Sources,
-    file: &ast::File,
-    layer: usize,
-    loader: &dyn Loader,
-    opts: &CheckOptions,
-    diags: &mut Vec<Diagnostic>,
-    included: &mut HashSet<String>,
-    stack: &mut Vec<String>,
-    out: &mut Vec<Loaded>,
-) {
-    for meta in &file.header.meta {
-        let AstMeta::Use(name) = meta else { continue };
-        if stack.contains(&name.node) {
-            diags.push(Diagnostic::error(
-                "haven::check::use_cycle",
-                format!("`use {}` forms a cycle", name.node),
-                name.span,
-            ));
-            continue;
-        }
-        if included.contains(&name.node) {
-            continue;
-        }
-        if included.len() >= opts.limits.max_modules {
-            diags.push(Diagnostic::error(
-                "haven::check::too_many_modules",
-                format!("too many modules (limit {})", opts.limits.max_modules),
-                name.span,
-            ));
-            return;
-        }
-        included.insert(name.node.clone());
-        let Some((source, module)) = load_module(sources, name, loader, opts, diags) else {
-            continue;
-        };
-        if module.header.kind == HeaderKind::Policy {
-            diags.push(
-                Diagnostic::error(
-                    "haven::check::use_policy",
-                    format!("`{}` is a policy, not a module", name.node),
-                    name.span,
-                )
-                .with_help("a policy is layered with `extends`; `use` imports modules"),
-            );
-            continue;
-        }
-        stack.push(name.node.clone());
-        collect_uses(
-            sources, &module, layer, loader, opts, diags, included, stack, out,
-        );
-        stack.pop();
-        out.push(Loaded {
-            source,
-            file: module,
-            layer,
-        });
-    }
-}
-
-fn load_module(
-    sources: &mut Sources,
-    name: &ast::Name,
-    loader: &dyn Loader,
-    opts: &CheckOptions,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<(SourceId, ast::File)> {
-    let (display, text) = match loader.load(&name.node) {
-        Ok(Some(found)) => found,
-        Ok(None) => {
-            diags.push(
-                Diagnostic::error(
-                    "haven::check::unknown_module",
-                    format!("cannot find module `{}`", name.node),
-                    name.span,
-                )
-                .with_help("modules live beside the policy directories, e.g. `policies/baseline/policy.haven` or `policies/std/vocabulary.haven`"),
-            );
-            return None;
-        }
-        Err(LoadError::NotUtf8 { name: file, bytes }) => {
-            let (_, diag) = crate::diagnostic::not_utf8(sources, &file, &name.node, &bytes);
-            diags.push(diag.with_secondary(name.span, "named here"));
-            return None;
-        }
-        Err(LoadError::Io {
-            name: file,
-            message,
-        }) => {
-            diags.push(
-                Diagnostic::error(
-                    "haven::check::unreadable_module",
-                    format!("cannot read module `{}` from `{file}`: {message}", name.node),
-                    name.span,
-                )
-                .with_label("named here")
-                .with_help("haven never falls back to another copy of a module it found; fix the file's permissions or remove it"),
-            );
-            return None;
-        }
-    };
-    let source = sources.add(display, name.node.clone(), text);
-    let text = sources
-        .get(source)
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
-    let (file, mut parse_diags) = crate::syntax::parse(source, &text, &opts.limits);
-    diags.append(&mut parse_diags);
-    file.map(|f| (source, f))
 }
 
 /// A criteria list after resolution.
@@ -597,7 +294,22 @@ impl<'a> Checker<'a> {
                     name,
                     parents: _,
                     label,
+                    needs_target,
                 } => {
+                    if *needs_target && *kind != TokenKind::Action {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "haven::check::needs_target_not_action",
+                                format!(
+                                    "only an action needs a target, not {} `{}`",
+                                    kind.keyword(),
+                                    name.node
+                                ),
+                                name.span,
+                            )
+                            .with_help("remove `needs target`"),
+                        );
+                    }
                     let k = kind.index();
                     let vocab = &mut self.ir.vocab;
                     if let Some(&existing) = vocab.index.get(k).and_then(|m| m.get(&name.node)) {
@@ -630,6 +342,7 @@ impl<'a> Checker<'a> {
                         parents: Vec::new(),
                         span: name.span,
                         contract,
+                        needs_target: *needs_target,
                     });
                     index.insert(name.node.clone(), sym);
                 }
@@ -1518,7 +1231,15 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        if matches!(a.action.node.as_str(), "notify" | "refer") && a.targets.is_empty() {
+        // Which actions need a target is the vocabulary's to say (`action refer needs target`).
+        let needs_target = self
+            .ir
+            .vocab
+            .tokens
+            .get(TokenKind::Action.index())
+            .and_then(|t| t.get(action as usize))
+            .is_some_and(|t| t.needs_target);
+        if needs_target && a.targets.is_empty() {
             self.diags.push(
                 Diagnostic::error(
                     "haven::check::missing_target",

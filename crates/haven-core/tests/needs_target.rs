@@ -35,7 +35,10 @@ fn other_actions_need_none_whatever_their_name() {
 #[test]
 fn only_an_action_can_need_a_target() {
     assert_eq!(
-        codes("action escalate\nagency police needs target", "must escalate"),
+        codes(
+            "action escalate\nagency police needs target",
+            "must escalate"
+        ),
         ["haven::check::needs_target_not_action"]
     );
 }

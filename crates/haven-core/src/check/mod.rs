@@ -5,6 +5,7 @@
 mod expr;
 mod lints;
 mod load;
+mod relations;
 
 use load::{is_shared_vocabulary, layer_ids, load_tree, Loaded};
 pub use load::{Cached, LoadError, Loader, MapLoader, ModuleCache, NoModules};
@@ -77,10 +78,10 @@ struct CriteriaIr {
 
 /// What a rule id refers to while checking relations.
 #[derive(Clone)]
-struct RuleRef {
-    idx: usize,
-    layer: usize,
-    span: Span,
+pub(super) struct RuleRef {
+    pub(super) idx: usize,
+    pub(super) layer: usize,
+    pub(super) span: Span,
 }
 
 pub(crate) struct Checker<'a> {
@@ -170,7 +171,16 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        self.relations(&refs, &relations);
+        let removed = relations::link(
+            &mut self.ir.rules,
+            &self.statutory,
+            &refs,
+            &relations,
+            &mut self.diags,
+        );
+        lints::exception_cycles(self);
+        lints::statutory_contradictions(self);
+        relations::remove_rules(&mut self.ir, &mut self.statutory, &removed);
         lints::run(self);
     }
 
@@ -1355,163 +1365,6 @@ impl<'a> Checker<'a> {
             person_key,
             text,
         })
-    }
-
-    fn relations(
-        &mut self,
-        refs: &HashMap<String, RuleRef>,
-        relations: &[(usize, usize, ast::Relation)],
-    ) {
-        let mut removed = vec![false; self.ir.rules.len()];
-        for (idx, layer, rel) in relations {
-            let Some(target) = refs.get(&rel.target.node) else {
-                let names: Vec<String> = refs.keys().cloned().collect();
-                let mut d = Diagnostic::error(
-                    "haven::check::unknown_rule",
-                    format!("`{}` names no rule", rel.target.node),
-                    rel.target.span,
-                )
-                .with_label(match rel.kind {
-                    ast::RelationKind::Overrides => "this exception overrides nothing",
-                    ast::RelationKind::Replaces => "this replaces nothing",
-                });
-                if let Some(s) = suggest(&rel.target.node, &names) {
-                    d = d.with_suggestion(s);
-                }
-                self.diags.push(d);
-                continue;
-            };
-            let target_idx =
-                if rel.target.node == self.ir.rules.get(*idx).map_or("", |r| r.id.as_str()) {
-                    // `rule x replaces x`: the target is the earlier definition.
-                    self.ir
-                        .rules
-                        .iter()
-                        .position(|r| r.id == rel.target.node)
-                        .unwrap_or(target.idx)
-                } else {
-                    target.idx
-                };
-            if target_idx == *idx {
-                self.diags.push(Diagnostic::error(
-                    "haven::check::self_override",
-                    format!("rule `{}` cannot override itself", rel.target.node),
-                    rel.target.span,
-                ));
-                continue;
-            }
-            let target_layer = self.statutory.get(target_idx).map_or(0, |s| s.layer);
-            let target_statutory = self.statutory.get(target_idx).is_some_and(|s| s.statutory);
-            if target_statutory && target_layer > *layer {
-                let verb = match rel.kind {
-                    ast::RelationKind::Overrides => "overrides",
-                    ast::RelationKind::Replaces => "replaces",
-                };
-                self.diags.push(
-                    Diagnostic::error(
-                        "haven::check::weakens_statutory",
-                        format!(
-                            "`{}` {verb} the statutory rule `{}`",
-                            self.ir.rules.get(*idx).map_or("", |r| r.id.as_str()),
-                            rel.target.node
-                        ),
-                        rel.target.span,
-                    )
-                    .with_label("a school policy cannot weaken a statutory clause")
-                    .with_secondary(target.span, "statutory rule declared here")
-                    .with_help(
-                        "add a stricter rule beside it instead; statutory duties always apply",
-                    ),
-                );
-                continue;
-            }
-            match rel.kind {
-                ast::RelationKind::Overrides => {
-                    if let Some(r) = self.ir.rules.get_mut(target_idx) {
-                        r.exceptions.push(*idx);
-                    }
-                    if let Some(r) = self.ir.rules.get_mut(*idx) {
-                        r.overrides.push(target_idx);
-                    }
-                }
-                ast::RelationKind::Replaces => {
-                    if target_layer <= *layer {
-                        self.diags.push(
-                            Diagnostic::error(
-                                "haven::check::replaces_same_layer",
-                                format!(
-                                    "`replaces {}` must name a rule of the policy this one extends",
-                                    rel.target.node
-                                ),
-                                rel.target.span,
-                            )
-                            .with_secondary(target.span, "this rule is in the same policy")
-                            .with_help("within one policy, use `overrides` for an exception"),
-                        );
-                        continue;
-                    }
-                    if let Some(slot) = removed.get_mut(target_idx) {
-                        *slot = true;
-                    }
-                }
-            }
-        }
-        lints::exception_cycles(self);
-        lints::statutory_contradictions(self);
-        self.remove_rules(&removed);
-    }
-
-    fn remove_rules(&mut self, removed: &[bool]) {
-        if !removed.iter().any(|r| *r) {
-            return;
-        }
-        let mut remap = vec![usize::MAX; self.ir.rules.len()];
-        let mut next = 0;
-        for (i, slot) in remap.iter_mut().enumerate() {
-            if !removed.get(i).copied().unwrap_or(false) {
-                *slot = next;
-                next += 1;
-            }
-        }
-        let old = std::mem::take(&mut self.ir.rules);
-        for (i, mut rule) in old.into_iter().enumerate() {
-            if removed.get(i).copied().unwrap_or(false) {
-                continue;
-            }
-            rule.exceptions = rule
-                .exceptions
-                .iter()
-                .filter_map(|e| remap.get(*e).copied().filter(|v| *v != usize::MAX))
-                .collect();
-            rule.overrides = rule
-                .overrides
-                .iter()
-                .filter_map(|e| remap.get(*e).copied().filter(|v| *v != usize::MAX))
-                .collect();
-            // Table rows are never removed (only `replaces` targets are), so the range of
-            // earlier rows shifts as a block.
-            let start = remap
-                .get(rule.preceded_by.start)
-                .copied()
-                .filter(|v| *v != usize::MAX);
-            rule.preceded_by = match start {
-                Some(start) => start..start + rule.preceded_by.len(),
-                None => 0..0,
-            };
-            self.ir.rules.push(rule);
-        }
-        for t in &mut self.ir.tables {
-            let start = remap.get(t.rows.start).copied().unwrap_or(0);
-            let end = start + t.rows.len();
-            t.rows = start..end;
-        }
-        let old_stat = std::mem::take(&mut self.statutory);
-        self.statutory = old_stat
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| !removed.get(*i).copied().unwrap_or(false))
-            .map(|(_, s)| s)
-            .collect();
     }
 }
 

@@ -317,19 +317,25 @@ fn fact_type() -> impl Strategy<Value = FactType> {
 
 fn item() -> impl Strategy<Value = Item> {
     let token_kind = prop::sample::select(TokenKind::ALL.to_vec());
-    let token = (token_kind, name(), names(0, 2), prop::option::of(text())).prop_map(
-        |(kind, name, parents, label)| {
+    let token = (
+        token_kind,
+        name(),
+        names(0, 2),
+        prop::option::of(text()),
+        any::<bool>(),
+    )
+        .prop_map(|(kind, name, parents, label, needs_target)| {
             Item::Decl(Decl {
                 kind: DeclKind::Token {
                     kind,
                     name,
                     parents,
                     label,
+                    needs_target,
                 },
                 span: Span::default(),
             })
-        },
-    );
+        });
     let fact = (any::<bool>(), name(), fact_type(), prop::option::of(text())).prop_map(
         |(person, name, ty, ask)| {
             Item::Decl(Decl {

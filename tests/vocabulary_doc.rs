@@ -140,6 +140,7 @@ fn generate() -> String {
                     name,
                     parents,
                     label,
+                    needs_target,
                 } => tokens.entry(*kind).or_default().push((
                     name.node.clone(),
                     label.as_ref().map(|l| l.node.clone()).unwrap_or_default(),
@@ -148,7 +149,14 @@ fn generate() -> String {
                         .map(|p| format!("`{}`", p.node))
                         .collect::<Vec<_>>()
                         .join(", "),
-                    note(d.span, kind.keyword()),
+                    {
+                        let note = note(d.span, kind.keyword());
+                        match (*needs_target, note.is_empty()) {
+                            (false, _) => note,
+                            (true, true) => "needs a target (`needs target`)".to_owned(),
+                            (true, false) => format!("needs a target (`needs target`). {note}"),
+                        }
+                    },
                 )),
                 DeclKind::Fact {
                     person,

@@ -16,7 +16,7 @@
 mod support;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use haven_core::{Incident, Policy, Sources};
+use haven_core::{Cached, Incident, Policy, Sources};
 use std::hint::black_box;
 use std::time::Duration;
 use support::corpus::{self, Case};
@@ -59,6 +59,23 @@ fn bench_compile(c: &mut Criterion) {
         let name = format!("policies/{id}/policy.haven");
         g.bench_function(id, |b| {
             b.iter(|| Policy::compile(&name, black_box(text), &loader, &opts).unwrap())
+        });
+    }
+    // With a module cache: `cold` starts each compile from an empty cache (every module is
+    // parsed, and kept); `warm` reuses one cache filled by an earlier compile, as the CLI,
+    // the bindings and the service do (`haven_modules` gives their loaders one cache).
+    for (id, text) in support::SCHOOLS {
+        let name = format!("policies/{id}/policy.haven");
+        g.bench_function(format!("cold/{id}"), |b| {
+            b.iter(|| {
+                let cached = Cached::new(&loader);
+                Policy::compile(&name, black_box(text), &cached, &opts).unwrap()
+            })
+        });
+        let cached = Cached::new(&loader);
+        Policy::compile(&name, text, &cached, &opts).unwrap();
+        g.bench_function(format!("warm/{id}"), |b| {
+            b.iter(|| Policy::compile(&name, black_box(text), &cached, &opts).unwrap())
         });
     }
     let decisions = support::decisions_text();

@@ -4,7 +4,7 @@
 //! optional help line and labelled spans. Rendering uses `codespan-reporting` in the
 //! rustc style; [`DetailedError`] is the serde form for `--format json` and the bindings.
 
-use crate::source::{Sources, Span};
+use crate::source::{SourceId, Sources, Span};
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term;
@@ -552,6 +552,99 @@ impl<'a> Files<'a> for Clipped<'a> {
         let file = FilesView(self.sources).file(id)?;
         Ok(file.line_col(self.unmap(id, byte_index)).1)
     }
+}
+
+/// Register a file that is not UTF-8 (its text decoded lossily, so the first bad byte shows
+/// as `�` at its true line and column) and the `haven::source::not_utf8` error pointing at
+/// that byte.
+pub(crate) fn not_utf8(
+    sources: &mut Sources,
+    name: &str,
+    module: &str,
+    bytes: &[u8],
+) -> (SourceId, Diagnostic) {
+    let (valid, bad_len) = match std::str::from_utf8(bytes) {
+        Ok(_) => (bytes.len(), 0),
+        Err(e) => (
+            e.valid_up_to(),
+            e.error_len().unwrap_or(bytes.len() - e.valid_up_to()),
+        ),
+    };
+    let bad = bytes.get(valid..valid + bad_len).unwrap_or_default();
+    let hex = bad
+        .iter()
+        .map(|b| format!("0x{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let guess = match bad {
+        [b] => windows_1252(*b).map(|c| format!(" (in Windows-1252, `{c}`)")),
+        _ => None,
+    };
+    let id = sources.add(name, module, String::from_utf8_lossy(bytes).into_owned());
+    let diag = Diagnostic::error(
+        "haven::source::not_utf8",
+        format!(
+            "file is not UTF-8 text: byte{} {hex}{} cannot be read",
+            if bad.len() == 1 { "" } else { "s" },
+            guess.unwrap_or_default()
+        ),
+        // The lossy text has U+FFFD (3 bytes) where the bad bytes were.
+        Span::new(id, valid, valid + '\u{fffd}'.len_utf8()),
+    )
+    .with_label("not UTF-8")
+    .with_help(
+        "save the file as UTF-8 (in Word: Save As, Plain Text, Unicode (UTF-8)); \
+         curly quotes, dashes and `£` from Windows-1252 are the usual cause",
+    );
+    (id, diag)
+}
+
+/// The Windows-1252 character of a byte that is not ASCII, if it has one.
+fn windows_1252(b: u8) -> Option<char> {
+    const C1: [char; 32] = [
+        '€', '\0', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\0', 'Ž', '\0', '\0',
+        '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\0', 'ž', 'Ÿ',
+    ];
+    match b {
+        0x80..=0x9F => C1
+            .get(usize::from(b - 0x80))
+            .copied()
+            .filter(|c| *c != '\0'),
+        0xA0..=0xFF => Some(char::from(b)),
+        _ => None,
+    }
+}
+
+/// The closest name within a small edit distance.
+pub(crate) fn suggest(name: &str, known: &[String]) -> Option<String> {
+    let len = name.chars().count();
+    let limit = (len / 3).clamp(1, 3);
+    known
+        .iter()
+        // Lengths further apart than the limit cannot be close enough; skipping them also
+        // keeps a 500 KB key from costing an edit-distance table per candidate.
+        .filter(|k| k.chars().count().abs_diff(len) <= limit)
+        .map(|k| (edit_distance(name, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, k)| (*d, (*k).clone()))
+        .map(|(_, k)| k.clone())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b_chars: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b_chars.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = Vec::with_capacity(prev.len());
+        cur.push(i + 1);
+        for (j, cb) in b_chars.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -213,6 +213,7 @@ fn joint_vocab(a: &PolicyIr, b: &PolicyIr, not_shared: &mut Vec<String>) -> Voca
                     parents: Vec::new(),
                     span: t.span,
                     contract: t.contract,
+                    needs_target: t.needs_target,
                 });
             } else {
                 not_shared.push(format!("{} {} (old only)", kind.keyword(), t.name));

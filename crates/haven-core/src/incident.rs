@@ -1,7 +1,7 @@
 //! The incident record (DESIGN §4): JSON in, typed facts out. Unknown keys and wrongly typed
 //! values are errors naming the key and the expected type; absent or `null` means unknown.
 
-use crate::ir::{quote_list, FactInfo, FactTy, Field, PolicyIr, Sym, Vocab, Who};
+use crate::ir::{quote_list, FactInfo, FactTy, Field, PolicyIr, Vocab, Who};
 use crate::limits::Limits;
 use crate::record;
 use crate::syntax::ast::TokenKind;
@@ -10,19 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-/// A field value as evaluation sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Val {
-    /// Absent or null: unknown.
-    Unknown,
-    /// Known not to apply (e.g. `category` of a pure permission request).
-    Absent,
-    Bool(bool),
-    Int(i64),
-    Sym(Sym),
-    /// A role fact answered `none`.
-    RoleNone,
-}
+pub(crate) use crate::ir::Val;
 
 /// One person in the incident.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -641,7 +629,7 @@ impl Incident {
                             format!("a declared fact: {}", quote_list(&names)),
                             format!("unknown fact `facts.{shown}`"),
                         );
-                        if let Some(s) = crate::check::suggest(key, &names) {
+                        if let Some(s) = crate::diagnostic::suggest(key, &names) {
                             err.message.push_str(&format!(" (did you mean `{s}`?)"));
                         }
                         errs.push(err);
@@ -714,7 +702,7 @@ fn unknown_key(key: &str, allowed: &[&str]) -> IncidentError {
     let allowed: Vec<String> = allowed.iter().map(|s| (*s).to_owned()).collect();
     let leaf = key.rsplit('.').next().unwrap_or(key);
     let mut message = format!("unknown key `{key}`");
-    if let Some(s) = crate::check::suggest(leaf, &allowed) {
+    if let Some(s) = crate::diagnostic::suggest(leaf, &allowed) {
         message.push_str(&format!(" (did you mean `{s}`?)"));
     }
     IncidentError::new(
@@ -753,7 +741,7 @@ fn token(
         None => {
             let names = vocab.names(kind);
             let mut message = format!("unknown {} \"{}\" in `{key}`", kind.keyword(), truncate(s));
-            if let Some(sug) = crate::check::suggest(s, &names) {
+            if let Some(sug) = crate::diagnostic::suggest(s, &names) {
                 message.push_str(&format!(" (did you mean \"{sug}\"?)"));
             }
             Err(IncidentError::new(

@@ -1,7 +1,6 @@
 //! The checked, resolved policy that evaluation runs: every name is an index, every
 //! table row is a rule with its precedence made explicit, every citation pre-rendered.
 
-use crate::incident::Val;
 use crate::model::{CmpOp, Date, Modality, PermConditionKind, TargetMode, TokenKind, Verdict};
 use crate::source::Span;
 use std::collections::HashMap;
@@ -20,6 +19,8 @@ pub(crate) struct TokenInfo {
     pub(crate) span: Span,
     /// Declared by the shared vocabulary (a contract token), not by a policy.
     pub(crate) contract: bool,
+    /// `action … needs target`: every use names a target.
+    pub(crate) needs_target: bool,
 }
 
 /// A fact's resolved type.
@@ -567,4 +568,18 @@ impl PolicyIr {
             by_activity,
         };
     }
+}
+
+/// A field value as evaluation sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Val {
+    /// Absent or null: unknown.
+    Unknown,
+    /// Known not to apply (e.g. `category` of a pure permission request).
+    Absent,
+    Bool(bool),
+    Int(i64),
+    Sym(Sym),
+    /// A role fact answered `none`.
+    RoleNone,
 }

@@ -26,7 +26,7 @@ pub mod syntax;
 mod witness;
 
 pub use api::{Answer, IncidentErrorJson, RecordError};
-pub use check::{CheckOptions, LoadError, Loader, MapLoader, NoModules};
+pub use check::{Cached, CheckOptions, LoadError, Loader, MapLoader, ModuleCache, NoModules};
 pub use decision::{ActionView, Decision, Question, Status};
 pub use diagnostic::{DetailedError, DetailedLabel, Diagnostic, Fix, Label, Severity};
 pub use diff::{compare, DiffClass, DiffOptions, DiffReport, Difference, Outcome};
@@ -75,7 +75,7 @@ fn load_calendar(
         Ok(None) => Ok(None),
         Ok(Some((name, text))) => parse_calendar(sources, name, text).map(Some),
         Err(LoadError::NotUtf8 { name, bytes }) => {
-            Err(Box::new(source::not_utf8(sources, &name, "", &bytes).1))
+            Err(Box::new(diagnostic::not_utf8(sources, &name, "", &bytes).1))
         }
         Err(LoadError::Io { name, message }) => {
             let id = sources.add(name.clone(), "", String::new());
@@ -197,7 +197,7 @@ impl CheckReport {
 pub fn decode_source(name: &str, bytes: Vec<u8>) -> Result<String, CompileError> {
     String::from_utf8(bytes).map_err(|e| {
         let mut sources = Sources::new();
-        let (_, diagnostic) = source::not_utf8(&mut sources, name, "", e.as_bytes());
+        let (_, diagnostic) = diagnostic::not_utf8(&mut sources, name, "", e.as_bytes());
         CompileError {
             sources,
             diagnostics: vec![diagnostic],

@@ -308,6 +308,7 @@ fn collect(idx: usize, file: &FileInfo, ast: &ast::File, out: &mut Vec<Symbol>) 
                     name,
                     parents,
                     label,
+                    ..
                 } => {
                     let parents = parents
                         .iter()

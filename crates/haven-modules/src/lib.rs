@@ -6,8 +6,21 @@
 
 #![deny(missing_docs)]
 
-use haven_core::{LoadError, Loader};
+use haven_core::{LoadError, Loader, ModuleCache};
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+/// The parsed modules every loader of this crate shares, for the life of the process: the
+/// CLI, the bindings, the playground and the service parse `std/vocabulary`, `baseline` and
+/// the shared modules once, then reuse them (an entry is keyed by the module's exact text, so
+/// a file edited on disk is parsed afresh).
+static CACHE: LazyLock<ModuleCache> = LazyLock::new(ModuleCache::new);
+
+/// The process-wide module cache the loaders of this crate use (e.g. to report its size or
+/// empty it).
+pub fn module_cache() -> &'static ModuleCache {
+    &CACHE
+}
 
 include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
 
@@ -21,6 +34,10 @@ impl Loader for Bundled {
             .iter()
             .find(|(m, _, _)| *m == module)
             .map(|(_, name, text)| ((*name).to_owned(), (*text).to_owned())))
+    }
+
+    fn cache(&self) -> Option<&ModuleCache> {
+        Some(&CACHE)
     }
 }
 
@@ -58,6 +75,10 @@ impl<L: Loader> Loader for WithBundled<L> {
 
     fn calendar(&self) -> Result<Option<(String, String)>, LoadError> {
         self.0.calendar()
+    }
+
+    fn cache(&self) -> Option<&ModuleCache> {
+        Some(self.0.cache().unwrap_or(&CACHE))
     }
 }
 
@@ -168,6 +189,10 @@ impl Loader for FsLoader {
                 message: e.to_string(),
             }),
         }
+    }
+
+    fn cache(&self) -> Option<&ModuleCache> {
+        Some(&CACHE)
     }
 }
 

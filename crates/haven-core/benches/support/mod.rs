@@ -49,6 +49,9 @@ pub(crate) const SEEDS: [(&str, &str); 6] = [
     ),
 ];
 
+/// The five school policies (the seeds without the baseline they extend).
+pub(crate) const SCHOOLS: [(&str, &str); 5] = [SEEDS[0], SEEDS[1], SEEDS[2], SEEDS[3], SEEDS[4]];
+
 /// The modules the seed policies load, in memory (so compiling measures no file I/O).
 pub(crate) fn loader() -> MapLoader {
     let mut l = MapLoader::new();

@@ -189,6 +189,23 @@ pub(crate) fn print_core() {
             "< 1 ms",
         );
     }
+    for (id, _) in super::SCHOOLS {
+        let cold = median_ns(&format!("compile/cold/{id}"));
+        t.row(
+            &format!("compile {id}, module cache cold"),
+            cold,
+            "parse only (Basnett's 4 files)",
+            parse,
+            "< 2 ms",
+        );
+        t.row(
+            &format!("compile {id}, module cache warm"),
+            median_ns(&format!("compile/warm/{id}")),
+            "the same, cache cold",
+            cold,
+            "< 1 ms",
+        );
+    }
     t.row(
         "compile bench_decisions",
         median_ns("compile/bench_decisions"),

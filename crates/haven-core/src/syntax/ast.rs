@@ -153,6 +153,8 @@ pub enum DeclKind {
         parents: Vec<Name>,
         /// Human label.
         label: Option<Text>,
+        /// `needs target` (actions only): every use must name a target.
+        needs_target: bool,
     },
     /// `fact x: bool ask "..."` or `person_fact x: int 0..120 ask "..."`.
     Fact {

@@ -373,11 +373,15 @@ impl Writer<'_> {
                 name,
                 parents,
                 label,
+                needs_target,
             } => {
                 let mut text = format!("{} {}", kind.keyword(), name.node);
                 if !parents.is_empty() {
                     text.push_str(" is ");
                     text.push_str(&names(parents));
+                }
+                if *needs_target {
+                    text.push_str(" needs target");
                 }
                 if let Some(label) = label {
                     text.push(' ');

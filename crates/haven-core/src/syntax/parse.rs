@@ -197,6 +197,7 @@ fn rule_name(grammar_rule: &R) -> &'static str {
         R::fact_relation => "`relation`",
         R::fact_literal => "a yes/no fact",
         R::decl | R::token_decl | R::token_kind => "a vocabulary declaration",
+        R::needs_target => "`needs target`",
         R::fact_decl => "`fact`",
         R::person_fact_decl => "`person_fact`",
         R::fact_type | R::type_bool | R::type_int | R::type_role | R::type_enum => {
@@ -822,6 +823,7 @@ impl Cx<'_> {
                     name: Spanned::new(String::new(), span),
                     parents: Vec::new(),
                     label: None,
+                    needs_target: false,
                 },
                 span,
             };
@@ -845,10 +847,12 @@ impl Cx<'_> {
                 let mut name = Spanned::new(String::new(), span);
                 let mut parents = Vec::new();
                 let mut label = None;
+                let mut needs_target = false;
                 for p in parts {
                     match p.as_rule() {
                         R::ident => name = self.name(p),
                         R::ident_list => parents = self.ident_list(p),
+                        R::needs_target => needs_target = true,
                         R::string => label = Some(self.text(p)),
                         _ => {}
                     }
@@ -858,6 +862,7 @@ impl Cx<'_> {
                     name,
                     parents,
                     label,
+                    needs_target,
                 }
             }
             _ => {

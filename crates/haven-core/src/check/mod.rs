@@ -4,98 +4,18 @@
 
 mod expr;
 mod lints;
+mod load;
+mod relations;
 
-use crate::diagnostic::Diagnostic;
+use load::{is_shared_vocabulary, layer_ids, load_tree, Loaded};
+pub use load::{Cached, LoadError, Loader, MapLoader, ModuleCache, NoModules};
+
+use crate::diagnostic::{suggest, Diagnostic};
 use crate::ir::*;
 use crate::limits::Limits;
 use crate::source::{SourceId, Sources, Span};
 use crate::syntax::ast::{self, Date, HeaderKind, Item, Meta as AstMeta, TokenKind};
-use std::collections::{HashMap, HashSet};
-
-/// Finds the text of modules named by `use` and `extends`.
-pub trait Loader {
-    /// The module at a path such as `baseline` or `std/vocabulary`: `Ok(Some((display name,
-    /// text)))`, `Ok(None)` if there is no such module, or `Err` if there is one but it
-    /// cannot be used. A loader must never fall back to another copy of a module it found
-    /// but could not read: a school's own baseline silently replaced by the bundled one is
-    /// a wrong answer, not an error.
-    fn load(&self, module: &str) -> Result<Option<(String, String)>, LoadError>;
-
-    /// The school calendar that goes with the policy being compiled (`calendar.toml` beside
-    /// it): `Ok(Some((display name, text)))`, `Ok(None)` when there is none (the default).
-    fn calendar(&self) -> Result<Option<(String, String)>, LoadError> {
-        Ok(None)
-    }
-}
-
-impl<L: Loader + ?Sized> Loader for &L {
-    fn load(&self, module: &str) -> Result<Option<(String, String)>, LoadError> {
-        (**self).load(module)
-    }
-
-    fn calendar(&self) -> Result<Option<(String, String)>, LoadError> {
-        (**self).calendar()
-    }
-}
-
-/// A module that exists but cannot be used.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LoadError {
-    /// The file is not UTF-8 text. `bytes` is what was read, so the error can show where.
-    NotUtf8 {
-        /// Display name of the file.
-        name: String,
-        /// The file's content.
-        bytes: Vec<u8>,
-    },
-    /// The file exists but could not be read (permissions, a directory, ...).
-    Io {
-        /// Display name of the file.
-        name: String,
-        /// What the operating system said.
-        message: String,
-    },
-}
-
-/// A loader that finds nothing: for self-contained policies.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoModules;
-
-impl Loader for NoModules {
-    fn load(&self, _module: &str) -> Result<Option<(String, String)>, LoadError> {
-        Ok(None)
-    }
-}
-
-/// A loader over an in-memory map of module path to text.
-#[derive(Clone, Debug, Default)]
-pub struct MapLoader {
-    modules: HashMap<String, (String, String)>,
-}
-
-impl MapLoader {
-    /// An empty map.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Add a module.
-    pub fn insert(
-        &mut self,
-        module: impl Into<String>,
-        name: impl Into<String>,
-        text: impl Into<String>,
-    ) {
-        self.modules
-            .insert(module.into(), (name.into(), text.into()));
-    }
-}
-
-impl Loader for MapLoader {
-    fn load(&self, module: &str) -> Result<Option<(String, String)>, LoadError> {
-        Ok(self.modules.get(module).cloned())
-    }
-}
+use std::collections::HashMap;
 
 /// Options for checking.
 #[derive(Clone, Debug, Default)]
@@ -107,14 +27,6 @@ pub struct CheckOptions {
     /// Also report the rules no record of contract fields alone can trigger
     /// (`haven::check::needs_school_fact`), so integrators know what they must send.
     pub contract_reach: bool,
-}
-
-/// One parsed file and where it sits.
-struct Loaded {
-    #[allow(dead_code, reason = "kept for diagnostics that name the file")]
-    source: SourceId,
-    file: ast::File,
-    layer: usize,
 }
 
 /// Compile the file `root` (already in `sources`) and everything it loads.
@@ -146,236 +58,12 @@ pub(crate) fn compile(
     }
 }
 
-/// Whether a file is the shared vocabulary (`module vocabulary`, `policies/std`): its tokens
-/// and facts are the contract's.
-fn is_shared_vocabulary(file: &ast::File) -> bool {
-    file.header.kind == HeaderKind::Module && file.header.id.node == "vocabulary"
-}
-
-/// The id of each layer's policy, root first.
-fn layer_ids(files: &[Loaded]) -> Vec<String> {
-    let mut ids: Vec<(usize, String)> = files
-        .iter()
-        .filter(|f| f.file.header.kind == HeaderKind::Policy)
-        .map(|f| (f.layer, f.file.header.id.node.clone()))
-        .collect();
-    ids.sort();
-    ids.dedup_by_key(|(layer, _)| *layer);
-    ids.into_iter().map(|(_, id)| id).collect()
-}
-
 fn sort_diagnostics(diags: &mut [Diagnostic]) {
     diags.sort_by_key(|d| {
         d.span()
             .map(|s| (s.source, s.start, s.end))
             .unwrap_or_default()
     });
-}
-
-/// Parse the root, follow `extends` (layers) and `use` (modules within a layer).
-/// Returns files deepest layer first, modules before the files that use them.
-fn load_tree(
-    sources: &mut Sources,
-    root: SourceId,
-    loader: &dyn Loader,
-    opts: &CheckOptions,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Vec<Loaded>> {
-    let text = sources.get(root)?.text.clone();
-    let (file, mut parse_diags) = crate::syntax::parse(root, &text, &opts.limits);
-    diags.append(&mut parse_diags);
-    let file = file?;
-    // The chain of policies: root, what it extends, what that extends...
-    let mut chain: Vec<(SourceId, ast::File)> = vec![(root, file)];
-    let mut seen_policies: HashSet<String> = HashSet::new();
-    while let Some((_, last)) = chain.last() {
-        let extends: Vec<&ast::Name> = last
-            .header
-            .meta
-            .iter()
-            .filter_map(|m| match m {
-                AstMeta::Extends(name) => Some(name),
-                _ => None,
-            })
-            .collect();
-        if let [first, second, ..] = extends.as_slice() {
-            diags.push(
-                Diagnostic::error(
-                    "haven::check::multiple_extends",
-                    "a policy extends at most one other policy",
-                    second.span,
-                )
-                .with_secondary(first.span, "first `extends` here"),
-            );
-        }
-        let Some(base) = extends.first().map(|n| (*n).clone()) else {
-            break;
-        };
-        if !seen_policies.insert(base.node.clone()) || chain.len() > opts.limits.max_modules {
-            diags.push(Diagnostic::error(
-                "haven::check::extends_cycle",
-                format!("`extends {}` forms a cycle", base.node),
-                base.span,
-            ));
-            break;
-        }
-        let Some(loaded) = load_module(sources, &base, loader, opts, diags) else {
-            break;
-        };
-        if loaded.1.header.kind == HeaderKind::Module {
-            diags.push(
-                Diagnostic::error(
-                    "haven::check::extends_module",
-                    format!("`{}` is a module, not a policy", base.node),
-                    base.span,
-                )
-                .with_help("use `use` to import a module; `extends` layers a whole policy"),
-            );
-            break;
-        }
-        chain.push(loaded);
-    }
-    // Deepest layer first.
-    let n_layers = chain.len();
-    let mut out = Vec::new();
-    let mut included: HashSet<String> = HashSet::new();
-    for (depth, (source, file)) in chain.into_iter().enumerate().rev() {
-        let layer = depth;
-        let mut stack: Vec<String> = Vec::new();
-        collect_uses(
-            sources,
-            &file,
-            layer,
-            loader,
-            opts,
-            diags,
-            &mut included,
-            &mut stack,
-            &mut out,
-        );
-        out.push(Loaded {
-            source,
-            file,
-            layer,
-        });
-    }
-    debug_assert!(n_layers >= 1);
-    Some(out)
-}
-
-#[allow(
-    clippy::too_many_arguments,
-    reason = "a recursive walk threading its state"
-)]
-fn collect_uses(
-    sources: &mut Sources,
-    file: &ast::File,
-    layer: usize,
-    loader: &dyn Loader,
-    opts: &CheckOptions,
-    diags: &mut Vec<Diagnostic>,
-    included: &mut HashSet<String>,
-    stack: &mut Vec<String>,
-    out: &mut Vec<Loaded>,
-) {
-    for meta in &file.header.meta {
-        let AstMeta::Use(name) = meta else { continue };
-        if stack.contains(&name.node) {
-            diags.push(Diagnostic::error(
-                "haven::check::use_cycle",
-                format!("`use {}` forms a cycle", name.node),
-                name.span,
-            ));
-            continue;
-        }
-        if included.contains(&name.node) {
-            continue;
-        }
-        if included.len() >= opts.limits.max_modules {
-            diags.push(Diagnostic::error(
-                "haven::check::too_many_modules",
-                format!("too many modules (limit {})", opts.limits.max_modules),
-                name.span,
-            ));
-            return;
-        }
-        included.insert(name.node.clone());
-        let Some((source, module)) = load_module(sources, name, loader, opts, diags) else {
-            continue;
-        };
-        if module.header.kind == HeaderKind::Policy {
-            diags.push(
-                Diagnostic::error(
-                    "haven::check::use_policy",
-                    format!("`{}` is a policy, not a module", name.node),
-                    name.span,
-                )
-                .with_help("a policy is layered with `extends`; `use` imports modules"),
-            );
-            continue;
-        }
-        stack.push(name.node.clone());
-        collect_uses(
-            sources, &module, layer, loader, opts, diags, included, stack, out,
-        );
-        stack.pop();
-        out.push(Loaded {
-            source,
-            file: module,
-            layer,
-        });
-    }
-}
-
-fn load_module(
-    sources: &mut Sources,
-    name: &ast::Name,
-    loader: &dyn Loader,
-    opts: &CheckOptions,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<(SourceId, ast::File)> {
-    let (display, text) = match loader.load(&name.node) {
-        Ok(Some(found)) => found,
-        Ok(None) => {
-            diags.push(
-                Diagnostic::error(
-                    "haven::check::unknown_module",
-                    format!("cannot find module `{}`", name.node),
-                    name.span,
-                )
-                .with_help("modules live beside the policy directories, e.g. `policies/baseline/policy.haven` or `policies/std/vocabulary.haven`"),
-            );
-            return None;
-        }
-        Err(LoadError::NotUtf8 { name: file, bytes }) => {
-            let (_, diag) = crate::source::not_utf8(sources, &file, &name.node, &bytes);
-            diags.push(diag.with_secondary(name.span, "named here"));
-            return None;
-        }
-        Err(LoadError::Io {
-            name: file,
-            message,
-        }) => {
-            diags.push(
-                Diagnostic::error(
-                    "haven::check::unreadable_module",
-                    format!("cannot read module `{}` from `{file}`: {message}", name.node),
-                    name.span,
-                )
-                .with_label("named here")
-                .with_help("haven never falls back to another copy of a module it found; fix the file's permissions or remove it"),
-            );
-            return None;
-        }
-    };
-    let source = sources.add(display, name.node.clone(), text);
-    let text = sources
-        .get(source)
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
-    let (file, mut parse_diags) = crate::syntax::parse(source, &text, &opts.limits);
-    diags.append(&mut parse_diags);
-    file.map(|f| (source, f))
 }
 
 /// A criteria list after resolution.
@@ -390,10 +78,10 @@ struct CriteriaIr {
 
 /// What a rule id refers to while checking relations.
 #[derive(Clone)]
-struct RuleRef {
-    idx: usize,
-    layer: usize,
-    span: Span,
+pub(super) struct RuleRef {
+    pub(super) idx: usize,
+    pub(super) layer: usize,
+    pub(super) span: Span,
 }
 
 pub(crate) struct Checker<'a> {
@@ -483,7 +171,16 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        self.relations(&refs, &relations);
+        let removed = relations::link(
+            &mut self.ir.rules,
+            &self.statutory,
+            &refs,
+            &relations,
+            &mut self.diags,
+        );
+        lints::exception_cycles(self);
+        lints::statutory_contradictions(self);
+        relations::remove_rules(&mut self.ir, &mut self.statutory, &removed);
         lints::run(self);
     }
 
@@ -607,7 +304,22 @@ impl<'a> Checker<'a> {
                     name,
                     parents: _,
                     label,
+                    needs_target,
                 } => {
+                    if *needs_target && *kind != TokenKind::Action {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "haven::check::needs_target_not_action",
+                                format!(
+                                    "only an action needs a target, not {} `{}`",
+                                    kind.keyword(),
+                                    name.node
+                                ),
+                                name.span,
+                            )
+                            .with_help("remove `needs target`"),
+                        );
+                    }
                     let k = kind.index();
                     let vocab = &mut self.ir.vocab;
                     if let Some(&existing) = vocab.index.get(k).and_then(|m| m.get(&name.node)) {
@@ -640,6 +352,7 @@ impl<'a> Checker<'a> {
                         parents: Vec::new(),
                         span: name.span,
                         contract,
+                        needs_target: *needs_target,
                     });
                     index.insert(name.node.clone(), sym);
                 }
@@ -1528,7 +1241,15 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        if matches!(a.action.node.as_str(), "notify" | "refer") && a.targets.is_empty() {
+        // Which actions need a target is the vocabulary's to say (`action refer needs target`).
+        let needs_target = self
+            .ir
+            .vocab
+            .tokens
+            .get(TokenKind::Action.index())
+            .and_then(|t| t.get(action as usize))
+            .is_some_and(|t| t.needs_target);
+        if needs_target && a.targets.is_empty() {
             self.diags.push(
                 Diagnostic::error(
                     "haven::check::missing_target",
@@ -1644,163 +1365,6 @@ impl<'a> Checker<'a> {
             person_key,
             text,
         })
-    }
-
-    fn relations(
-        &mut self,
-        refs: &HashMap<String, RuleRef>,
-        relations: &[(usize, usize, ast::Relation)],
-    ) {
-        let mut removed = vec![false; self.ir.rules.len()];
-        for (idx, layer, rel) in relations {
-            let Some(target) = refs.get(&rel.target.node) else {
-                let names: Vec<String> = refs.keys().cloned().collect();
-                let mut d = Diagnostic::error(
-                    "haven::check::unknown_rule",
-                    format!("`{}` names no rule", rel.target.node),
-                    rel.target.span,
-                )
-                .with_label(match rel.kind {
-                    ast::RelationKind::Overrides => "this exception overrides nothing",
-                    ast::RelationKind::Replaces => "this replaces nothing",
-                });
-                if let Some(s) = suggest(&rel.target.node, &names) {
-                    d = d.with_suggestion(s);
-                }
-                self.diags.push(d);
-                continue;
-            };
-            let target_idx =
-                if rel.target.node == self.ir.rules.get(*idx).map_or("", |r| r.id.as_str()) {
-                    // `rule x replaces x`: the target is the earlier definition.
-                    self.ir
-                        .rules
-                        .iter()
-                        .position(|r| r.id == rel.target.node)
-                        .unwrap_or(target.idx)
-                } else {
-                    target.idx
-                };
-            if target_idx == *idx {
-                self.diags.push(Diagnostic::error(
-                    "haven::check::self_override",
-                    format!("rule `{}` cannot override itself", rel.target.node),
-                    rel.target.span,
-                ));
-                continue;
-            }
-            let target_layer = self.statutory.get(target_idx).map_or(0, |s| s.layer);
-            let target_statutory = self.statutory.get(target_idx).is_some_and(|s| s.statutory);
-            if target_statutory && target_layer > *layer {
-                let verb = match rel.kind {
-                    ast::RelationKind::Overrides => "overrides",
-                    ast::RelationKind::Replaces => "replaces",
-                };
-                self.diags.push(
-                    Diagnostic::error(
-                        "haven::check::weakens_statutory",
-                        format!(
-                            "`{}` {verb} the statutory rule `{}`",
-                            self.ir.rules.get(*idx).map_or("", |r| r.id.as_str()),
-                            rel.target.node
-                        ),
-                        rel.target.span,
-                    )
-                    .with_label("a school policy cannot weaken a statutory clause")
-                    .with_secondary(target.span, "statutory rule declared here")
-                    .with_help(
-                        "add a stricter rule beside it instead; statutory duties always apply",
-                    ),
-                );
-                continue;
-            }
-            match rel.kind {
-                ast::RelationKind::Overrides => {
-                    if let Some(r) = self.ir.rules.get_mut(target_idx) {
-                        r.exceptions.push(*idx);
-                    }
-                    if let Some(r) = self.ir.rules.get_mut(*idx) {
-                        r.overrides.push(target_idx);
-                    }
-                }
-                ast::RelationKind::Replaces => {
-                    if target_layer <= *layer {
-                        self.diags.push(
-                            Diagnostic::error(
-                                "haven::check::replaces_same_layer",
-                                format!(
-                                    "`replaces {}` must name a rule of the policy this one extends",
-                                    rel.target.node
-                                ),
-                                rel.target.span,
-                            )
-                            .with_secondary(target.span, "this rule is in the same policy")
-                            .with_help("within one policy, use `overrides` for an exception"),
-                        );
-                        continue;
-                    }
-                    if let Some(slot) = removed.get_mut(target_idx) {
-                        *slot = true;
-                    }
-                }
-            }
-        }
-        lints::exception_cycles(self);
-        lints::statutory_contradictions(self);
-        self.remove_rules(&removed);
-    }
-
-    fn remove_rules(&mut self, removed: &[bool]) {
-        if !removed.iter().any(|r| *r) {
-            return;
-        }
-        let mut remap = vec![usize::MAX; self.ir.rules.len()];
-        let mut next = 0;
-        for (i, slot) in remap.iter_mut().enumerate() {
-            if !removed.get(i).copied().unwrap_or(false) {
-                *slot = next;
-                next += 1;
-            }
-        }
-        let old = std::mem::take(&mut self.ir.rules);
-        for (i, mut rule) in old.into_iter().enumerate() {
-            if removed.get(i).copied().unwrap_or(false) {
-                continue;
-            }
-            rule.exceptions = rule
-                .exceptions
-                .iter()
-                .filter_map(|e| remap.get(*e).copied().filter(|v| *v != usize::MAX))
-                .collect();
-            rule.overrides = rule
-                .overrides
-                .iter()
-                .filter_map(|e| remap.get(*e).copied().filter(|v| *v != usize::MAX))
-                .collect();
-            // Table rows are never removed (only `replaces` targets are), so the range of
-            // earlier rows shifts as a block.
-            let start = remap
-                .get(rule.preceded_by.start)
-                .copied()
-                .filter(|v| *v != usize::MAX);
-            rule.preceded_by = match start {
-                Some(start) => start..start + rule.preceded_by.len(),
-                None => 0..0,
-            };
-            self.ir.rules.push(rule);
-        }
-        for t in &mut self.ir.tables {
-            let start = remap.get(t.rows.start).copied().unwrap_or(0);
-            let end = start + t.rows.len();
-            t.rows = start..end;
-        }
-        let old_stat = std::mem::take(&mut self.statutory);
-        self.statutory = old_stat
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| !removed.get(*i).copied().unwrap_or(false))
-            .map(|(_, s)| s)
-            .collect();
     }
 }
 
@@ -1950,36 +1514,4 @@ fn known_deadline(cx: &Checker, name: &str) -> Option<String> {
         .names(TokenKind::Deadline)
         .into_iter()
         .find(|d| d == name)
-}
-
-/// The closest name within a small edit distance.
-pub(crate) fn suggest(name: &str, known: &[String]) -> Option<String> {
-    let len = name.chars().count();
-    let limit = (len / 3).clamp(1, 3);
-    known
-        .iter()
-        // Lengths further apart than the limit cannot be close enough; skipping them also
-        // keeps a 500 KB key from costing an edit-distance table per candidate.
-        .filter(|k| k.chars().count().abs_diff(len) <= limit)
-        .map(|k| (edit_distance(name, k), k))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, k)| (*d, (*k).clone()))
-        .map(|(_, k)| k.clone())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b_chars: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b_chars.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(prev.len());
-        cur.push(i + 1);
-        for (j, cb) in b_chars.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            cur.push(sub.min(del).min(ins));
-        }
-        prev = cur;
-    }
-    prev.last().copied().unwrap_or(0)
 }

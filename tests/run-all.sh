@@ -14,6 +14,9 @@ missing=()
 need() { missing+=("$1"); echo "    missing: $1"; }
 command -v cargo >/dev/null || need "cargo (install Rust with rustup: https://rustup.rs)"
 command -v python3 >/dev/null || need "python3 (>= 3.9; the MSRV check and the Python binding)"
+if ! command -v valgrind >/dev/null && [ "$(id -u)" != "0" ]; then
+  need "valgrind (the instruction-count guard; Debian: apt-get install valgrind), or run as root so apt-get can install it"
+fi
 if [ "${HAVEN_SKIP_BINDINGS:-}" != "1" ]; then
   if command -v node >/dev/null; then
     node_major="$(node -p 'process.versions.node.split(".")[0]')"
@@ -34,7 +37,7 @@ if [ "${HAVEN_SKIP_BINDINGS:-}" != "1" ]; then
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "error: cannot run the test suite: ${#missing[@]} requirement(s) missing (listed above)." >&2
-  echo "       HAVEN_SKIP_BINDINGS=1 bash tests/run-all.sh runs the Rust part, which needs only cargo and python3." >&2
+  echo "       HAVEN_SKIP_BINDINGS=1 bash tests/run-all.sh runs the Rust part, which needs only cargo, python3 and valgrind." >&2
   exit 1
 fi
 done_step
@@ -64,6 +67,11 @@ step "benches compile and run once"
 if [ -d crates/haven-core/benches ]; then
   cargo test --quiet -p haven-core --benches
 fi
+done_step
+
+step "instruction-count regression guard (callgrind against crates/haven-bench/baseline; fails above +10%)"
+cargo test --quiet -p haven-bench
+bash tests/instructions.sh
 done_step
 
 step "rustdoc (warnings denied)"

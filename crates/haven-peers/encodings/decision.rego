@@ -58,7 +58,10 @@ row contains 1 if {
 	input.facts.illegal_content_suspected == true
 }
 
-row contains 1 if input.category in {"csam", "extreme_pornography", "criminally_racist_material"}
+row contains 1 if {
+	input.category in {"csam", "extreme_pornography", "obscene_adult_content", "criminally_racist_material"}
+	input.facts.deliberate == true
+}
 
 row contains 2 if input.category == "inappropriate_personal_use"
 
@@ -90,7 +93,10 @@ row contains 12 if input.category == "filter_bypass"
 
 row contains 13 if input.category == "accidental_access_not_reported"
 
-row contains 14 if input.category == "pornography"
+row contains 14 if {
+	input.category == "pornography"
+	input.facts.deliberate == true
+}
 
 row contains 14 if {
 	input.category == "deliberate_access_inappropriate"

@@ -14,13 +14,77 @@
 mod support;
 
 use haven_peers::{cedar::Cedar, rego::Rego, zen::Zen};
+use support::corpus::{Case, Person};
 use support::oracle::Outcome;
 
-/// haven's decision for every corpus incident, as the oracle's bit set (checked against
-/// haven's actions), with the incident's JSON text.
+/// Every category the sanctions table names (and `obscene_adult_content`, which only row 1
+/// names and the corpus never draws), plus one it does not name, for each combination of the
+/// two facts the table's rows test (true, false, unknown), with a staff actor, a pupil actor
+/// and an actor of unknown role: the rows that need `deliberate` (1 and 14) and
+/// `illegal_content_suspected` are exercised on every value, unknown included.
+fn table_grid() -> Vec<Case> {
+    const CATEGORIES: [&str; 20] = [
+        "deliberate_access_inappropriate",
+        "csam",
+        "extreme_pornography",
+        "obscene_adult_content",
+        "criminally_racist_material",
+        "inappropriate_personal_use",
+        "unauthorised_download",
+        "account_misuse",
+        "data_protection_breach",
+        "hacking_or_virus",
+        "offensive_message",
+        "cyberbullying",
+        "staff_personal_comms_with_pupils",
+        "professional_standing",
+        "disrepute",
+        "filter_bypass",
+        "accidental_access_not_reported",
+        "pornography",
+        "copyright_breach",
+        "grooming",
+    ];
+    const TRI: [Option<bool>; 3] = [Some(true), Some(false), None];
+    let mut cases = Vec::new();
+    for category in CATEGORIES {
+        for role in [Some("teacher"), Some("pupil"), None] {
+            for deliberate in TRI {
+                for illegal in TRI {
+                    let mut facts = Vec::new();
+                    facts.extend(deliberate.map(|v| ("deliberate", v)));
+                    facts.extend(illegal.map(|v| ("illegal_content_suspected", v)));
+                    cases.push(Case {
+                        id: format!("grid-{}", cases.len()),
+                        category: Some(category),
+                        activity: None,
+                        actor: Some(Person {
+                            role,
+                            age: None,
+                            sen: None,
+                        }),
+                        subject: None,
+                        others: Some(Vec::new()),
+                        facts,
+                        device: None,
+                        location: None,
+                    });
+                }
+            }
+        }
+    }
+    cases
+}
+
+/// haven's decision for every corpus incident and every [`table_grid`] incident, as the
+/// oracle's bit set (checked against haven's actions), with the incident's JSON text.
 fn expected() -> Vec<(String, serde_json::Value, Outcome)> {
     let policy = support::decisions();
-    support::corpus::standard()
+    let cases: Vec<Case> = support::corpus::standard()
+        .into_iter()
+        .chain(table_grid())
+        .collect();
+    let expected: Vec<_> = cases
         .iter()
         .map(|case| {
             let text = case.to_text();
@@ -29,7 +93,22 @@ fn expected() -> Vec<(String, serde_json::Value, Outcome)> {
             assert_eq!(support::haven_tuples(&decision), outcome.tuples(), "{text}");
             (text, case.to_json(), outcome)
         })
-        .collect()
+        .collect();
+    // The changed rows fire (and only on a deliberate act): the grid is not vacuous.
+    let fired = |category: &str, deliberate: Option<bool>| {
+        cases.iter().zip(&expected).any(|(c, (_, _, o))| {
+            c.category == Some(category)
+                && c.fact("deliberate") == deliberate
+                && c.actor.as_ref().and_then(|a| a.role) == Some("teacher")
+                && o.0 != 0
+        })
+    };
+    for category in ["obscene_adult_content", "csam", "pornography"] {
+        assert!(fired(category, Some(true)), "{category}, deliberate");
+        assert!(!fired(category, Some(false)), "{category}, not deliberate");
+        assert!(!fired(category, None), "{category}, deliberate unknown");
+    }
+    expected
 }
 
 #[test]

@@ -55,6 +55,8 @@ pub struct Policy {
     warnings: Vec<Diagnostic>,
     limits: Limits,
     calendar: Option<std::sync::Arc<SchoolCalendar>>,
+    /// The root file's syntax tree, as the checker parsed it (for `render`).
+    root: std::sync::Arc<syntax::ast::File>,
 }
 
 /// The school calendar a policy carries: the file it came from and what it says.
@@ -280,18 +282,24 @@ impl Policy {
             }
         };
         match ir {
-            Some(ir) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(Policy {
+            Some((ir, root)) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(Policy {
                 ir,
                 sources,
                 warnings: diagnostics,
                 limits: opts.limits.clone(),
                 calendar: calendar.map(std::sync::Arc::new),
+                root: std::sync::Arc::new(root),
             }),
             _ => Err(CompileError {
                 sources,
                 diagnostics,
             }),
         }
+    }
+
+    /// The root file's syntax tree, as compiled (the renderers read it; nothing re-parses).
+    pub fn root_syntax(&self) -> &syntax::ast::File {
+        &self.root
     }
 
     /// The same policy with the school calendar given as `calendar.toml` text (`name` labels

@@ -3,7 +3,7 @@
 
 use crate::source::{SourceId, Sources};
 use crate::syntax::ast::{self, Item, Meta, Outcome, TargetMode, TextKey};
-use crate::{Limits, Policy};
+use crate::Policy;
 use std::fmt::Write as _;
 
 /// A block of the rendered document, before it is written as Markdown or HTML.
@@ -200,8 +200,7 @@ fn blocks(sources: &Sources, policy: &Policy) -> Vec<Block> {
     let Some(root) = sources.get(SourceId(0)) else {
         return Vec::new();
     };
-    let (file, _) = crate::syntax::parse(SourceId(0), &root.text, &Limits::default());
-    let Some(file) = file else { return Vec::new() };
+    let file = policy.root_syntax();
     let slice = |span: crate::Span| squash(root.text.get(span.range()).unwrap_or(""));
     let mut out = Vec::new();
     let title = file

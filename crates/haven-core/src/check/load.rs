@@ -107,7 +107,6 @@ impl Loader for MapLoader {
 
 /// One parsed file and where it sits.
 pub(super) struct Loaded {
-    #[allow(dead_code, reason = "kept for diagnostics that name the file")]
     pub(super) source: SourceId,
     pub(super) file: ast::File,
     pub(super) layer: usize,

@@ -29,13 +29,14 @@ pub struct CheckOptions {
     pub contract_reach: bool,
 }
 
-/// Compile the file `root` (already in `sources`) and everything it loads.
+/// Compile the file `root` (already in `sources`) and everything it loads: the IR and the
+/// root file's syntax tree (kept for rendering, so nothing parses the text twice).
 pub(crate) fn compile(
     sources: &mut Sources,
     root: SourceId,
     loader: &dyn Loader,
     opts: &CheckOptions,
-) -> (Option<PolicyIr>, Vec<Diagnostic>) {
+) -> (Option<(PolicyIr, ast::File)>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let files = load_tree(sources, root, loader, opts, &mut diags);
     let Some(files) = files else {
@@ -50,11 +51,13 @@ pub(crate) fn compile(
     let failed = diags.iter().any(Diagnostic::is_error);
     let mut diags = diags;
     sort_diagnostics(&mut diags);
-    if failed {
-        (None, diags)
-    } else {
-        ir.build_index();
-        (Some(ir), diags)
+    let root_file = files.into_iter().find(|l| l.source == root).map(|l| l.file);
+    match root_file {
+        Some(file) if !failed => {
+            ir.build_index();
+            (Some((ir, file)), diags)
+        }
+        _ => (None, diags),
     }
 }
 

@@ -34,6 +34,11 @@ export MYPY_CACHE_DIR="$venv/.mypy_cache"
 
 # Everything below runs from the repository root, so `import haven` finds the installed
 # wheel, never the source tree in bindings/python/python.
+step "haven CLI (the explain/diff and --today agreement tests compare with it)"
+cargo build -q -p haven-cli
+# The binary just built, never a stale one elsewhere in target/.
+export HAVEN_BIN="$repo/target/debug/haven"
+
 step "pytest"
 "$py" -m pytest -q -p no:cacheprovider bindings/python/tests
 

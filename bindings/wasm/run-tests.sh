@@ -24,6 +24,8 @@ step "cargo test -p haven-wasm (envelope, native)"
 
 step "haven CLI (for the --today agreement test)"
 (cd ../.. && cargo build -q -p haven-cli)
+# The binary just built, never a stale one elsewhere in target/.
+export HAVEN_BIN="$(cd ../.. && pwd)/target/debug/haven"
 
 step "node --test (API, error paths, TypeScript types)"
 node --test --test-reporter=spec test/*.test.cjs test/*.test.mjs

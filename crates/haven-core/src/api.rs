@@ -164,19 +164,11 @@ impl Error {
     /// An argument of the wrong type (`haven::api::wrong_argument`), e.g. a number where the
     /// policy source belongs. `found` names what came, in the caller's language.
     pub fn wrong_argument(argument: &str, expected: &str, found: &str) -> Error {
-        let code = "haven::api::wrong_argument";
         let message = format!("`{argument}` must be {expected}, found {found}");
-        Error::Policy(DetailedError {
-            rendered: format!("error[{code}]: {message}\n"),
+        Error::Policy(DetailedError::unlocated(
+            "haven::api::wrong_argument",
             message,
-            code: code.to_owned(),
-            severity: Severity::Error,
-            help: None,
-            file: None,
-            line: None,
-            column: None,
-            labels: Vec::new(),
-        })
+        ))
     }
 }
 

@@ -289,6 +289,24 @@ pub struct DetailedError {
     pub rendered: String,
 }
 
+impl DetailedError {
+    /// An error with no place in any text (an argument of the wrong type, a file that cannot
+    /// be read): code and message, rendered the way located diagnostics are.
+    pub fn unlocated(code: &str, message: String) -> Self {
+        DetailedError {
+            rendered: format!("error[{code}]: {message}\n"),
+            message,
+            code: code.to_owned(),
+            severity: Severity::Error,
+            help: None,
+            file: None,
+            line: None,
+            column: None,
+            labels: Vec::new(),
+        }
+    }
+}
+
 /// A label as data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DetailedLabel {

@@ -3,7 +3,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use haven_core::{DetailedError, IncidentError, Severity};
+use haven_core::IncidentError;
 use serde::Serialize;
 
 /// An error answer.
@@ -106,19 +106,4 @@ pub(crate) fn incident_error_json(e: &IncidentError, index: Option<usize>) -> se
         index,
     })
     .unwrap_or_default()
-}
-
-/// A `DetailedError` with no location (an I/O problem reading a policy).
-pub(crate) fn plain_detailed(code: &str, message: String) -> DetailedError {
-    DetailedError {
-        rendered: format!("error[{code}]: {message}\n"),
-        message,
-        code: code.to_owned(),
-        severity: Severity::Error,
-        help: None,
-        file: None,
-        line: None,
-        column: None,
-        labels: Vec::new(),
-    }
 }

@@ -303,7 +303,7 @@ fn compile(
 ) -> Result<Loaded, Vec<DetailedError>> {
     let name = format!("{id}/policy.haven");
     let bytes = std::fs::read(file).map_err(|e| {
-        vec![crate::error::plain_detailed(
+        vec![haven_core::DetailedError::unlocated(
             "haven::serve::unreadable_policy",
             format!("cannot read `{name}`: {e}"),
         )]

@@ -3,8 +3,23 @@
 const CACHE = "haven-playground-v1";
 const ASSETS = ["./", "./index.html", "./style.css", "./app.js", "./pkg/haven.js", "./pkg/haven_bg.wasm", "./policies/index.json"];
 
+// The school policies build.sh copied beside the page (policies/index.json lists them): cached
+// at install too, so a policy never opened online still opens offline.
+async function schoolPolicyPaths() {
+  try {
+    const list = await (await fetch("./policies/index.json")).json();
+    return Array.isArray(list) ? list.map((p) => `./${p.name}`) : [];
+  } catch {
+    return [];
+  }
+}
+
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(ASSETS)).then(() => self.skipWaiting()));
+  event.waitUntil(
+    schoolPolicyPaths()
+      .then((policies) => caches.open(CACHE).then((c) => c.addAll([...ASSETS, ...policies])))
+      .then(() => self.skipWaiting()),
+  );
 });
 
 self.addEventListener("activate", (event) => {
@@ -22,8 +37,9 @@ self.addEventListener("fetch", (event) => {
     fetch(request)
       .then((response) => {
         if (response.ok) {
+          // Kept alive until stored, so a reload straight after finds the copy.
           const copy = response.clone();
-          caches.open(CACHE).then((c) => c.put(request, copy));
+          event.waitUntil(caches.open(CACHE).then((c) => c.put(request, copy)));
         }
         return response;
       })

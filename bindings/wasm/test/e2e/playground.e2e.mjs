@@ -39,7 +39,7 @@ before(async () => {
     ],
   });
   page = context.pages()[0] ?? (await context.newPage());
-  page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+  page.on("console", (m) => m.type() === "error" && consoleErrors.push(`${m.text()} (${m.location().url || "no url"})`));
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
   await page.goto(URL_);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
@@ -456,6 +456,8 @@ test("works offline after the first load", async () => {
   await page.evaluate(() => navigator.serviceWorker.ready);
   await page.reload();
   await page.waitForSelector('body[data-ready="1"]');
+  // Every fetch of this load has finished (and, through the worker, been stored).
+  await page.waitForLoadState("networkidle");
   await page.evaluate(async () => {
     // make sure every asset went through the worker's cache
     const c = await caches.open("haven-playground-v1");

@@ -179,7 +179,9 @@ impl<'de> de::MapAccess<'de> for Items<'_> {
 /// Pauses Python's cyclic garbage collector while a batch's decisions are built, if it was
 /// running. They are fresh trees of dicts and lists that cannot form cycles, yet every few
 /// hundred would trigger a collection over the growing results (3.4x slower on Kenilworth's
-/// referral decisions). No Python code runs meanwhile; dropping this restores the collector.
+/// referral decisions). Dropping this restores the collector. `evaluate_many` holds one per
+/// chunk, or one for the whole call over a list or tuple (then only a record's own mapping
+/// methods, if it is not a dict, run with the collector paused).
 struct GcPause<'py>(Option<Bound<'py, PyModule>>);
 
 impl<'py> GcPause<'py> {

@@ -144,9 +144,11 @@ impl<'de> de::SeqAccess<'de> for Items<'_> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, PythonizeError> {
-        let Ok(item) = self.values.get_item(self.next) else {
+        // (past the end, `get_item` would make and drop an `IndexError`)
+        if self.next >= self.values.len() {
             return Ok(None);
-        };
+        }
+        let item = self.values.get_item(self.next)?;
         self.next += 1;
         seed.deserialize(Reader(&item)).map(Some)
     }
@@ -161,8 +163,10 @@ impl<'de> de::MapAccess<'de> for Items<'_> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, PythonizeError> {
-        match self.keys.as_ref().map(|k| k.get_item(self.next)) {
-            Some(Ok(key)) => seed.deserialize(Reader(&key)).map(Some),
+        match &self.keys {
+            Some(keys) if self.next < keys.len() => seed
+                .deserialize(Reader(&keys.get_item(self.next)?))
+                .map(Some),
             _ => Ok(None),
         }
     }

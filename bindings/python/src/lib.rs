@@ -43,7 +43,8 @@ fn to_py<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound
 /// single call more than it saves. Strings are immutable, so sharing is invisible.
 struct Shared;
 
-/// The shared strings (by text; at most `SHARED` of them, none longer than `SHARED_LEN`).
+/// The shared strings, by text: none longer than `SHARED_LEN`, and emptied when `SHARED` are
+/// kept (incident ids are new each time), so later policies' strings are shared too.
 static STRINGS: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
 const SHARED: usize = 16_384;
 const SHARED_LEN: usize = 4_096;
@@ -59,7 +60,10 @@ fn shared(value: Bound<'_, PyAny>) -> PyResult<Bound<'_, PyAny>> {
     if let Some(known) = strings.get_item(&value)? {
         return Ok(known);
     }
-    if strings.len() < SHARED && value.len()? <= SHARED_LEN {
+    if value.len()? <= SHARED_LEN {
+        if strings.len() >= SHARED {
+            strings.clear();
+        }
         strings.set_item(&value, &value)?;
     }
     Ok(value)

@@ -1,8 +1,8 @@
 //! The school calendar: a school's `calendar.toml` (terms, half terms, INSET days, closures,
 //! the school day) over the England and Wales bank holidays. See `docs/calendar.md`.
 
+use crate::reader::{self, DateValue, Spanned};
 use crate::time::{first_weekday, last_weekday, Day, LocalTime, Weekday};
-use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
@@ -175,32 +175,6 @@ impl fmt::Display for CalendarError {
 
 impl std::error::Error for CalendarError {}
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CalendarToml {
-    school: Option<String>,
-    day_starts: Option<toml::Spanned<String>>,
-    day_ends: Option<toml::Spanned<String>>,
-    immediately_minutes: Option<toml::Spanned<i64>>,
-    #[serde(default)]
-    term: Vec<TermToml>,
-    #[serde(default)]
-    inset: Vec<toml::Spanned<toml::value::Datetime>>,
-    #[serde(default)]
-    closures: Vec<toml::Spanned<toml::value::Datetime>>,
-    #[serde(default)]
-    extra_bank_holidays: Vec<toml::Spanned<toml::value::Datetime>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TermToml {
-    name: String,
-    starts: toml::Spanned<toml::value::Datetime>,
-    ends: toml::Spanned<toml::value::Datetime>,
-    half_term: Option<toml::Spanned<Vec<toml::value::Datetime>>>,
-}
-
 impl Calendar {
     /// Read a `calendar.toml`; every error carries its line and column.
     pub fn from_toml(text: &str) -> Result<Calendar, CalendarError> {
@@ -213,21 +187,16 @@ impl Calendar {
                 span: span.map(|s| (s.start, s.end)),
             }
         };
-        let raw: CalendarToml = toml::from_str(text).map_err(|e| {
-            at(
-                e.span(),
-                e.message().trim_end_matches('\n').replace('\n', "; "),
-            )
-        })?;
-        let date = |d: &toml::Spanned<toml::value::Datetime>, what: &str| {
-            to_day(d.get_ref()).ok_or_else(|| {
+        let raw = reader::read(text).map_err(|e| at(e.span, e.message))?;
+        let date = |d: &Spanned<DateValue>, what: &str| {
+            d.get_ref().ok_or_else(|| {
                 at(
                     Some(d.span()),
                     format!("{what} must be a date such as 2026-09-03"),
                 )
             })
         };
-        let clock = |t: &Option<toml::Spanned<String>>, what: &str, default: i64| match t {
+        let clock = |t: &Option<Spanned<String>>, what: &str, default: i64| match t {
             None => Ok(default),
             Some(t) => parse_clock(t.get_ref()).ok_or_else(|| {
                 at(
@@ -244,7 +213,7 @@ impl Calendar {
         cal.day_ends = clock(&raw.day_ends, "day_ends", cal.day_ends)?;
         if cal.day_ends <= cal.day_starts {
             return Err(at(
-                raw.day_ends.as_ref().map(toml::Spanned::span),
+                raw.day_ends.as_ref().map(Spanned::span),
                 "`day_ends` must be later than `day_starts`".into(),
             ));
         }
@@ -269,8 +238,7 @@ impl Calendar {
             let half_term = match &term.half_term {
                 None => None,
                 Some(h) => {
-                    let days: Vec<Option<Day>> = h.get_ref().iter().map(to_day).collect();
-                    match days.as_slice() {
+                    match h.get_ref().as_slice() {
                         [Some(a), Some(b)] if a <= b && starts <= *a && *b <= ends => Some((*a, *b)),
                         _ => {
                             return Err(at(
@@ -419,13 +387,6 @@ pub fn age_on(born: Day, on: Day) -> i64 {
         age -= 1;
     }
     age
-}
-
-fn to_day(dt: &toml::value::Datetime) -> Option<Day> {
-    match (dt.date, dt.time) {
-        (Some(d), None) => Day::from_ymd(i64::from(d.year), u32::from(d.month), u32::from(d.day)),
-        _ => None,
-    }
 }
 
 /// Parse `HH:MM` into minutes after midnight.

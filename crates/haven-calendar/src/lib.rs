@@ -17,6 +17,7 @@
 
 pub mod calendar;
 mod deadline;
+mod reader;
 pub mod time;
 
 pub use calendar::{Calendar, CalendarError, Term, BANK_HOLIDAY_SOURCE};

@@ -311,6 +311,15 @@ fn made(
     }
 }
 
+/// Where in the record a key path points, in words: `the record` for the root.
+fn place(key: &str) -> String {
+    if key.is_empty() {
+        "the record".to_owned()
+    } else {
+        format!("`{key}`")
+    }
+}
+
 impl IncidentError {
     /// The record is not a map (`haven::incident::wrong_type`).
     pub fn not_a_record(found: &str) -> Self {
@@ -324,11 +333,7 @@ impl IncidentError {
 
     /// A value with no JSON form (`haven::incident::not_json`); `detail` says what it was.
     pub fn not_data(key: &str, detail: &str) -> Self {
-        let at = if key.is_empty() {
-            "the record".to_owned()
-        } else {
-            format!("`{key}`")
-        };
+        let at = place(key);
         made(
             "haven::incident::not_json",
             key,
@@ -349,11 +354,7 @@ impl IncidentError {
 
     /// A map key that is not a string (`haven::incident::not_json`).
     pub fn key_not_string(key: &str, found: &str) -> Self {
-        let at = if key.is_empty() {
-            "the record".to_owned()
-        } else {
-            format!("`{key}`")
-        };
+        let at = place(key);
         made(
             "haven::incident::not_json",
             key,

@@ -594,6 +594,19 @@ fn resolve(app: &App, headers: &HeaderMap, id: &str) -> Result<Arc<Loaded>, ApiE
     set.get(id).cloned().ok_or_else(|| unknown_policy(id))
 }
 
+/// What both decide handlers do first: auth, the named policy, the body within `limit`.
+async fn open_request(
+    app: &App,
+    headers: &HeaderMap,
+    id: &str,
+    body: Body,
+    limit: usize,
+) -> Result<(Arc<Loaded>, Bytes), ApiError> {
+    let loaded = resolve(app, headers, id)?;
+    let bytes = read_body(body, headers, limit).await?;
+    Ok((loaded, bytes))
+}
+
 async fn decide(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -602,14 +615,11 @@ async fn decide(
     body: Body,
 ) -> Response {
     let explain = wants_explain(query.as_deref());
-    let loaded = match resolve(&app, &headers, &id) {
-        Ok(l) => l,
-        Err(e) => return e.into_response(),
-    };
-    let bytes = match read_body(body, &headers, app.config.max_body_bytes).await {
-        Ok(b) => b,
-        Err(e) => return e.into_response(),
-    };
+    let (loaded, bytes) =
+        match open_request(&app, &headers, &id, body, app.config.max_body_bytes).await {
+            Ok(opened) => opened,
+            Err(e) => return e.into_response(),
+        };
     let text = match utf8(&bytes) {
         Ok(t) => t,
         Err(e) => return e.into_response(),
@@ -657,14 +667,11 @@ async fn decide_batch(
     body: Body,
 ) -> Response {
     let explain = wants_explain(query.as_deref());
-    let loaded = match resolve(&app, &headers, &id) {
-        Ok(l) => l,
-        Err(e) => return e.into_response(),
-    };
-    let bytes = match read_body(body, &headers, app.config.max_batch_bytes).await {
-        Ok(b) => b,
-        Err(e) => return e.into_response(),
-    };
+    let (loaded, bytes) =
+        match open_request(&app, &headers, &id, body, app.config.max_batch_bytes).await {
+            Ok(opened) => opened,
+            Err(e) => return e.into_response(),
+        };
     let records = match utf8(&bytes).and_then(split_batch) {
         Ok(r) => r,
         Err(e) => return e.into_response(),

@@ -70,6 +70,13 @@ impl Auditor {
         }
     }
 
+    /// An auditor on the calendar the policy carries (`calendar.toml` beside it, or the
+    /// one given with [`Policy::with_calendar_toml`]), else the default calendar.
+    pub fn for_policy(policy: Policy) -> Self {
+        let calendar = policy.calendar().cloned().unwrap_or_default();
+        Auditor::new(policy, calendar)
+    }
+
     /// The policy.
     pub fn policy(&self) -> &Policy {
         &self.policy

@@ -176,3 +176,28 @@ fn several_schools_dispatch_by_school() {
         );
     }
 }
+
+#[test]
+fn an_auditor_for_a_policy_takes_the_calendar_beside_it() {
+    let by_hand = auditor("kingsbury_2019");
+    let policy = by_hand.policy().clone();
+    assert_eq!(Auditor::for_policy(policy).calendar(), by_hand.calendar());
+    let bare = Policy::compile(
+        "p.haven",
+        "policy p \"P\" {\n  version \"1\"\n  use std/vocabulary\n}\n",
+        &haven_modules::Bundled,
+        &CheckOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(Auditor::for_policy(bare).calendar(), &Calendar::default());
+}
+
+#[test]
+fn history_errors_read_with_their_code() {
+    let e = auditor("kingsbury_2019")
+        .parse(r#"{"reported_at": "soon", "incident": {}}"#, "line 1")
+        .unwrap_err();
+    assert!(e
+        .coded()
+        .starts_with("haven::history::bad_time: `reported_at` must be"));
+}

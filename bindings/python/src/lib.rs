@@ -8,15 +8,15 @@
 mod audit;
 mod errors;
 
-use errors::{incident_errors, policy_error, value_error, Diagnostic};
-use haven_core::{api, CheckOptions, Date, Decision, ExplainOptions, Incident, IncidentError};
+use errors::{diagnostics, incident_errors, policy_error, value_error, Diagnostic};
+use haven_core::api::{self, batch::Node, batch::Nodes};
+use haven_core::{CheckOptions, Date, ExplainOptions, Incident, IncidentError};
 use haven_modules::FsLoader;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyMapping, PyModule, PySequence, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyMapping, PyModule, PyString, PyTuple};
 use pyo3::IntoPyObjectExt as _;
-use pythonize::{Depythonizer, PythonizeError, PythonizeUnnamedMappingAdapter as Named};
+use pythonize::{Depythonizer, PythonizeError};
 use serde::de::{self, DeserializeSeed, Visitor};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -33,73 +33,56 @@ fn guarded<T>(f: impl FnOnce() -> T) -> PyResult<T> {
 
 /// Serde data (a decision, an explanation, a diff) as plain Python dicts and lists.
 fn to_py<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
-    Ok(pythonize::pythonize(py, value)?)
+    let mut nodes = Nodes::new();
+    nodes.write(value).map_err(value_error)?;
+    Ok(objects(py, &nodes)?
+        .pop()
+        .unwrap_or_else(|| py.None().into_bound(py)))
 }
 
-/// For batches, `pythonize`'s dicts and lists with each `str` swapped for the one already
-/// made for the same text. Keys, action and role names and citations repeat from one
-/// decision to the next: shared, a batch's decisions take far less memory, and so time
-/// (1.6x the throughput on Kenilworth's referrals), though looking each string up costs a
-/// single call more than it saves. Strings are immutable, so sharing is invisible.
-struct Shared;
-
-/// The shared strings, by text: none longer than `SHARED_LEN`, and emptied when `SHARED` are
-/// kept (incident ids are new each time), so later policies' strings are shared too.
-static STRINGS: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
-const SHARED: usize = 16_384;
-const SHARED_LEN: usize = 4_096;
-
-fn shared(value: Bound<'_, PyAny>) -> PyResult<Bound<'_, PyAny>> {
-    if !value.is_exact_instance_of::<PyString>() {
-        return Ok(value);
+/// The values written as core's nodes, as Python objects: each distinct string is made
+/// once for all of them (a batch's decisions repeat their keys, names and citations).
+fn objects<'py>(py: Python<'py>, nodes: &Nodes) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let strings: Vec<_> = nodes.strings.iter().map(|s| PyString::new(py, s)).collect();
+    let mut at = nodes.nodes.iter().peekable();
+    let mut out = Vec::new();
+    while at.peek().is_some() {
+        out.push(object(py, &strings, &mut at)?);
     }
-    let py = value.py();
-    let strings = STRINGS
-        .get_or_init(py, || PyDict::new(py).unbind())
-        .bind(py);
-    if let Some(known) = strings.get_item(&value)? {
-        return Ok(known);
-    }
-    if value.len()? <= SHARED_LEN {
-        if strings.len() >= SHARED {
-            strings.clear();
+    Ok(out)
+}
+
+type At<'n> = std::iter::Peekable<std::slice::Iter<'n, Node>>;
+
+fn object<'py>(
+    py: Python<'py>,
+    strings: &[Bound<'py, PyString>],
+    at: &mut At<'_>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let open = |at: &mut At<'_>| at.next_if_eq(&&Node::End).is_none() && at.peek().is_some();
+    Ok(match at.next() {
+        Some(&Node::Bool(b)) => b.into_bound_py_any(py)?,
+        Some(&Node::Int(i)) => i.into_bound_py_any(py)?,
+        Some(&Node::UInt(u)) => u.into_bound_py_any(py)?,
+        Some(&Node::Float(f)) => f.into_bound_py_any(py)?,
+        Some(&Node::Str(i)) => (usize::try_from(i).ok().and_then(|i| strings.get(i)))
+            .map_or_else(|| py.None().into_bound(py), |s| s.clone().into_any()),
+        Some(Node::List) => {
+            let list = PyList::empty(py);
+            while open(at) {
+                list.append(object(py, strings, at)?)?;
+            }
+            list.into_any()
         }
-        strings.set_item(&value, &value)?;
-    }
-    Ok(value)
-}
-
-impl pythonize::PythonizeTypes for Shared {
-    type Map = Shared;
-    type NamedMap = Named<Shared>;
-    type List = Shared;
-}
-
-impl pythonize::PythonizeMappingType for Shared {
-    type Builder<'py> = Bound<'py, PyDict>;
-    fn builder<'py>(py: Python<'py>, _: Option<usize>) -> PyResult<Self::Builder<'py>> {
-        Ok(PyDict::new(py))
-    }
-    fn push_item<'py>(
-        dict: &mut Self::Builder<'py>,
-        key: Bound<'py, PyAny>,
-        value: Bound<'py, PyAny>,
-    ) -> PyResult<()> {
-        dict.set_item(shared(key)?, shared(value)?)
-    }
-    fn finish<'py>(dict: Self::Builder<'py>) -> PyResult<Bound<'py, PyMapping>> {
-        Ok(dict.into_mapping())
-    }
-}
-
-impl pythonize::PythonizeListType for Shared {
-    fn create_sequence<'py, T: IntoPyObject<'py>, U: ExactSizeIterator<Item = T>>(
-        py: Python<'py>,
-        items: impl IntoIterator<Item = T, IntoIter = U>,
-    ) -> PyResult<Bound<'py, PySequence>> {
-        let items = items.into_iter().map(|i| shared(i.into_bound_py_any(py)?));
-        Ok(PyList::new(py, items.collect::<PyResult<Vec<_>>>()?)?.into_sequence())
-    }
+        Some(Node::Map) => {
+            let dict = PyDict::new(py);
+            while open(at) {
+                dict.set_item(object(py, strings, at)?, object(py, strings, at)?)?;
+            }
+            dict.into_any()
+        }
+        Some(Node::Null | Node::End) | None => py.None().into_bound(py),
+    })
 }
 
 /// `pythonize`'s reader, with exact dicts and lists read here: `pythonize` asks every dict for
@@ -276,7 +259,7 @@ fn compile(
 }
 
 /// Policy text from a Python `str`. A lone surrogate (no UTF-8 form) is a located policy
-/// error at its position, not a `UnicodeEncodeError` without a line.
+/// error at its position (core's), not a `UnicodeEncodeError` without a line.
 fn source_text(
     text: &Bound<'_, PyString>,
     name: &str,
@@ -284,40 +267,23 @@ fn source_text(
     if let Ok(text) = text.to_cow() {
         return Ok(Ok(text.into_owned()));
     }
-    let encoded = text
-        .call_method1("encode", ("utf-16-le", "surrogatepass"))?
-        .extract::<Vec<u8>>()?;
-    let units = encoded.chunks_exact(2).map(|p| {
-        u16::from_le_bytes([
-            p.first().copied().unwrap_or(0),
-            p.get(1).copied().unwrap_or(0),
-        ])
-    });
-    let (mut lossy, mut first) = (String::new(), None);
-    for c in char::decode_utf16(units) {
-        if c.is_err() {
-            first.get_or_insert(lossy.len());
-        }
-        lossy.push(c.unwrap_or('\u{fffd}'));
-    }
-    Ok(Err(haven_core::unpaired_surrogate(
-        name,
-        lossy,
-        first.unwrap_or(0),
-    )))
+    let bytes = text.call_method1("encode", ("utf-16-le", "surrogatepass"))?;
+    let bytes = bytes.extract::<Vec<u8>>()?;
+    let units = bytes.chunks_exact(2).filter_map(|p| p.try_into().ok());
+    Ok(api::source::from_utf16(name, units.map(u16::from_le_bytes)))
 }
 
-/// Read a policy file: I/O errors as `OSError`, bytes that are not UTF-8 as a `PolicyError`.
-fn read_policy(py: Python<'_>, path: &Path) -> PyResult<(PathBuf, String)> {
-    let file = haven_modules::policy_file(path);
+/// Read a text file: its name and text. I/O errors are `OSError(errno, strerror, filename)`
+/// (which picks the subclass, e.g. `FileNotFoundError`), bytes that are not UTF-8 a
+/// `PolicyError`.
+fn read_text(py: Python<'_>, file: &Path) -> PyResult<(String, String)> {
     let name = file.display().to_string();
-    let bytes = std::fs::read(&file).map_err(|e| match e.raw_os_error() {
-        // OSError(errno, strerror, filename) picks the subclass (FileNotFoundError, …).
+    let bytes = std::fs::read(file).map_err(|e| match e.raw_os_error() {
         Some(errno) => PyOSError::new_err((errno, e.to_string(), name.clone())),
-        None => PyOSError::new_err(format!("{name}: {e}")),
+        None => PyErr::from(e),
     })?;
     let text = haven_core::decode_source(&name, bytes).map_err(|err| policy_error(py, &err))?;
-    Ok((file, text))
+    Ok((name, text))
 }
 
 #[pymethods]
@@ -331,16 +297,10 @@ impl Policy {
         path: PathBuf,
         today: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let (file, text) = read_policy(py, &path)?;
+        let file = haven_modules::policy_file(&path);
+        let (name, text) = read_text(py, &file)?;
         let loader = FsLoader::for_policy(&file);
-        compile(
-            py,
-            &file.display().to_string(),
-            &text,
-            loader,
-            date(today)?,
-            None,
-        )
+        compile(py, &name, &text, loader, date(today)?, None)
     }
 
     /// Compile policy source text. `name` labels it in diagnostics. `use` and `extends`
@@ -427,10 +387,10 @@ impl Policy {
 
     /// Warnings found while compiling.
     #[getter]
-    fn warnings(&self) -> Vec<Diagnostic> {
+    fn warnings(&self) -> PyResult<Vec<Diagnostic>> {
         let sources = self.inner.sources();
         let detailed = self.inner.warnings().iter().map(|d| d.detailed(sources));
-        detailed.map(Diagnostic::from).collect()
+        diagnostics(&detailed.collect::<Vec<_>>())
     }
 
     /// Evaluate one incident record (a dict in the shape of docs/contract.md); return the
@@ -469,12 +429,15 @@ impl Policy {
                     read(&self.inner, &item?)?.map_err(|e| incident_errors(py, e, Some(index)))?,
                 );
             }
-            let decisions: Vec<Decision<'_>> =
-                py.detach(|| guarded(|| chunk.iter().map(|i| self.inner.evaluate(i)).collect()))?;
+            let nodes = py.detach(|| {
+                guarded(|| {
+                    let mut nodes = Nodes::new();
+                    let each = |i| nodes.write(&self.inner.evaluate(i));
+                    chunk.iter().try_for_each(each).map(|()| nodes)
+                })
+            })?;
             let pause = GcPause::new(py);
-            for d in &decisions {
-                out.push(pythonize::pythonize_custom::<Shared, _>(py, d)?);
-            }
+            out.extend(objects(py, &nodes.map_err(value_error)?)?);
             drop(pause);
         }
         drop(whole);
@@ -497,7 +460,7 @@ impl Policy {
         let opts = ExplainOptions::default();
         match why_not {
             Some(words) => {
-                let goal = api::goal(words).map_err(|e| value_error(errors::message(&e)))?;
+                let goal = api::goal(words).map_err(|e| value_error(e.message()))?;
                 to_py(
                     py,
                     &guarded(|| self.inner.why_not(&incident, &goal, &opts))?,
@@ -570,7 +533,7 @@ fn check(
             })
         })?,
     };
-    Ok(detailed.into_iter().map(Diagnostic::from).collect())
+    diagnostics(&detailed)
 }
 
 /// For `bench/bench.py`: seconds for `n` runs of `stage` on the JSON text `incident`, in Rust:

@@ -1,23 +1,27 @@
 //! `haven._haven`: the native half of the `haven` Python package, an adapter over
-//! haven-core. Python values go in through `pythonize` (generic Python → serde) and core's
-//! one incident reader (`Policy::incident_from_data`, which makes every error code and
-//! message); answers come out through `pythonize` (serde → Python) from core's serialisers.
-//! Errors become `haven.PolicyError`/`haven.IncidentError` (`errors`). A compiled policy is
-//! `Send + Sync`: one object serves every thread, and batches evaluate with the GIL released.
+//! haven-core. Python values go in through core's host reader (`api::host`, with `pythonize`
+//! for what is not a dict or list) and core's one incident reader
+//! (`Policy::incident_from_data`, which makes every error code and message); answers come out
+//! as core's nodes (`api::batch`) turned into dicts and lists. Errors become
+//! `haven.PolicyError`/`haven.IncidentError` with core's fields (`errors`). A compiled policy
+//! is `Send + Sync`: one object serves every thread, and batches evaluate with the GIL
+//! released.
 
 mod audit;
 mod errors;
 
 use errors::{diagnostics, incident_errors, policy_error, value_error, Diagnostic};
-use haven_core::api::{self, batch::Node, batch::Nodes};
+use haven_core::api;
+use haven_core::api::batch::{Node, Nodes};
+use haven_core::api::host::{Host, Reader, Shape};
 use haven_core::{CheckOptions, Date, ExplainOptions, Incident, IncidentError};
 use haven_modules::FsLoader;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyMapping, PyModule, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
 use pyo3::IntoPyObjectExt as _;
 use pythonize::{Depythonizer, PythonizeError};
-use serde::de::{self, DeserializeSeed, Visitor};
+use serde::de::{Deserializer as _, Visitor};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -85,113 +89,50 @@ fn object<'py>(
     })
 }
 
-/// `pythonize`'s reader, with exact dicts and lists read here: `pythonize` asks every dict for
-/// `__dataclass_fields__`, and before Python 3.13 each miss makes and drops an
-/// `AttributeError` (a third of the time of reading a small record). The rest is `pythonize`'s.
-struct Reader<'a, 'py>(&'a Bound<'py, PyAny>);
+/// A Python value for core's host reader (`api::host`): core walks exact dicts and lists,
+/// past `pythonize`'s dataclass probe (`pythonize` asks every dict for
+/// `__dataclass_fields__`; before Python 3.13 each miss makes and drops an `AttributeError`,
+/// a third of the time of reading a small record). Every other value is `pythonize`'s.
+struct Value<'py>(Bound<'py, PyAny>);
 
-/// A dict's keys and values (taken before they are read) or a list's items.
-struct Items<'py> {
-    keys: Option<Bound<'py, PyList>>,
-    values: Bound<'py, PyList>,
-    next: usize,
-}
-
-impl<'de> de::Deserializer<'de> for Reader<'_, '_> {
+impl<'py> Host for Value<'py> {
+    type Items = Bound<'py, PyList>;
     type Error = PythonizeError;
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, PythonizeError> {
-        if let Ok(dict) = self.0.cast_exact::<PyDict>() {
-            let (keys, values) = (Some(dict.keys()), dict.values());
-            visitor.visit_map(Items {
-                keys,
-                values,
-                next: 0,
-            })
-        } else if let Ok(list) = self.0.cast_exact::<PyList>() {
-            let (keys, values) = (None, list.clone());
-            visitor.visit_seq(Items {
-                keys,
-                values,
-                next: 0,
-            })
-        } else {
-            Depythonizer::from_object(self.0).deserialize_any(visitor)
+    fn shape(&self) -> Shape<Bound<'py, PyList>> {
+        match (self.0.cast_exact::<PyDict>(), self.0.cast_exact::<PyList>()) {
+            (Ok(dict), _) => Shape::Map(dict.keys(), dict.values()),
+            (_, Ok(list)) => Shape::List(list.clone()),
+            _ => Shape::Other,
         }
     }
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
-        identifier ignored_any
+    fn len(items: &Bound<'py, PyList>) -> usize {
+        items.len()
+    }
+    fn get(items: &Bound<'py, PyList>, i: usize) -> Result<Self, PythonizeError> {
+        Ok(Value(items.get_item(i)?))
+    }
+    fn read_other<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, PythonizeError> {
+        Depythonizer::from_object(&self.0).deserialize_any(visitor)
     }
 }
 
-impl<'de> de::SeqAccess<'de> for Items<'_> {
-    type Error = PythonizeError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, PythonizeError> {
-        // (past the end, `get_item` would make and drop an `IndexError`)
-        if self.next >= self.values.len() {
-            return Ok(None);
-        }
-        let item = self.values.get_item(self.next)?;
-        self.next += 1;
-        seed.deserialize(Reader(&item)).map(Some)
-    }
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.values.len().saturating_sub(self.next))
-    }
-}
-
-impl<'de> de::MapAccess<'de> for Items<'_> {
-    type Error = PythonizeError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, PythonizeError> {
-        match &self.keys {
-            Some(keys) if self.next < keys.len() => seed
-                .deserialize(Reader(&keys.get_item(self.next)?))
-                .map(Some),
-            _ => Ok(None),
-        }
-    }
-    fn next_value_seed<V: DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, PythonizeError> {
-        let value = self.values.get_item(self.next)?;
-        self.next += 1;
-        seed.deserialize(Reader(&value))
-    }
-}
-
-/// Pauses Python's cyclic garbage collector while a batch's decisions are built, if it was
-/// running. They are fresh trees of dicts and lists that cannot form cycles, yet every few
+/// Run `f` with Python's cyclic garbage collector paused, if it was running. A batch's
+/// decisions are fresh trees of dicts and lists that cannot form cycles, yet every few
 /// hundred would trigger a collection over the growing results (3.4x slower on Kenilworth's
-/// referral decisions). Dropping this restores the collector. `evaluate_many` holds one per
-/// chunk, or one for the whole call over a list or tuple (then only a record's own mapping
-/// methods, if it is not a dict, run with the collector paused).
-struct GcPause<'py>(Option<Bound<'py, PyModule>>);
-
-impl<'py> GcPause<'py> {
-    fn new(py: Python<'py>) -> Self {
-        let on =
-            |gc: &Bound<'py, PyModule>| gc.call_method0("isenabled").and_then(|on| on.is_truthy());
-        let gc = py
-            .import("gc")
-            .ok()
-            .filter(|gc| on(gc).unwrap_or(false) && gc.call_method0("disable").is_ok());
-        GcPause(gc)
+/// referral decisions). `evaluate_many` pauses it per chunk, or for the whole call over a
+/// list or tuple (then only a record's own mapping methods, if it is not a dict, run with
+/// the collector paused).
+fn gc_paused<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    let gc = py.import("gc")?;
+    let running = gc.call_method0("isenabled")?.is_truthy()?;
+    if running {
+        gc.call_method0("disable")?;
     }
-}
-
-impl Drop for GcPause<'_> {
-    fn drop(&mut self) {
-        // Nothing useful can be done if re-enabling fails.
-        let _ = self.0.as_ref().map(|gc| gc.call_method0("enable"));
+    let out = f();
+    if running {
+        gc.call_method0("enable")?;
     }
+    out
 }
 
 /// A compiled policy. Compile once with `Policy.from_file`, `from_source` or `bundled`, then
@@ -210,7 +151,7 @@ fn read(
         let found = record.get_type().qualname()?.to_string();
         return Ok(Err(vec![IncidentError::not_a_record(&found)]));
     }
-    guarded(|| policy.incident_from_data(Reader(record)))
+    guarded(|| policy.incident_from_data(Reader(Value(record.clone()))))
 }
 
 fn incident(policy: &haven_core::Policy, record: &Bound<'_, PyAny>) -> PyResult<Incident> {
@@ -415,33 +356,35 @@ impl Policy {
         if incidents.cast::<PyMapping>().is_ok() {
             return Err(PyTypeError::new_err(api::usage::MANY_NOT_ONE));
         }
-        let mut out = Vec::new();
         // A list or tuple runs none of the caller's code between chunks: pause throughout.
-        let whole = (incidents.is_exact_instance_of::<PyList>()
-            || incidents.is_exact_instance_of::<PyTuple>())
-        .then(|| GcPause::new(py));
-        let mut items = incidents.try_iter()?.peekable();
-        while items.peek().is_some() {
-            let mut chunk = Vec::with_capacity(CHUNK);
-            for item in items.by_ref().take(CHUNK) {
-                let index = out.len() + chunk.len();
-                chunk.push(
-                    read(&self.inner, &item?)?.map_err(|e| incident_errors(py, e, Some(index)))?,
-                );
+        let whole = incidents.is_exact_instance_of::<PyList>()
+            || incidents.is_exact_instance_of::<PyTuple>();
+        let all = || {
+            let (mut out, mut items) = (Vec::new(), incidents.try_iter()?.peekable());
+            while items.peek().is_some() {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                for item in items.by_ref().take(CHUNK) {
+                    let index = Some(out.len() + chunk.len());
+                    let read = read(&self.inner, &item?)?;
+                    chunk.push(read.map_err(|e| incident_errors(py, e, index))?);
+                }
+                let nodes = py.detach(|| {
+                    guarded(|| {
+                        let mut nodes = Nodes::new();
+                        let each = |i| nodes.write(&self.inner.evaluate(i));
+                        chunk.iter().try_for_each(each).map(|()| nodes)
+                    })
+                })?;
+                let nodes = nodes.map_err(value_error)?;
+                out.extend(gc_paused(py, || objects(py, &nodes))?);
             }
-            let nodes = py.detach(|| {
-                guarded(|| {
-                    let mut nodes = Nodes::new();
-                    let each = |i| nodes.write(&self.inner.evaluate(i));
-                    chunk.iter().try_for_each(each).map(|()| nodes)
-                })
-            })?;
-            let pause = GcPause::new(py);
-            out.extend(objects(py, &nodes.map_err(value_error)?)?);
-            drop(pause);
+            Ok(out)
+        };
+        if whole {
+            gc_paused(py, all)
+        } else {
+            all()
         }
-        drop(whole);
-        Ok(out)
     }
 
     /// Why the decision on `incident` is what it is: the decision with `explain` (rules,

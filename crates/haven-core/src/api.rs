@@ -12,6 +12,7 @@
 pub mod batch;
 pub mod data;
 pub mod exception;
+pub mod host;
 pub mod source;
 
 pub use exception::{PolicyFailure, RecordFailure};

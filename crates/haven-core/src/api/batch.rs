@@ -6,8 +6,10 @@
 //! the nodes are written without the host's lock (Python's GIL) held.
 
 use serde::ser::{self, Serialize, Serializer};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// One piece of a value, in writing order. A list's or map's items follow it up to its
 /// [`Node::End`]; a map's items alternate key and value.
@@ -38,9 +40,43 @@ pub enum Node {
 pub struct Nodes {
     /// The nodes of every value written, one value after another.
     pub nodes: Vec<Node>,
-    /// Each distinct string once.
-    pub strings: Vec<String>,
-    index: HashMap<String, u32>,
+    /// Each distinct string once (field names borrowed, not copied).
+    pub strings: Vec<Cow<'static, str>>,
+    /// The strings by [`hash`] of their text.
+    index: HashMap<u64, u32, BuildHasherDefault<Hashed>>,
+}
+
+/// A string's hash: a multiply-rotate over 8-byte words, quick for the short keys and names
+/// of answers (the standard SipHash would cost more than the Python string it saves).
+fn hash(s: &str) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
+    let mut words = s.as_bytes().chunks_exact(8);
+    let mut h = (&mut words).fold(s.len() as u64, |h, w| {
+        mix(h, w.try_into().map_or(0, u64::from_le_bytes))
+    });
+    for &b in words.remainder() {
+        h = mix(h, u64::from(b));
+    }
+    h ^ (h >> 29)
+}
+
+/// The hasher of [`Nodes::index`], whose keys are already hashes.
+#[derive(Default)]
+struct Hashed(u64);
+
+impl Hasher for Hashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 /// A value that has no node form (never for haven's answers).
@@ -72,14 +108,29 @@ impl Nodes {
         value.serialize(&mut *self)
     }
 
-    fn string(&mut self, s: &str) -> Node {
-        if let Some(&i) = self.index.get(s) {
+    /// The node of string `s` (`owned` makes the copy kept when it is new).
+    fn string(&mut self, s: &str, owned: impl FnOnce() -> Cow<'static, str>) -> Node {
+        let h = hash(s);
+        let known = self.index.get(&h).copied();
+        let same = known.filter(|&i| {
+            let at = usize::try_from(i).ok().and_then(|i| self.strings.get(i));
+            at.is_some_and(|t| t == s)
+        });
+        if let Some(i) = same {
             return Node::Str(i);
         }
         let i = u32::try_from(self.strings.len()).unwrap_or(u32::MAX);
-        self.strings.push(s.to_owned());
-        self.index.insert(s.to_owned(), i);
+        self.strings.push(owned());
+        // (two strings with one hash: the first keeps the slot, the second is not shared)
+        if known.is_none() {
+            self.index.insert(h, i);
+        }
         Node::Str(i)
+    }
+
+    /// The node of a field or variant name.
+    fn name(&mut self, s: &'static str) -> Node {
+        self.string(s, || Cow::Borrowed(s))
     }
 
     fn push(&mut self, node: Node) -> Result<(), Unwritable> {
@@ -88,10 +139,10 @@ impl Nodes {
     }
 
     /// Open a list or map (inside a one-key map naming `variant`, if given).
-    fn open(&mut self, node: Node, variant: Option<&str>) -> Result<Open<'_>, Unwritable> {
+    fn open(&mut self, node: Node, variant: Option<&'static str>) -> Result<Open<'_>, Unwritable> {
         if let Some(v) = variant {
             self.nodes.push(Node::Map);
-            let key = self.string(v);
+            let key = self.name(v);
             self.nodes.push(key);
         }
         self.nodes.push(node);
@@ -113,8 +164,12 @@ impl Open<'_> {
         value.serialize(&mut *self.nodes)
     }
 
-    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Unwritable> {
-        let key = self.nodes.string(key);
+    fn field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Unwritable> {
+        let key = self.nodes.name(key);
         self.nodes.nodes.push(key);
         self.item(value)
     }
@@ -174,7 +229,7 @@ impl<'n> Serializer for &'n mut Nodes {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
     fn serialize_str(self, v: &str) -> Result<(), Unwritable> {
-        let node = self.string(v);
+        let node = self.string(v, || Cow::Owned(v.to_owned()));
         self.push(node)
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Unwritable> {
@@ -198,7 +253,8 @@ impl<'n> Serializer for &'n mut Nodes {
         _: u32,
         variant: &'static str,
     ) -> Result<(), Unwritable> {
-        self.serialize_str(variant)
+        let node = self.name(variant);
+        self.push(node)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
@@ -406,5 +462,17 @@ mod tests {
         assert!(at.next().is_none());
         let distinct = ["a", "b", "c", "Unit", "New", "Tuple", "Struct"];
         assert_eq!(nodes.strings, distinct);
+    }
+
+    #[test]
+    fn many_strings_keep_their_text() {
+        let words: Vec<String> = (0..5000).map(|i| format!("w{i}")).collect();
+        let mut nodes = Nodes::new();
+        assert!(nodes.write(&words).is_ok() && nodes.write(&words).is_ok());
+        let mut at = nodes.nodes.iter();
+        let again = json!(words);
+        assert_eq!(value(&nodes, &mut at), Some(again.clone()));
+        assert_eq!(value(&nodes, &mut at), Some(again));
+        assert_eq!(nodes.strings.len(), 5000);
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::errors::{policy_error, value_error};
 use crate::{guarded, read_text, Policy};
-use haven_audit::{AuditReport, Schools, Summary};
+use haven_audit::Schools;
 use haven_core::api;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -18,14 +18,6 @@ fn load(py: Python<'_>, path: &Path, calendar: Option<&Path>) -> PyResult<haven_
         policy = (policy.with_calendar_toml(&name, &text)).map_err(|e| policy_error(py, &e))?;
     }
     Ok(haven_audit::Auditor::for_policy(policy))
-}
-
-fn json<T: serde::Serialize>(value: &T) -> PyResult<String> {
-    serde_json::to_string(value).map_err(value_error)
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> PyResult<T> {
-    serde_json::from_str(text).map_err(|e| value_error(api::usage::not_a(what, e)))
 }
 
 /// A school's policy path, or its (policy path, calendar path or `None`) pair.
@@ -85,8 +77,8 @@ impl Auditor {
     /// Audit one record (JSON text); return the record's audit as JSON text. Raises
     /// `ValueError` naming the key for an invalid record.
     fn audit(&self, py: Python<'_>, record: String) -> PyResult<String> {
-        let res = py.detach(|| guarded(|| self.inner.audit_line(&record, "record")))?;
-        json(&res.map_err(|e| value_error(e.coded()))?)
+        let audit = || haven_audit::text::audit(&self.inner, &record);
+        py.detach(|| guarded(audit))?.map_err(value_error)
     }
 
     /// Audit many records (JSON text each) with the GIL released. Returns the summary as
@@ -99,31 +91,15 @@ impl Auditor {
         records: Vec<String>,
         first_line: usize,
     ) -> PyResult<(String, Vec<String>)> {
-        let (summary, findings) = py.detach(|| {
-            guarded(|| {
-                self.inner
-                    .audit_lines(records.iter().map(String::as_str), first_line)
-            })
-        })?;
-        let findings = findings.iter().map(json).collect::<PyResult<Vec<_>>>()?;
-        Ok((json(&summary)?, findings))
+        let records = records.iter().map(String::as_str);
+        let audit = || haven_audit::text::audit_lines(&self.inner, records, first_line);
+        py.detach(|| guarded(audit))
     }
 
     /// The report `haven audit --format json` writes, as JSON text, from a summary and the
     /// findings (JSON text, as `audit_lines` returns them).
     fn report(&self, summary: &str, findings: Vec<String>) -> PyResult<String> {
-        let summary = from_json("an audit summary", summary)?;
-        let findings = findings
-            .iter()
-            .map(|f| from_json("a record audit", f))
-            .collect::<PyResult<Vec<_>>>()?;
-        let report = match self.inner.ids().next().and_then(|id| self.inner.get(id)) {
-            Some(only) if self.inner.ids().count() == 1 => {
-                AuditReport::new(only, summary, findings)
-            }
-            _ => AuditReport::for_schools(&self.inner, summary, findings),
-        };
-        json(&report)
+        haven_audit::text::report(&self.inner, summary, &findings).map_err(value_error)
     }
 
     /// Generated history records for `school` with planted departures, for tests and
@@ -187,11 +163,7 @@ impl Auditor {
 /// all their records would have counted.
 #[pyfunction]
 pub(crate) fn merge_summaries(summaries: Vec<String>) -> PyResult<String> {
-    let mut total = Summary::default();
-    for s in &summaries {
-        total.merge(&from_json("an audit summary", s)?);
-    }
-    json(&total)
+    haven_audit::text::merge(&summaries).map_err(value_error)
 }
 
 /// The offline HTML page (inline SVG charts, no scripts) for an audit report (JSON text,
@@ -199,6 +171,5 @@ pub(crate) fn merge_summaries(summaries: Vec<String>) -> PyResult<String> {
 #[pyfunction]
 #[pyo3(signature = (report, max_findings = 500))]
 pub(crate) fn audit_html(report: &str, max_findings: usize) -> PyResult<String> {
-    let report = from_json("an audit report", report)?;
-    Ok(haven_audit::report::html(&report, max_findings))
+    haven_audit::text::html(report, max_findings).map_err(value_error)
 }

@@ -38,6 +38,7 @@ pub mod report;
 mod schools;
 mod summary;
 pub mod synth;
+pub mod text;
 
 /// The calendar, its days and the deadline rules live in `haven-calendar`, shared with the
 /// engine (whose decisions carry the same `due` times); re-exported here for audit callers.

@@ -201,3 +201,34 @@ fn history_errors_read_with_their_code() {
         .coded()
         .starts_with("haven::history::bad_time: `reported_at` must be"));
 }
+
+#[test]
+fn text_in_and_out_gives_the_reports_of_the_cli() {
+    let mut schools = haven_audit::Schools::new();
+    schools.insert("kingsbury_2019", auditor("kingsbury_2019"));
+    let lines = generate(
+        schools.get("kingsbury_2019").unwrap(),
+        "kingsbury_2019",
+        300,
+        5,
+    )
+    .lines;
+    let (summary, findings) =
+        haven_audit::text::audit_lines(&schools, lines.iter().map(String::as_str), 1);
+    let (a, _) =
+        haven_audit::text::audit_lines(&schools, lines[..100].iter().map(String::as_str), 1);
+    let (b, _) =
+        haven_audit::text::audit_lines(&schools, lines[100..].iter().map(String::as_str), 101);
+    let merged = haven_audit::text::merge(&[a, b]).unwrap();
+    let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap();
+    assert_eq!(parse(&merged), parse(&summary));
+    let report = haven_audit::text::report(&schools, &summary, &findings).unwrap();
+    assert_eq!(parse(&report)["policy"], "kingsbury_2019");
+    assert!(haven_audit::text::html(&report, 10)
+        .unwrap()
+        .starts_with("<!doctype html>"));
+    let bad = haven_audit::text::merge(&["{".to_owned()]).unwrap_err();
+    assert!(bad.starts_with("not an audit summary: "));
+    let e = haven_audit::text::audit(&schools, r#"{"reported_at": "soon", "incident": {}}"#);
+    assert!(e.unwrap_err().starts_with("haven::history::bad_time: "));
+}

@@ -464,16 +464,10 @@ fn check(
     let opts = options(date(today)?);
     let detailed = match source_text(text, name)? {
         Err(err) => err.detailed(),
-        Ok(text) => py.detach(|| {
-            guarded(|| {
-                let report = haven_core::check(name, &text, &FsLoader::new(modules), &opts);
-                report
-                    .diagnostics
-                    .iter()
-                    .map(|d| d.detailed(&report.sources))
-                    .collect()
-            })
-        })?,
+        Ok(text) => {
+            let check = || haven_core::check(name, &text, &FsLoader::new(modules), &opts);
+            py.detach(|| guarded(|| check().detailed()))?
+        }
     };
     diagnostics(&detailed)
 }

@@ -126,6 +126,14 @@ impl DetailedError {
     }
 }
 
+impl crate::CheckReport {
+    /// Every diagnostic as data, in source order (what a binding's `check` returns).
+    pub fn detailed(&self) -> Vec<DetailedError> {
+        let each = |d: &crate::Diagnostic| d.detailed(&self.sources);
+        self.diagnostics.iter().map(each).collect()
+    }
+}
+
 impl Error {
     /// The message of this error.
     pub fn message(&self) -> &str {
@@ -157,6 +165,10 @@ mod tests {
         assert!(f.rendered.contains("error["));
         let one = first.map(DetailedError::summary).unwrap_or_default();
         assert!(one.starts_with("error[haven::") && one.contains(" at t.haven:"));
+        let report = crate::check("t.haven", text, &NoModules, &CheckOptions::default());
+        let detailed = report.detailed();
+        assert_eq!(detailed.len(), report.diagnostics.len());
+        assert!(detailed.iter().any(|d| Some(&d.code) == f.code.as_ref()));
     }
 
     #[test]

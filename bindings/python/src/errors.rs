@@ -1,13 +1,15 @@
-//! `haven.PolicyError`, `haven.IncidentError` and `haven.Diagnostic`: haven-core's errors
-//! (`DetailedError`, `api::RecordError`) as Python objects. Codes and messages are core's.
+//! `haven.PolicyError`, `haven.IncidentError` and `haven.Diagnostic`: core's failures
+//! (`api::PolicyFailure`, `api::RecordFailure`) and diagnostics as Python objects. Every
+//! field, code and message is core's; this file only sets them as attributes.
 //!
 //! The exceptions are `create_exception!` types carrying their fields as instance
 //! attributes: pyo3 can subclass `ValueError` with a `#[pyclass]` only on the abi3 floor
 //! 3.12, and this wheel's floor is 3.9.
 
-use haven_core::{api, CompileError, DetailedError, Severity};
+use haven_core::{api, CompileError, DetailedError};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 pyo3::create_exception!(
     haven,
@@ -23,63 +25,51 @@ pyo3::create_exception!(
     "An incident record was rejected.\n\nAttributes: `key` (the offending key path, e.g. `actor.age`; in `evaluate_many` it\nstarts with the record's index, e.g. `[17].actor.age`), `expected`, `code`,\n`message`, `index` (the record's position in `evaluate_many`, else `None`), and `errors`\n(every error of the record, the first being the attributes above)."
 );
 
-/// One finding of the parser or checker.
-#[pyclass(frozen, get_all, module = "haven", name = "Diagnostic")]
-#[derive(Clone, Debug)]
+/// One finding of the parser or checker: core's `DetailedError`, read-only.
+#[pyclass(frozen, module = "haven", name = "Diagnostic")]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub(crate) struct Diagnostic {
-    /// `"error"` or `"warning"`.
-    severity: &'static str,
-    /// Stable code, e.g. `haven::check::unknown_role`.
+    #[pyo3(get)]
+    severity: String,
+    #[pyo3(get)]
     code: String,
-    /// One lowercase sentence.
+    #[pyo3(get)]
     message: String,
-    /// The file of the primary label.
+    #[pyo3(get)]
     file: Option<String>,
-    /// 1-based line of the primary label.
+    #[pyo3(get)]
     line: Option<usize>,
-    /// 1-based column of the primary label.
+    #[pyo3(get)]
     column: Option<usize>,
-    /// A hint on how to fix it.
+    #[pyo3(get)]
     help: Option<String>,
-    /// The rustc-style rendering with the source line underlined.
+    #[pyo3(get)]
     rendered: String,
+    #[serde(skip)]
+    summary: String,
 }
 
 #[pymethods]
 impl Diagnostic {
     fn __repr__(&self) -> String {
-        let at = match (&self.file, self.line, self.column) {
-            (Some(file), Some(line), Some(column)) => format!(" at {file}:{line}:{column}"),
-            _ => String::new(),
-        };
-        let (severity, code, message) = (self.severity, &self.code, &self.message);
-        format!("<Diagnostic {severity}[{code}]{at}: {message}>")
+        format!("<Diagnostic {}>", self.summary)
     }
 
-    fn __str__(&self) -> String {
-        self.rendered.clone()
+    fn __str__(&self) -> &str {
+        &self.rendered
     }
 }
 
-impl From<DetailedError> for Diagnostic {
-    fn from(d: DetailedError) -> Self {
-        let severity = match d.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let (code, message, file, line, column, help) =
-            (d.code, d.message, d.file, d.line, d.column, d.help);
-        Diagnostic {
-            severity,
-            code,
-            message,
-            file,
-            line,
-            column,
-            help,
-            rendered: d.rendered,
-        }
-    }
+/// Core's diagnostics as `haven.Diagnostic`s.
+pub(crate) fn diagnostics(detailed: &[DetailedError]) -> PyResult<Vec<Diagnostic>> {
+    let one = |d: &DetailedError| {
+        let value = serde_json::to_value(d).and_then(serde_json::from_value::<Diagnostic>);
+        let summary = d.summary();
+        value
+            .map(|d| Diagnostic { summary, ..d })
+            .map_err(value_error)
+    };
+    detailed.iter().map(one).collect()
 }
 
 /// A plain `ValueError` with core's message.
@@ -87,87 +77,33 @@ pub(crate) fn value_error(message: impl ToString) -> PyErr {
     PyValueError::new_err(message.to_string())
 }
 
-/// The message of an answer error.
-pub(crate) fn message(e: &api::Error) -> String {
-    match e {
-        api::Error::Policy(d) => d.message.clone(),
-        api::Error::Incident(e) => e.message.clone(),
-    }
-}
-
-/// Set attributes on a fresh exception; an attribute that cannot be set raises instead.
-fn with_attributes<'py>(
-    py: Python<'py>,
-    err: PyErr,
-    attrs: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<()>,
-) -> PyErr {
-    match attrs(err.value(py).as_any()) {
-        Ok(()) => err,
-        Err(e) => e,
-    }
+/// `err` with the fields of `fields` (core's serde data) as attributes.
+fn with_fields<T: serde::Serialize>(py: Python<'_>, err: PyErr, fields: &T) -> PyErr {
+    let set = || -> PyResult<()> {
+        let attrs = pythonize::pythonize(py, fields)?.cast_into::<PyDict>()?;
+        for (name, value) in attrs {
+            err.value(py).setattr(name.cast_into()?, value)?;
+        }
+        Ok(())
+    };
+    set().err().unwrap_or(err)
 }
 
 /// `haven.PolicyError` from a compile failure: the first error's fields, every diagnostic.
 pub(crate) fn policy_error(py: Python<'_>, err: &CompileError) -> PyErr {
-    let detailed = err.detailed();
-    let first = detailed
-        .iter()
-        .find(|d| d.severity == Severity::Error)
-        .or(detailed.first())
-        .cloned();
-    with_attributes(py, PolicyError::new_err(err.to_string()), |value| {
-        let first = first.map(Diagnostic::from);
-        value.setattr(
-            "message",
-            first
-                .as_ref()
-                .map_or_else(|| err.to_string(), |d| d.message.clone()),
-        )?;
-        value.setattr("code", first.as_ref().map(|d| d.code.clone()))?;
-        value.setattr("file", first.as_ref().and_then(|d| d.file.clone()))?;
-        value.setattr("line", first.as_ref().and_then(|d| d.line))?;
-        value.setattr("column", first.as_ref().and_then(|d| d.column))?;
-        value.setattr("help", first.as_ref().and_then(|d| d.help.clone()))?;
-        value.setattr("rendered", err.render())?;
-        value.setattr(
-            "diagnostics",
-            detailed
-                .into_iter()
-                .map(Diagnostic::from)
-                .collect::<Vec<_>>(),
-        )
-    })
+    let failure = api::PolicyFailure::from(err);
+    let err = with_fields(py, PolicyError::new_err(failure.text.clone()), &failure);
+    let set =
+        diagnostics(&failure.diagnostics).and_then(|d| err.value(py).setattr("diagnostics", d));
+    set.err().unwrap_or(err)
 }
 
-/// `haven.IncidentError` for a rejected record: the first error's fields as attributes, and
-/// every error (core's codes, keys, messages, positions) in `errors`. `index` is the record's
-/// position in `evaluate_many`.
+/// `haven.IncidentError` for a rejected record (`index`: its position in `evaluate_many`).
 pub(crate) fn incident_errors(
     py: Python<'_>,
     errs: Vec<haven_core::IncidentError>,
     index: Option<usize>,
 ) -> PyErr {
-    let errs: Vec<api::RecordError> = errs
-        .into_iter()
-        .map(|e| match index {
-            Some(i) => e.in_batch(i),
-            None => e,
-        })
-        .map(|e| api::RecordError::from(&e))
-        .collect();
-    let first = errs.first().map_or_else(String::new, |e| e.message.clone());
-    with_attributes(py, IncidentError::new_err(first), |value| {
-        if let Some(e) = errs.first() {
-            for (name, text) in [
-                ("key", &e.key),
-                ("expected", &e.expected),
-                ("message", &e.message),
-                ("code", &e.code),
-            ] {
-                value.setattr(name, text)?;
-            }
-        }
-        value.setattr("index", index)?;
-        value.setattr("errors", pythonize::pythonize(py, &errs)?)
-    })
+    let failure = api::RecordFailure::new(errs, index);
+    with_fields(py, IncidentError::new_err(failure.text.clone()), &failure)
 }

@@ -1,23 +1,27 @@
 //! `haven._haven`: the native half of the `haven` Python package, an adapter over
-//! haven-core. Python values go in through `pythonize` (generic Python → serde) and core's
-//! one incident reader (`Policy::incident_from_data`, which makes every error code and
-//! message); answers come out through `pythonize` (serde → Python) from core's serialisers.
-//! Errors become `haven.PolicyError`/`haven.IncidentError` (`errors`). A compiled policy is
-//! `Send + Sync`: one object serves every thread, and batches evaluate with the GIL released.
+//! haven-core. Python values go in through core's host reader (`api::host`, with `pythonize`
+//! for what is not a dict or list) and core's one incident reader
+//! (`Policy::incident_from_data`, which makes every error code and message); answers come out
+//! as core's nodes (`api::batch`) turned into dicts and lists. Errors become
+//! `haven.PolicyError`/`haven.IncidentError` with core's fields (`errors`). A compiled policy
+//! is `Send + Sync`: one object serves every thread, and batches evaluate with the GIL
+//! released.
 
 mod audit;
 mod errors;
 
-use errors::{incident_errors, policy_error, value_error, Diagnostic};
-use haven_core::{api, CheckOptions, Date, Decision, ExplainOptions, Incident, IncidentError};
+use errors::{diagnostics, incident_errors, policy_error, value_error, Diagnostic};
+use haven_core::api;
+use haven_core::api::batch::{Node, Nodes};
+use haven_core::api::host::{Host, Reader, Shape};
+use haven_core::{CheckOptions, Date, ExplainOptions, Incident, IncidentError};
 use haven_modules::FsLoader;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyMapping, PyModule, PySequence, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
 use pyo3::IntoPyObjectExt as _;
-use pythonize::{Depythonizer, PythonizeError, PythonizeUnnamedMappingAdapter as Named};
-use serde::de::{self, DeserializeSeed, Visitor};
+use pythonize::{Depythonizer, PythonizeError};
+use serde::de::{Deserializer as _, Visitor};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -31,184 +35,103 @@ fn guarded<T>(f: impl FnOnce() -> T) -> PyResult<T> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|_| PyRuntimeError::new_err(api::usage::INTERNAL))
 }
 
-/// Serde data (a decision, an explanation, a diff) as plain Python dicts and lists.
+/// Serde data (a decision, an explanation, a diff) as plain Python dicts and lists. One
+/// answer goes through `pythonize`: for a single small decision it is quicker than core's
+/// nodes (1.9 µs against 3.9 µs for Kenilworth's phone request), whose shared strings pay
+/// off across a batch.
 fn to_py<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
     Ok(pythonize::pythonize(py, value)?)
 }
 
-/// For batches, `pythonize`'s dicts and lists with each `str` swapped for the one already
-/// made for the same text. Keys, action and role names and citations repeat from one
-/// decision to the next: shared, a batch's decisions take far less memory, and so time
-/// (1.6x the throughput on Kenilworth's referrals), though looking each string up costs a
-/// single call more than it saves. Strings are immutable, so sharing is invisible.
-struct Shared;
-
-/// The shared strings, by text: none longer than `SHARED_LEN`, and emptied when `SHARED` are
-/// kept (incident ids are new each time), so later policies' strings are shared too.
-static STRINGS: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
-const SHARED: usize = 16_384;
-const SHARED_LEN: usize = 4_096;
-
-fn shared(value: Bound<'_, PyAny>) -> PyResult<Bound<'_, PyAny>> {
-    if !value.is_exact_instance_of::<PyString>() {
-        return Ok(value);
+/// The values written as core's nodes, as Python objects: each distinct string is made
+/// once for all of them (a batch's decisions repeat their keys, names and citations).
+fn objects<'py>(py: Python<'py>, nodes: &Nodes) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let strings: Vec<_> = nodes.strings.iter().map(|s| PyString::new(py, s)).collect();
+    let mut at = nodes.nodes.iter().peekable();
+    let mut out = Vec::new();
+    while at.peek().is_some() {
+        out.push(object(py, &strings, &mut at)?);
     }
-    let py = value.py();
-    let strings = STRINGS
-        .get_or_init(py, || PyDict::new(py).unbind())
-        .bind(py);
-    if let Some(known) = strings.get_item(&value)? {
-        return Ok(known);
-    }
-    if value.len()? <= SHARED_LEN {
-        if strings.len() >= SHARED {
-            strings.clear();
+    Ok(out)
+}
+
+type At<'n> = std::iter::Peekable<std::slice::Iter<'n, Node>>;
+
+fn object<'py>(
+    py: Python<'py>,
+    strings: &[Bound<'py, PyString>],
+    at: &mut At<'_>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let open = |at: &mut At<'_>| at.next_if_eq(&&Node::End).is_none() && at.peek().is_some();
+    Ok(match at.next() {
+        Some(&Node::Bool(b)) => b.into_bound_py_any(py)?,
+        Some(&Node::Int(i)) => i.into_bound_py_any(py)?,
+        Some(&Node::UInt(u)) => u.into_bound_py_any(py)?,
+        Some(&Node::Float(f)) => f.into_bound_py_any(py)?,
+        Some(&Node::Str(i)) => (usize::try_from(i).ok().and_then(|i| strings.get(i)))
+            .map_or_else(|| py.None().into_bound(py), |s| s.clone().into_any()),
+        Some(Node::List) => {
+            let list = PyList::empty(py);
+            while open(at) {
+                list.append(object(py, strings, at)?)?;
+            }
+            list.into_any()
         }
-        strings.set_item(&value, &value)?;
-    }
-    Ok(value)
+        Some(Node::Map) => {
+            let dict = PyDict::new(py);
+            while open(at) {
+                dict.set_item(object(py, strings, at)?, object(py, strings, at)?)?;
+            }
+            dict.into_any()
+        }
+        Some(Node::Null | Node::End) | None => py.None().into_bound(py),
+    })
 }
 
-impl pythonize::PythonizeTypes for Shared {
-    type Map = Shared;
-    type NamedMap = Named<Shared>;
-    type List = Shared;
-}
+/// A Python value for core's host reader (`api::host`): core walks exact dicts and lists,
+/// past `pythonize`'s dataclass probe (`pythonize` asks every dict for
+/// `__dataclass_fields__`; before Python 3.13 each miss makes and drops an `AttributeError`,
+/// a third of the time of reading a small record). Every other value is `pythonize`'s.
+struct Value<'py>(Bound<'py, PyAny>);
 
-impl pythonize::PythonizeMappingType for Shared {
-    type Builder<'py> = Bound<'py, PyDict>;
-    fn builder<'py>(py: Python<'py>, _: Option<usize>) -> PyResult<Self::Builder<'py>> {
-        Ok(PyDict::new(py))
-    }
-    fn push_item<'py>(
-        dict: &mut Self::Builder<'py>,
-        key: Bound<'py, PyAny>,
-        value: Bound<'py, PyAny>,
-    ) -> PyResult<()> {
-        dict.set_item(shared(key)?, shared(value)?)
-    }
-    fn finish<'py>(dict: Self::Builder<'py>) -> PyResult<Bound<'py, PyMapping>> {
-        Ok(dict.into_mapping())
-    }
-}
-
-impl pythonize::PythonizeListType for Shared {
-    fn create_sequence<'py, T: IntoPyObject<'py>, U: ExactSizeIterator<Item = T>>(
-        py: Python<'py>,
-        items: impl IntoIterator<Item = T, IntoIter = U>,
-    ) -> PyResult<Bound<'py, PySequence>> {
-        let items = items.into_iter().map(|i| shared(i.into_bound_py_any(py)?));
-        Ok(PyList::new(py, items.collect::<PyResult<Vec<_>>>()?)?.into_sequence())
-    }
-}
-
-/// `pythonize`'s reader, with exact dicts and lists read here: `pythonize` asks every dict for
-/// `__dataclass_fields__`, and before Python 3.13 each miss makes and drops an
-/// `AttributeError` (a third of the time of reading a small record). The rest is `pythonize`'s.
-struct Reader<'a, 'py>(&'a Bound<'py, PyAny>);
-
-/// A dict's keys and values (taken before they are read) or a list's items.
-struct Items<'py> {
-    keys: Option<Bound<'py, PyList>>,
-    values: Bound<'py, PyList>,
-    next: usize,
-}
-
-impl<'de> de::Deserializer<'de> for Reader<'_, '_> {
+impl<'py> Host for Value<'py> {
+    type Items = Bound<'py, PyList>;
     type Error = PythonizeError;
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, PythonizeError> {
-        if let Ok(dict) = self.0.cast_exact::<PyDict>() {
-            let (keys, values) = (Some(dict.keys()), dict.values());
-            visitor.visit_map(Items {
-                keys,
-                values,
-                next: 0,
-            })
-        } else if let Ok(list) = self.0.cast_exact::<PyList>() {
-            let (keys, values) = (None, list.clone());
-            visitor.visit_seq(Items {
-                keys,
-                values,
-                next: 0,
-            })
-        } else {
-            Depythonizer::from_object(self.0).deserialize_any(visitor)
+    fn shape(&self) -> Shape<Bound<'py, PyList>> {
+        match (self.0.cast_exact::<PyDict>(), self.0.cast_exact::<PyList>()) {
+            (Ok(dict), _) => Shape::Map(dict.keys(), dict.values()),
+            (_, Ok(list)) => Shape::List(list.clone()),
+            _ => Shape::Other,
         }
     }
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
-        identifier ignored_any
+    fn len(items: &Bound<'py, PyList>) -> usize {
+        items.len()
+    }
+    fn get(items: &Bound<'py, PyList>, i: usize) -> Result<Self, PythonizeError> {
+        Ok(Value(items.get_item(i)?))
+    }
+    fn read_other<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, PythonizeError> {
+        Depythonizer::from_object(&self.0).deserialize_any(visitor)
     }
 }
 
-impl<'de> de::SeqAccess<'de> for Items<'_> {
-    type Error = PythonizeError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, PythonizeError> {
-        // (past the end, `get_item` would make and drop an `IndexError`)
-        if self.next >= self.values.len() {
-            return Ok(None);
-        }
-        let item = self.values.get_item(self.next)?;
-        self.next += 1;
-        seed.deserialize(Reader(&item)).map(Some)
-    }
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.values.len().saturating_sub(self.next))
-    }
-}
-
-impl<'de> de::MapAccess<'de> for Items<'_> {
-    type Error = PythonizeError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, PythonizeError> {
-        match &self.keys {
-            Some(keys) if self.next < keys.len() => seed
-                .deserialize(Reader(&keys.get_item(self.next)?))
-                .map(Some),
-            _ => Ok(None),
-        }
-    }
-    fn next_value_seed<V: DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, PythonizeError> {
-        let value = self.values.get_item(self.next)?;
-        self.next += 1;
-        seed.deserialize(Reader(&value))
-    }
-}
-
-/// Pauses Python's cyclic garbage collector while a batch's decisions are built, if it was
-/// running. They are fresh trees of dicts and lists that cannot form cycles, yet every few
+/// Run `f` with Python's cyclic garbage collector paused, if it was running. A batch's
+/// decisions are fresh trees of dicts and lists that cannot form cycles, yet every few
 /// hundred would trigger a collection over the growing results (3.4x slower on Kenilworth's
-/// referral decisions). Dropping this restores the collector. `evaluate_many` holds one per
-/// chunk, or one for the whole call over a list or tuple (then only a record's own mapping
-/// methods, if it is not a dict, run with the collector paused).
-struct GcPause<'py>(Option<Bound<'py, PyModule>>);
-
-impl<'py> GcPause<'py> {
-    fn new(py: Python<'py>) -> Self {
-        let on =
-            |gc: &Bound<'py, PyModule>| gc.call_method0("isenabled").and_then(|on| on.is_truthy());
-        let gc = py
-            .import("gc")
-            .ok()
-            .filter(|gc| on(gc).unwrap_or(false) && gc.call_method0("disable").is_ok());
-        GcPause(gc)
+/// referral decisions). `evaluate_many` pauses it per chunk, or for the whole call over a
+/// list or tuple (then only a record's own mapping methods, if it is not a dict, run with
+/// the collector paused).
+fn gc_paused<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    let gc = py.import("gc")?;
+    let running = gc.call_method0("isenabled")?.is_truthy()?;
+    if running {
+        gc.call_method0("disable")?;
     }
-}
-
-impl Drop for GcPause<'_> {
-    fn drop(&mut self) {
-        // Nothing useful can be done if re-enabling fails.
-        let _ = self.0.as_ref().map(|gc| gc.call_method0("enable"));
+    let out = f();
+    if running {
+        gc.call_method0("enable")?;
     }
+    out
 }
 
 /// A compiled policy. Compile once with `Policy.from_file`, `from_source` or `bundled`, then
@@ -227,7 +150,7 @@ fn read(
         let found = record.get_type().qualname()?.to_string();
         return Ok(Err(vec![IncidentError::not_a_record(&found)]));
     }
-    guarded(|| policy.incident_from_data(Reader(record)))
+    guarded(|| policy.incident_from_data(Reader(Value(record.clone()))))
 }
 
 fn incident(policy: &haven_core::Policy, record: &Bound<'_, PyAny>) -> PyResult<Incident> {
@@ -276,7 +199,7 @@ fn compile(
 }
 
 /// Policy text from a Python `str`. A lone surrogate (no UTF-8 form) is a located policy
-/// error at its position, not a `UnicodeEncodeError` without a line.
+/// error at its position (core's), not a `UnicodeEncodeError` without a line.
 fn source_text(
     text: &Bound<'_, PyString>,
     name: &str,
@@ -284,40 +207,23 @@ fn source_text(
     if let Ok(text) = text.to_cow() {
         return Ok(Ok(text.into_owned()));
     }
-    let encoded = text
-        .call_method1("encode", ("utf-16-le", "surrogatepass"))?
-        .extract::<Vec<u8>>()?;
-    let units = encoded.chunks_exact(2).map(|p| {
-        u16::from_le_bytes([
-            p.first().copied().unwrap_or(0),
-            p.get(1).copied().unwrap_or(0),
-        ])
-    });
-    let (mut lossy, mut first) = (String::new(), None);
-    for c in char::decode_utf16(units) {
-        if c.is_err() {
-            first.get_or_insert(lossy.len());
-        }
-        lossy.push(c.unwrap_or('\u{fffd}'));
-    }
-    Ok(Err(haven_core::unpaired_surrogate(
-        name,
-        lossy,
-        first.unwrap_or(0),
-    )))
+    let bytes = text.call_method1("encode", ("utf-16-le", "surrogatepass"))?;
+    let bytes = bytes.extract::<Vec<u8>>()?;
+    let units = bytes.chunks_exact(2).filter_map(|p| p.try_into().ok());
+    Ok(api::source::from_utf16(name, units.map(u16::from_le_bytes)))
 }
 
-/// Read a policy file: I/O errors as `OSError`, bytes that are not UTF-8 as a `PolicyError`.
-fn read_policy(py: Python<'_>, path: &Path) -> PyResult<(PathBuf, String)> {
-    let file = haven_modules::policy_file(path);
+/// Read a text file: its name and text. I/O errors are `OSError(errno, strerror, filename)`
+/// (which picks the subclass, e.g. `FileNotFoundError`), bytes that are not UTF-8 a
+/// `PolicyError`.
+fn read_text(py: Python<'_>, file: &Path) -> PyResult<(String, String)> {
     let name = file.display().to_string();
-    let bytes = std::fs::read(&file).map_err(|e| match e.raw_os_error() {
-        // OSError(errno, strerror, filename) picks the subclass (FileNotFoundError, …).
+    let bytes = std::fs::read(file).map_err(|e| match e.raw_os_error() {
         Some(errno) => PyOSError::new_err((errno, e.to_string(), name.clone())),
-        None => PyOSError::new_err(format!("{name}: {e}")),
+        None => PyErr::from(e),
     })?;
     let text = haven_core::decode_source(&name, bytes).map_err(|err| policy_error(py, &err))?;
-    Ok((file, text))
+    Ok((name, text))
 }
 
 #[pymethods]
@@ -331,16 +237,10 @@ impl Policy {
         path: PathBuf,
         today: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let (file, text) = read_policy(py, &path)?;
+        let file = haven_modules::policy_file(&path);
+        let (name, text) = read_text(py, &file)?;
         let loader = FsLoader::for_policy(&file);
-        compile(
-            py,
-            &file.display().to_string(),
-            &text,
-            loader,
-            date(today)?,
-            None,
-        )
+        compile(py, &name, &text, loader, date(today)?, None)
     }
 
     /// Compile policy source text. `name` labels it in diagnostics. `use` and `extends`
@@ -427,10 +327,10 @@ impl Policy {
 
     /// Warnings found while compiling.
     #[getter]
-    fn warnings(&self) -> Vec<Diagnostic> {
+    fn warnings(&self) -> PyResult<Vec<Diagnostic>> {
         let sources = self.inner.sources();
         let detailed = self.inner.warnings().iter().map(|d| d.detailed(sources));
-        detailed.map(Diagnostic::from).collect()
+        diagnostics(&detailed.collect::<Vec<_>>())
     }
 
     /// Evaluate one incident record (a dict in the shape of docs/contract.md); return the
@@ -455,30 +355,35 @@ impl Policy {
         if incidents.cast::<PyMapping>().is_ok() {
             return Err(PyTypeError::new_err(api::usage::MANY_NOT_ONE));
         }
-        let mut out = Vec::new();
         // A list or tuple runs none of the caller's code between chunks: pause throughout.
-        let whole = (incidents.is_exact_instance_of::<PyList>()
-            || incidents.is_exact_instance_of::<PyTuple>())
-        .then(|| GcPause::new(py));
-        let mut items = incidents.try_iter()?.peekable();
-        while items.peek().is_some() {
-            let mut chunk = Vec::with_capacity(CHUNK);
-            for item in items.by_ref().take(CHUNK) {
-                let index = out.len() + chunk.len();
-                chunk.push(
-                    read(&self.inner, &item?)?.map_err(|e| incident_errors(py, e, Some(index)))?,
-                );
+        let whole = incidents.is_exact_instance_of::<PyList>()
+            || incidents.is_exact_instance_of::<PyTuple>();
+        let all = || {
+            let (mut out, mut items) = (Vec::new(), incidents.try_iter()?.peekable());
+            while items.peek().is_some() {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                for item in items.by_ref().take(CHUNK) {
+                    let index = Some(out.len() + chunk.len());
+                    let read = read(&self.inner, &item?)?;
+                    chunk.push(read.map_err(|e| incident_errors(py, e, index))?);
+                }
+                let nodes = py.detach(|| {
+                    guarded(|| {
+                        let mut nodes = Nodes::new();
+                        let each = |i| nodes.write(&self.inner.evaluate(i));
+                        chunk.iter().try_for_each(each).map(|()| nodes)
+                    })
+                })?;
+                let nodes = nodes.map_err(value_error)?;
+                out.extend(gc_paused(py, || objects(py, &nodes))?);
             }
-            let decisions: Vec<Decision<'_>> =
-                py.detach(|| guarded(|| chunk.iter().map(|i| self.inner.evaluate(i)).collect()))?;
-            let pause = GcPause::new(py);
-            for d in &decisions {
-                out.push(pythonize::pythonize_custom::<Shared, _>(py, d)?);
-            }
-            drop(pause);
+            Ok(out)
+        };
+        if whole {
+            gc_paused(py, all)
+        } else {
+            all()
         }
-        drop(whole);
-        Ok(out)
     }
 
     /// Why the decision on `incident` is what it is: the decision with `explain` (rules,
@@ -497,7 +402,7 @@ impl Policy {
         let opts = ExplainOptions::default();
         match why_not {
             Some(words) => {
-                let goal = api::goal(words).map_err(|e| value_error(errors::message(&e)))?;
+                let goal = api::goal(words).map_err(|e| value_error(e.message()))?;
                 to_py(
                     py,
                     &guarded(|| self.inner.why_not(&incident, &goal, &opts))?,
@@ -559,18 +464,12 @@ fn check(
     let opts = options(date(today)?);
     let detailed = match source_text(text, name)? {
         Err(err) => err.detailed(),
-        Ok(text) => py.detach(|| {
-            guarded(|| {
-                let report = haven_core::check(name, &text, &FsLoader::new(modules), &opts);
-                report
-                    .diagnostics
-                    .iter()
-                    .map(|d| d.detailed(&report.sources))
-                    .collect()
-            })
-        })?,
+        Ok(text) => {
+            let check = || haven_core::check(name, &text, &FsLoader::new(modules), &opts);
+            py.detach(|| guarded(|| check().detailed()))?
+        }
     };
-    Ok(detailed.into_iter().map(Diagnostic::from).collect())
+    diagnostics(&detailed)
 }
 
 /// For `bench/bench.py`: seconds for `n` runs of `stage` on the JSON text `incident`, in Rust:

@@ -101,6 +101,13 @@ impl fmt::Display for HistoryError {
 
 impl std::error::Error for HistoryError {}
 
+impl HistoryError {
+    /// The code and the message on one line: `haven::history::bad_time: `reported_at` …`.
+    pub fn coded(&self) -> String {
+        format!("{}: {}", self.code, self.message)
+    }
+}
+
 fn err(code: &'static str, key: &str, message: String) -> HistoryError {
     HistoryError {
         key: key.to_owned(),

@@ -38,6 +38,7 @@ pub mod report;
 mod schools;
 mod summary;
 pub mod synth;
+pub mod text;
 
 /// The calendar, its days and the deadline rules live in `haven-calendar`, shared with the
 /// engine (whose decisions carry the same `due` times); re-exported here for audit callers.
@@ -68,6 +69,13 @@ impl Auditor {
             calendar,
             rules,
         }
+    }
+
+    /// An auditor on the calendar the policy carries (`calendar.toml` beside it, or the
+    /// one given with [`Policy::with_calendar_toml`]), else the default calendar.
+    pub fn for_policy(policy: Policy) -> Self {
+        let calendar = policy.calendar().cloned().unwrap_or_default();
+        Auditor::new(policy, calendar)
     }
 
     /// The policy.

@@ -176,3 +176,59 @@ fn several_schools_dispatch_by_school() {
         );
     }
 }
+
+#[test]
+fn an_auditor_for_a_policy_takes_the_calendar_beside_it() {
+    let by_hand = auditor("kingsbury_2019");
+    let policy = by_hand.policy().clone();
+    assert_eq!(Auditor::for_policy(policy).calendar(), by_hand.calendar());
+    let bare = Policy::compile(
+        "p.haven",
+        "policy p \"P\" {\n  version \"1\"\n  use std/vocabulary\n}\n",
+        &haven_modules::Bundled,
+        &CheckOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(Auditor::for_policy(bare).calendar(), &Calendar::default());
+}
+
+#[test]
+fn history_errors_read_with_their_code() {
+    let e = auditor("kingsbury_2019")
+        .parse(r#"{"reported_at": "soon", "incident": {}}"#, "line 1")
+        .unwrap_err();
+    assert!(e
+        .coded()
+        .starts_with("haven::history::bad_time: `reported_at` must be"));
+}
+
+#[test]
+fn text_in_and_out_gives_the_reports_of_the_cli() {
+    let mut schools = haven_audit::Schools::new();
+    schools.insert("kingsbury_2019", auditor("kingsbury_2019"));
+    let lines = generate(
+        schools.get("kingsbury_2019").unwrap(),
+        "kingsbury_2019",
+        300,
+        5,
+    )
+    .lines;
+    let (summary, findings) =
+        haven_audit::text::audit_lines(&schools, lines.iter().map(String::as_str), 1);
+    let (a, _) =
+        haven_audit::text::audit_lines(&schools, lines[..100].iter().map(String::as_str), 1);
+    let (b, _) =
+        haven_audit::text::audit_lines(&schools, lines[100..].iter().map(String::as_str), 101);
+    let merged = haven_audit::text::merge(&[a, b]).unwrap();
+    let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap();
+    assert_eq!(parse(&merged), parse(&summary));
+    let report = haven_audit::text::report(&schools, &summary, &findings).unwrap();
+    assert_eq!(parse(&report)["policy"], "kingsbury_2019");
+    assert!(haven_audit::text::html(&report, 10)
+        .unwrap()
+        .starts_with("<!doctype html>"));
+    let bad = haven_audit::text::merge(&["{".to_owned()]).unwrap_err();
+    assert!(bad.starts_with("not an audit summary: "));
+    let e = haven_audit::text::audit(&schools, r#"{"reported_at": "soon", "incident": {}}"#);
+    assert!(e.unwrap_err().starts_with("haven::history::bad_time: "));
+}

@@ -9,7 +9,13 @@
 //! - an [`Error`] is a policy diagnostic ([`DetailedError`]) or an incident error
 //!   ([`RecordError`]), tagged `"kind": "policy"` or `"kind": "incident"`.
 
+pub mod batch;
 pub mod data;
+pub mod exception;
+pub mod host;
+pub mod source;
+
+pub use exception::{PolicyFailure, RecordFailure};
 
 use crate::diagnostic::{DetailedError, Severity};
 use crate::explain::{ExplainOptions, Explanation, Goal, NextQuestions};

@@ -362,6 +362,12 @@ pub(crate) struct CriterionIr {
 pub(crate) struct PolicyIr {
     pub(crate) meta: Meta,
     pub(crate) vocab: Vocab,
+    /// Named people and their roles. Lowering reads them (each action names its targets'
+    /// holders); nothing reads them from the compiled policy yet.
+    #[allow(
+        dead_code,
+        reason = "kept in the IR; lowering reads them from the resolve pass"
+    )]
     pub(crate) people: Vec<PersonIr>,
     pub(crate) rules: Vec<RuleIr>,
     pub(crate) tables: Vec<TableIr>,

@@ -262,3 +262,107 @@ fn eval_does_not_import_syntax() {
         "`eval` imports `syntax`: evaluation reads the checked IR only"
     );
 }
+
+/// The passes of `check/`, in the order `check/mod.rs` runs them. A pass may use what an
+/// earlier pass produces, never a later one.
+const PASSES: [&str; 5] = ["load", "resolve", "lower", "relations", "lints"];
+
+/// The passes `text` names in a path: `super::lower::…`, `check::resolve::…`, or a
+/// `super::{lower, …}` group (comment lines left out).
+fn passes_named(text: &str) -> Vec<&'static str> {
+    let code: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut names = vec![];
+    for prefix in ["super::", "check::"] {
+        let mut rest = code.as_str();
+        while let Some(i) = rest.find(prefix) {
+            rest = &rest[i + prefix.len()..];
+            if let Some(group) = rest.strip_prefix('{') {
+                let end = group.find('}').unwrap_or(group.len());
+                names.extend(group[..end].split(',').map(|p| ident(p.trim())));
+            } else {
+                names.push(ident(rest));
+            }
+        }
+    }
+    let mut out: Vec<&'static str> = PASSES
+        .iter()
+        .copied()
+        .filter(|p| names.iter().any(|n| n == p))
+        .collect();
+    out.dedup();
+    out
+}
+
+/// The passes after `pass` that `text` names.
+fn later_passes(pass: &str, text: &str) -> Vec<&'static str> {
+    let rank = PASSES.iter().position(|p| *p == pass).unwrap();
+    passes_named(text)
+        .into_iter()
+        .filter(|p| PASSES.iter().position(|q| q == p).unwrap() > rank)
+        .collect()
+}
+
+#[test]
+fn check_passes_use_only_earlier_passes() {
+    let check = src().join("check");
+    for pass in PASSES {
+        // `check/<pass>.rs`, or `check/<pass>/` with its files.
+        let mut files = vec![];
+        let file = check.join(format!("{pass}.rs"));
+        if file.is_file() {
+            files.push(file);
+        }
+        if let Ok(entries) = std::fs::read_dir(check.join(pass)) {
+            files.extend(entries.map(|e| e.unwrap().path()));
+        }
+        assert!(
+            !files.is_empty(),
+            "check pass `{pass}` has no file (update PASSES if the passes changed)"
+        );
+        for f in files {
+            let text = without_tests(&std::fs::read_to_string(&f).unwrap());
+            let later = later_passes(pass, &text);
+            assert!(
+                later.is_empty(),
+                "{} (pass `{pass}`) uses the later pass(es) {later:?}: passes run {PASSES:?}, \
+                 so move what both need into the earlier pass",
+                f.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_pass_order_check_sees_backward_uses() {
+    assert_eq!(
+        later_passes("resolve", "use crate::check::lower::Lowered;"),
+        vec!["lower"]
+    );
+    assert_eq!(
+        later_passes("lower", "use super::{lints, resolve::Resolved};"),
+        vec!["lints"]
+    );
+    assert_eq!(
+        later_passes("relations", "use super::super::lints::run;"),
+        vec!["lints"]
+    );
+    assert!(later_passes(
+        "lower",
+        "use super::resolve::Resolved;\nuse super::load::Loaded;"
+    )
+    .is_empty());
+    assert!(later_passes(
+        "load",
+        "// see super::lints::run\nlet x = \"haven::check::lower_case\";"
+    )
+    .is_empty());
+}

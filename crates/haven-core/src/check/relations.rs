@@ -4,7 +4,7 @@
 //! returns which rules a `replaces` removes ([`remove_rules`] applies that after the lints
 //! that need the full set have run).
 
-use super::{RuleRef, StatutoryInfo};
+use super::lower::{RuleRef, StatutoryInfo};
 use crate::diagnostic::{suggest, Diagnostic};
 use crate::ir::{PolicyIr, RuleIr};
 use crate::syntax::ast;

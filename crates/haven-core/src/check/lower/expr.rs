@@ -1,11 +1,40 @@
 //! Conditions: resolve paths, check types, fold what can never hold.
 
-use super::{suggest, Checker};
-use crate::diagnostic::Diagnostic;
-use crate::ir::{quote_list, Cond, FactTy, Field, PeopleList, Test, Tri, Who};
+use super::CriteriaIr;
+use crate::check::resolve::unknown_name;
+use crate::diagnostic::{suggest, Diagnostic};
+use crate::ir::{quote_list, Cond, FactTy, Field, PeopleList, Test, Tri, Vocab, Who};
+use crate::limits::Limits;
 use crate::record;
 use crate::source::Span;
 use crate::syntax::ast::{self, CmpOp, ExprKind, TestOp, TokenKind, Value};
+use std::collections::HashMap;
+
+/// What lowering a condition reads: the resolved vocabulary and the criteria lists lowered
+/// before it (a condition may name only those).
+pub(super) struct Scope<'a> {
+    pub(super) vocab: &'a Vocab,
+    pub(super) criteria: &'a HashMap<String, CriteriaIr>,
+    pub(super) limits: &'a Limits,
+}
+
+/// Lower a condition. Also returns the depth of the deepest criteria list it refers to
+/// (0 if none), from which a criteria list's own depth follows.
+pub(super) fn lower(
+    scope: &Scope<'_>,
+    expr: &ast::Expr,
+    diags: &mut Vec<Diagnostic>,
+) -> (Cond, usize) {
+    let mut cx = Conds {
+        vocab: scope.vocab,
+        criteria: scope.criteria,
+        limits: scope.limits,
+        diags,
+        depth: 0,
+    };
+    let cond = cx.cond(expr, false);
+    (cond, cx.depth)
+}
 
 /// The type of a resolved path.
 #[derive(Clone, Debug)]
@@ -20,9 +49,19 @@ enum Resolved {
     Criteria(Cond),
 }
 
-impl Checker<'_> {
+/// Lowering one condition: the scope it reads, where its diagnostics go, and the depth of
+/// the deepest criteria list it has referred to.
+struct Conds<'a, 'd> {
+    vocab: &'a Vocab,
+    criteria: &'a HashMap<String, CriteriaIr>,
+    limits: &'a Limits,
+    diags: &'d mut Vec<Diagnostic>,
+    depth: usize,
+}
+
+impl Conds<'_, '_> {
     /// Resolve a condition. `in_quant` is true inside `any(...)`/`all(...)`.
-    pub(crate) fn cond(&mut self, expr: &ast::Expr, in_quant: bool) -> Cond {
+    fn cond(&mut self, expr: &ast::Expr, in_quant: bool) -> Cond {
         match &expr.kind {
             ExprKind::Bool(b) => Cond::Const(Tri::from_bool(*b)),
             ExprKind::Todo(what) => {
@@ -41,7 +80,7 @@ impl Checker<'_> {
             ExprKind::Or(parts) => Cond::Or(parts.iter().map(|p| self.cond(p, in_quant)).collect()),
             ExprKind::And(parts) => {
                 let conds: Vec<Cond> = parts.iter().map(|p| self.cond(p, in_quant)).collect();
-                if let Some(msg) = contradiction(self, &conds) {
+                if let Some(msg) = contradiction(self.vocab, &conds) {
                     self.diags.push(
                         Diagnostic::warning(
                             "haven::check::contradiction",
@@ -187,16 +226,16 @@ impl Checker<'_> {
                 self.person_fact(fact, w, path.span)
             }
             ["role"] if in_quant => Some(Resolved::Field(Field::Role(Who::Each), Ty::Role)),
-            [fact] if in_quant && self.ir.vocab.person_fact_index.contains_key(*fact) => {
+            [fact] if in_quant && self.vocab.person_fact_index.contains_key(*fact) => {
                 self.person_fact(fact, Who::Each, path.span)
             }
             ["facts", fact] => self.fact(fact, path.span),
-            [name] if self.ir.vocab.fact_index.contains_key(*name) => self.fact(name, path.span),
-            [name] if self.has_criteria(name) => self
+            [name] if self.vocab.fact_index.contains_key(*name) => self.fact(name, path.span),
+            [name] if self.criteria.contains_key(*name) => self
                 .criteria_ref(name, None, path.span)
                 .flatten()
                 .map(Resolved::Criteria),
-            [name, item] if self.has_criteria(name) => {
+            [name, item] if self.criteria.contains_key(*name) => {
                 match self.criteria_ref(name, Some(item), path.span) {
                     Some(Some(c)) => Some(Resolved::Criteria(c)),
                     Some(None)
@@ -226,7 +265,7 @@ impl Checker<'_> {
                     .filter(|f| matches!(f.shape(), "token" | "person" | "object"))
                     .map(|f| f.path.to_owned())
                     .collect();
-                known.extend(self.ir.vocab.facts.iter().map(|f| f.name.clone()));
+                known.extend(self.vocab.facts.iter().map(|f| f.name.clone()));
                 let text = path.node.join(".");
                 let mut d = Diagnostic::error(
                     "haven::check::unknown_name",
@@ -234,7 +273,7 @@ impl Checker<'_> {
                     path.span,
                 )
                 .with_label("not a field, fact or criteria list");
-                let person_fact = self.ir.vocab.person_fact_index.contains_key(text.as_str());
+                let person_fact = self.vocab.person_fact_index.contains_key(text.as_str());
                 if person_fact && !in_quant {
                     // `when age < 13`: a person fact needs the person it is about.
                     d = d
@@ -261,17 +300,16 @@ impl Checker<'_> {
     }
 
     fn fact(&mut self, name: &str, span: Span) -> Option<Resolved> {
-        match self.ir.vocab.fact_index.get(name).copied() {
+        match self.vocab.fact_index.get(name).copied() {
             Some(i) => {
-                let ty = self.ir.vocab.facts.get(i)?.ty.clone();
+                let ty = self.vocab.facts.get(i)?.ty.clone();
                 Some(Resolved::Field(
                     Field::Fact(u16::try_from(i).ok()?),
                     Ty::Fact(ty),
                 ))
             }
             None => {
-                let names: Vec<String> =
-                    self.ir.vocab.facts.iter().map(|f| f.name.clone()).collect();
+                let names: Vec<String> = self.vocab.facts.iter().map(|f| f.name.clone()).collect();
                 let mut d = Diagnostic::error(
                     "haven::check::unknown_fact",
                     format!("unknown fact `{name}`"),
@@ -287,9 +325,9 @@ impl Checker<'_> {
     }
 
     fn person_fact(&mut self, name: &str, who: Who, span: Span) -> Option<Resolved> {
-        match self.ir.vocab.person_fact_index.get(name).copied() {
+        match self.vocab.person_fact_index.get(name).copied() {
             Some(i) => {
-                let ty = self.ir.vocab.person_facts.get(i)?.ty.clone();
+                let ty = self.vocab.person_facts.get(i)?.ty.clone();
                 Some(Resolved::Field(
                     Field::PersonFact(who, u16::try_from(i).ok()?),
                     Ty::Fact(ty),
@@ -297,7 +335,6 @@ impl Checker<'_> {
             }
             None => {
                 let names: Vec<String> = self
-                    .ir
                     .vocab
                     .person_facts
                     .iter()
@@ -347,16 +384,16 @@ impl Checker<'_> {
             return Some(Cond::Test(field, Test::Present));
         }
         let test = match (ty, &v.node) {
-            (Ty::Token(kind), Value::Name(n)) => match self.ir.vocab.lookup(*kind, n) {
+            (Ty::Token(kind), Value::Name(n)) => match self.vocab.lookup(*kind, n) {
                 Some(sym) if *kind == TokenKind::Category => {
-                    match self.ir.vocab.categories_under(sym) {
+                    match self.vocab.categories_under(sym) {
                         [] | [_] => Test::Sym(sym),
                         below => Test::Syms(below.into()),
                     }
                 }
                 Some(sym) => Test::Sym(sym),
                 None => {
-                    let d = self.unknown_name(*kind, n, v.span);
+                    let d = unknown_name(self.vocab, *kind, n, v.span);
                     self.diags.push(d);
                     return None;
                 }
@@ -376,10 +413,10 @@ impl Checker<'_> {
                 Test::RoleNone
             }
             (Ty::Role | Ty::Fact(FactTy::Role), Value::Name(n)) => {
-                match self.ir.vocab.lookup(TokenKind::Role, n) {
+                match self.vocab.lookup(TokenKind::Role, n) {
                     Some(sym) => Test::RoleIs(sym),
                     None => {
-                        let d = self.unknown_name(TokenKind::Role, n, v.span);
+                        let d = unknown_name(self.vocab, TokenKind::Role, n, v.span);
                         self.diags.push(d);
                         return None;
                     }
@@ -532,6 +569,48 @@ impl Checker<'_> {
         }
         Cond::Test(field, Test::Cmp(op, value))
     }
+
+    /// The condition of criteria list `name` (or one of its items), inlined. Refuses, with a
+    /// located error, lists that nest or expand beyond the limits, before copying anything.
+    fn criteria_ref(&mut self, name: &str, item: Option<&str>, span: Span) -> Option<Option<Cond>> {
+        let (depth, size) = {
+            let c = self.criteria.get(name)?;
+            (c.depth, c.size)
+        };
+        let limits = &self.limits;
+        if depth >= limits.max_criteria_depth {
+            let limit = limits.max_criteria_depth;
+            self.diags.push(
+                Diagnostic::error(
+                    "haven::check::criteria_too_deep",
+                    format!("criteria lists refer to each other too deeply (limit {limit})"),
+                    span,
+                )
+                .with_help("flatten the chain: refer to the facts directly"),
+            );
+            return Some(None);
+        }
+        if size > limits.max_condition_nodes {
+            let limit = limits.max_condition_nodes;
+            self.diags.push(
+                Diagnostic::error(
+                    "haven::check::condition_too_large",
+                    format!("criteria list `{name}` expands to {size} conditions (limit {limit})"),
+                    span,
+                )
+                .with_help(
+                    "criteria lists are copied where they are used; share facts instead of lists",
+                ),
+            );
+            return Some(None);
+        }
+        self.depth = self.depth.max(depth);
+        let c = self.criteria.get(name)?;
+        Some(match item {
+            None => Some(c.cond.clone()),
+            Some(i) => c.items.get(i).cloned(),
+        })
+    }
 }
 
 fn describe_ty(ty: &Ty) -> String {
@@ -546,7 +625,7 @@ fn describe_ty(ty: &Ty) -> String {
 }
 
 /// Two equality tests on the same field with different values in one conjunction.
-fn contradiction(cx: &Checker<'_>, conds: &[Cond]) -> Option<String> {
+fn contradiction(vocab: &Vocab, conds: &[Cond]) -> Option<String> {
     for (i, a) in conds.iter().enumerate() {
         let Cond::Test(fa, Test::Sym(sa)) = a else {
             continue;
@@ -569,8 +648,8 @@ fn contradiction(cx: &Checker<'_>, conds: &[Cond]) -> Option<String> {
                     Some(k) => format!(
                         "`{}` cannot be both `{}` and `{}`",
                         k.keyword(),
-                        cx.ir.vocab.name(k, *sa),
-                        cx.ir.vocab.name(k, *sb)
+                        vocab.name(k, *sa),
+                        vocab.name(k, *sb)
                     ),
                     None => "a field cannot have two values".to_owned(),
                 });

@@ -53,6 +53,8 @@ rule later {
 "#;
 
 /// A school directory holding the policy and, when `calendar` is given, its calendar.toml.
+/// Each test names its own: tests run in parallel, and a shared file could be read while
+/// another test rewrites it.
 fn school(name: &str, calendar: Option<&str>) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("due")
@@ -119,7 +121,7 @@ fn record(reported_at: &str) -> String {
 
 #[test]
 fn friday_afternoon_before_half_term_every_token() {
-    let dir = school("kingsbury", Some(&kingsbury_calendar()));
+    let dir = school("kingsbury-friday", Some(&kingsbury_calendar()));
     // Friday 23 October 2026, 15:40 BST, after school; half term 26–30 October; the clocks
     // go back on Sunday 25 October; Monday 2 November is an INSET day.
     let d = eval(&dir, &record("2026-10-23T14:40:00Z"));
@@ -144,7 +146,7 @@ fn friday_afternoon_before_half_term_every_token() {
 
 #[test]
 fn an_inset_day_is_a_school_day() {
-    let dir = school("kingsbury", Some(&kingsbury_calendar()));
+    let dir = school("kingsbury-inset-day", Some(&kingsbury_calendar()));
     // Monday 2 November 2026, 10:00 GMT: an INSET day (staff in, pupils not).
     let d = eval(&dir, &record("2026-11-02T10:00:00+00:00"));
     assert_eq!(due_of(&d, "end_of_day"), "2026-11-02T15:30:00+00:00");
@@ -161,7 +163,7 @@ fn an_inset_day_is_a_school_day() {
 
 #[test]
 fn a_bank_holiday_is_skipped() {
-    let dir = school("kingsbury", Some(&kingsbury_calendar()));
+    let dir = school("kingsbury-bank-holiday", Some(&kingsbury_calendar()));
     // Friday 1 May 2026, 16:00 BST, after school; Monday 4 May is the early May bank holiday.
     let d = eval(&dir, &record("2026-05-01T16:00:00+01:00"));
     assert_eq!(due_of(&d, "same_day"), "2026-05-01T23:59:00+01:00");
@@ -186,7 +188,7 @@ fn a_bank_holiday_is_skipped() {
 
 #[test]
 fn without_reported_at_no_action_has_a_due_key() {
-    let dir = school("kingsbury", Some(&kingsbury_calendar()));
+    let dir = school("kingsbury-no-reported-at", Some(&kingsbury_calendar()));
     let d = eval(&dir, r#"{"category": "cyberbullying"}"#);
     assert!(dues(&d).iter().all(|(_, due)| due == "absent"), "{d}");
 }
@@ -222,7 +224,7 @@ fn without_a_calendar_due_times_skip_weekends_and_bank_holidays_and_say_so() {
 
 #[test]
 fn text_output_shows_due_times() {
-    let dir = school("kingsbury", Some(&kingsbury_calendar()));
+    let dir = school("kingsbury-text-output", Some(&kingsbury_calendar()));
     let file = dir.join("text.json");
     std::fs::write(&file, record("2026-10-23T14:40:00Z")).unwrap();
     let out = haven()
@@ -241,7 +243,7 @@ fn text_output_shows_due_times() {
 
 #[test]
 fn bad_timestamps_are_located_errors() {
-    let dir = school("kingsbury", Some(&kingsbury_calendar()));
+    let dir = school("kingsbury-bad-timestamps", Some(&kingsbury_calendar()));
     let file = dir.join("bad-times.json");
     std::fs::write(
         &file,

@@ -387,11 +387,15 @@ pub(crate) struct RuleIndex {
     /// `by_activity[a]`: the rules that may hold when there is no category and `activity`
     /// is token `a`, ascending.
     by_activity: Vec<Box<[u32]>>,
+    /// The conditions compiled for evaluation, with these lists (`eval::flat`).
+    pub(crate) flat: crate::eval::Flat,
 }
 
 impl RuleIndex {
     /// The candidate rules for an incident with these `category` and `activity` values, or
-    /// `None` when every rule must be evaluated.
+    /// `None` when every rule must be evaluated. (Evaluation reads the same lists from
+    /// `eval::Flat::candidates`, each rule with its compiled condition; the tests compare.)
+    #[cfg(test)]
     pub(crate) fn candidates(&self, category: Val, activity: Val) -> Option<&[u32]> {
         match (category, activity) {
             (Val::Sym(c), Val::Absent) => self.incident.get(c as usize).map(|l| &**l),
@@ -399,6 +403,11 @@ impl RuleIndex {
             (Val::Absent, Val::Sym(a)) => self.by_activity.get(a as usize).map(|l| &**l),
             _ => None,
         }
+    }
+
+    /// The candidate lists: by category, by category without an activity, by activity.
+    pub(crate) fn lists(&self) -> [&[Box<[u32]>]; 3] {
+        [&self.by_category, &self.incident, &self.by_activity]
     }
 }
 
@@ -477,7 +486,7 @@ fn range(cond: &Cond, category: Option<Val>, activity: Option<Val>) -> TriSet {
 }
 
 /// The tokens of `field` that `cond` tests for (outside quantifiers).
-fn tested_syms(cond: &Cond, field: Field, out: &mut Vec<Sym>) {
+pub(crate) fn tested_syms(cond: &Cond, field: Field, out: &mut Vec<Sym>) {
     match cond {
         Cond::Not(c) => tested_syms(c, field, out),
         Cond::And(cs) | Cond::Or(cs) => cs.iter().for_each(|c| tested_syms(c, field, out)),
@@ -566,7 +575,9 @@ impl PolicyIr {
             by_category,
             incident,
             by_activity,
+            flat: crate::eval::Flat::default(),
         };
+        self.index.flat = crate::eval::Flat::build(self);
     }
 }
 

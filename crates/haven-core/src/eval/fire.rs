@@ -3,6 +3,7 @@
 //! consequences for phases 3 and 5.
 
 use super::conditions::{effective, Candidates};
+use super::flat::Flat;
 use super::permission::PermissionState;
 use crate::decision::{ActionOut, Decision, RuleList};
 use crate::ir::{ActionIr, Layer, PolicyIr, Tri};
@@ -13,6 +14,7 @@ use std::borrow::Cow;
 /// them. `later` receives the defaults and `on breach` rules that are not false.
 pub(super) fn plain_rules<'p>(
     ir: &'p PolicyIr,
+    flat: &Flat,
     whens: &[Tri],
     candidates: &Candidates<'_>,
     decision: &mut Decision<'p>,
@@ -26,7 +28,7 @@ pub(super) fn plain_rules<'p>(
         let Some(rule) = ir.rules.get(i) else {
             continue;
         };
-        let t = effective(ir, whens, i);
+        let t = effective(flat, whens, i);
         if t == Tri::False {
             continue;
         }

@@ -48,7 +48,7 @@ pub(super) fn plain_rules<'p>(
             }
             _ => {
                 if decision.possible.capacity() == 0 {
-                    decision.possible.reserve(8);
+                    decision.possible = Vec::with_capacity(8);
                 }
                 decision.possible.push(i);
             }
@@ -64,7 +64,7 @@ pub(super) fn fire<'p>(decision: &mut Decision<'p>, ir: &'p PolicyIr, i: usize) 
         return;
     };
     if decision.fired.capacity() == 0 {
-        decision.fired.reserve(8);
+        decision.fired = Vec::with_capacity(8);
     }
     decision.fired.push(i);
     for a in &rule.effects.actions {
@@ -131,7 +131,7 @@ fn merge_action<'p>(actions: &mut Vec<ActionOut<'p>>, a: &'p ActionIr, rule: usi
     }
     if actions.capacity() == 0 {
         // One allocation for the usual handful of actions, rather than growing 1, 4, 8.
-        actions.reserve(8);
+        *actions = Vec::with_capacity(8);
     }
     actions.push(ActionOut {
         ir: a,

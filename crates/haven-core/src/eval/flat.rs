@@ -334,12 +334,34 @@ impl Flat {
         self.nodes.get(i).map_or(usize::MAX, |n| n.end as usize)
     }
 
+    /// The truth of the subtree at `i`. Tests and constants are answered here, inline in the
+    /// loop of the `and` or `or` above them; the rest in [`Flat::inner`].
+    #[inline]
     fn node<'a>(&self, cx: &Cx<'a>, i: usize, each: Option<(&'a Person, PersonRef)>) -> Tri {
-        let Some(&Node { op, end }) = self.nodes.get(i) else {
-            return Tri::Unknown;
-        };
+        match self.nodes.get(i) {
+            Some(&Node {
+                op: Op::Test(field, check),
+                ..
+            }) => self.test(value(cx, field, each), check),
+            Some(&Node {
+                op: Op::Const(t), ..
+            }) => t,
+            Some(&Node { op, end }) => self.inner(cx, i, op, end, each),
+            None => Tri::Unknown,
+        }
+    }
+
+    #[inline(never)]
+    fn inner<'a>(
+        &self,
+        cx: &Cx<'a>,
+        i: usize,
+        op: Op,
+        end: u32,
+        each: Option<(&'a Person, PersonRef)>,
+    ) -> Tri {
         match op {
-            Op::Test(field, check) => self.test(cx.field(field, each), check),
+            Op::Test(field, check) => self.test(value(cx, field, each), check),
             Op::Const(t) => t,
             Op::Not => self.node(cx, i + 1, each).not(),
             Op::And => {
@@ -468,7 +490,7 @@ impl Flat {
                 }
             }
             Op::Test(field, check) => {
-                if self.test(cx.field(field, each), check) == Tri::Unknown {
+                if self.test(value(cx, field, each), check) == Tri::Unknown {
                     push_unique(out, QKey::of(field, each.map(|(_, r)| r)));
                 }
             }
@@ -505,9 +527,26 @@ impl Flat {
     }
 }
 
-/// The slot of a key whose path names no `others` entry, among the
-/// [`path_slots`]: the top fields, `others`, the facts, then each named person's role and
-/// facts.
+/// A field's value ([`Cx::field`]), with the commonest case, a fact of the record, inline.
+#[inline(always)]
+fn value<'a>(cx: &Cx<'a>, field: Field, each: Option<(&'a Person, PersonRef)>) -> Val {
+    match field {
+        Field::Fact(i) => cx
+            .inc
+            .facts
+            .get(usize::from(i))
+            .copied()
+            .unwrap_or(Val::Unknown),
+        _ => cx.field(field, each),
+    }
+}
+
+/// How many entries of `others` have ranked paths (beyond, comparing renders the paths).
+const RANKED_OTHERS: usize = 8;
+
+/// The slot of a key whose path names no `others` entry beyond [`RANKED_OTHERS`], among the
+/// [`path_slots`]: the top fields, `others`, the facts, then each named person's (and the
+/// first `others` entries') role and facts.
 fn path_slot(key: &QKey, facts: usize, person_facts: usize) -> Option<usize> {
     const TOP: usize = 7;
     let person = |who: Who| match who {
@@ -530,7 +569,7 @@ fn path_slot(key: &QKey, facts: usize, person_facts: usize) -> Option<usize> {
                 PersonRef::Actor => person(Who::Actor),
                 PersonRef::Subject => person(Who::Subject),
                 PersonRef::Reporter => person(Who::Reporter),
-                PersonRef::Other(_) => None,
+                PersonRef::Other(k) => (k < RANKED_OTHERS).then_some(3 + k),
             }?;
             let within = match fact {
                 None => 0,
@@ -560,7 +599,10 @@ fn path_slots(facts: usize, person_facts: usize) -> Vec<QKey> {
             .filter_map(index)
             .map(|i| QKey::Field(Field::Fact(i))),
     );
-    for p in [PersonRef::Actor, PersonRef::Subject, PersonRef::Reporter] {
+    let people = [PersonRef::Actor, PersonRef::Subject, PersonRef::Reporter]
+        .into_iter()
+        .chain((0..RANKED_OTHERS).map(PersonRef::Other));
+    for p in people {
         keys.push(QKey::Person(p, None));
         keys.extend(
             (0..person_facts)
@@ -576,7 +618,7 @@ fn path_ranks(ir: &PolicyIr) -> Vec<u32> {
     let (facts, person_facts) = (ir.vocab.facts.len(), ir.vocab.person_facts.len());
     let keys = path_slots(facts, person_facts);
     // Only if a fact index did not fit a key: no ranks, every comparison renders.
-    if keys.len() != 7 + facts + 3 * (1 + person_facts) {
+    if keys.len() != 7 + facts + (3 + RANKED_OTHERS) * (1 + person_facts) {
         return Vec::new();
     }
     let mut paths: Vec<(String, usize)> = keys

@@ -55,7 +55,11 @@ thread_local! {
 }
 
 /// Evaluate `inc` against `ir`: the phases above, in order.
+#[inline]
 pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
+    // Built here, not inside the closure, so it is not moved out of it (a `Decision` is a
+    // few hundred bytes).
+    let mut decision = Decision::new(ir, inc.id.clone());
     SCRATCH.with(|cell| {
         let mut guard = cell.try_borrow_mut().ok();
         // Only if evaluation were ever re-entered on one thread: fresh buffers.
@@ -64,12 +68,18 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
             Some(s) => s,
             None => fresh.insert(Scratch::default()),
         };
-        evaluate_with(ir, inc, scratch)
-    })
+        evaluate_with(ir, inc, scratch, &mut decision);
+    });
+    decision
 }
 
 #[inline]
-fn evaluate_with<'p>(ir: &'p PolicyIr, inc: &Incident, scratch: &mut Scratch) -> Decision<'p> {
+fn evaluate_with<'p>(
+    ir: &'p PolicyIr,
+    inc: &Incident,
+    scratch: &mut Scratch,
+    decision: &mut Decision<'p>,
+) {
     // Compiled when the policy was built; only an IR changed since needs compiling again.
     let rebuilt;
     let flat = if ir.index.flat.fits(ir) {
@@ -99,7 +109,6 @@ fn evaluate_with<'p>(ir: &'p PolicyIr, inc: &Incident, scratch: &mut Scratch) ->
     let candidates = conditions::Candidates::new(flat, inc);
     // Phase 1.
     conditions::evaluate(&cx, flat, &candidates, whens, roots);
-    let mut decision = Decision::new(ir, inc.id.clone());
     {
         let whens: &[Tri] = whens;
         // Phase 2.
@@ -108,16 +117,16 @@ fn evaluate_with<'p>(ir: &'p PolicyIr, inc: &Incident, scratch: &mut Scratch) ->
             flat,
             whens,
             &candidates,
-            &mut decision,
+            decision,
             later,
             unique_hits,
         );
         // Phase 3.
-        let permission = permission::decide(ir, &cx, &mut decision, &mut perm, later);
+        let permission = permission::decide(ir, &cx, decision, &mut perm, later);
         // Phase 4.
-        let breach_now = breach::decide(ir, &mut decision, permission.open);
+        let breach_now = breach::decide(ir, decision, permission.open);
         // Phase 5.
-        on_breach::fire_consequences(ir, &mut decision, later, breach_now);
+        on_breach::fire_consequences(ir, decision, later, breach_now);
         // Phase 6.
         questions::ask(
             ir,
@@ -127,7 +136,7 @@ fn evaluate_with<'p>(ir: &'p PolicyIr, inc: &Incident, scratch: &mut Scratch) ->
                 whens,
                 roots,
             },
-            &mut decision,
+            decision,
             questions::Settled {
                 perm: &perm,
                 activity_asked: permission.activity_asked,
@@ -137,7 +146,7 @@ fn evaluate_with<'p>(ir: &'p PolicyIr, inc: &Incident, scratch: &mut Scratch) ->
         );
     }
     // Phase 7.
-    order::sort_actions(&mut decision, ir);
+    order::sort_actions(decision, ir);
     // Back to `False` everywhere for the next evaluation.
     for i in candidates.iter() {
         if let Some(w) = whens.get_mut(i) {
@@ -145,7 +154,6 @@ fn evaluate_with<'p>(ir: &'p PolicyIr, inc: &Incident, scratch: &mut Scratch) ->
         }
     }
     *dirty = false;
-    decision
 }
 
 /// The truth of one condition on a record (for witness searches).

@@ -131,7 +131,7 @@ pub(super) fn ask<'p>(
                 Some(qi) => qi,
                 None => {
                     if decision.questions.capacity() == 0 {
-                        decision.questions.reserve(8);
+                        decision.questions = Vec::with_capacity(8);
                     }
                     decision.questions.push(QuestionOut {
                         key: *key,

@@ -387,14 +387,43 @@ pub(crate) struct RuleIndex {
     /// `by_activity[a]`: the rules that may hold when there is no category and `activity`
     /// is token `a`, ascending.
     by_activity: Vec<Box<[u32]>>,
-    /// The conditions compiled for evaluation, with these lists (`eval::flat`).
-    pub(crate) flat: crate::eval::Flat,
+    /// What evaluation derives from the rules and these lists, built on first use.
+    pub(crate) derived: Derived,
+}
+
+/// What evaluation compiles from the IR once and keeps with it (the compiled conditions of
+/// `eval/flat.rs`), built by the first evaluation. It is held as `Any` because evaluation
+/// depends on the IR and never the reverse (`tests/layering.rs`); [`PolicyIr::build_index`]
+/// empties it, so it never outlives the rules it was built from.
+#[derive(Clone, Default)]
+pub(crate) struct Derived(std::sync::OnceLock<std::sync::Arc<dyn std::any::Any + Send + Sync>>);
+
+impl Derived {
+    /// The value, built by `build` on first use; `None` if it was built as another type.
+    pub(crate) fn get_or_init<T: std::any::Any + Send + Sync>(
+        &self,
+        build: impl FnOnce() -> T,
+    ) -> Option<&T> {
+        self.0
+            .get_or_init(|| std::sync::Arc::new(build()))
+            .downcast_ref::<T>()
+    }
+}
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Derived(built)"
+        } else {
+            "Derived(empty)"
+        })
+    }
 }
 
 impl RuleIndex {
     /// The candidate rules for an incident with these `category` and `activity` values, or
-    /// `None` when every rule must be evaluated. (Evaluation reads the same lists from
-    /// `eval::Flat::candidates`, each rule with its compiled condition; the tests compare.)
+    /// `None` when every rule must be evaluated. (Evaluation reads the same lists from its
+    /// compiled conditions, each rule with its condition; the tests compare.)
     #[cfg(test)]
     pub(crate) fn candidates(&self, category: Val, activity: Val) -> Option<&[u32]> {
         match (category, activity) {
@@ -575,9 +604,8 @@ impl PolicyIr {
             by_category,
             incident,
             by_activity,
-            flat: crate::eval::Flat::default(),
+            derived: Derived::default(),
         };
-        self.index.flat = crate::eval::Flat::build(self);
     }
 }
 

@@ -1,5 +1,6 @@
-//! Conditions compiled once, when the policy is built ([`crate::ir::PolicyIr::build_index`]),
-//! to a flat form that evaluation runs without re-deriving anything from the IR:
+//! Conditions compiled once per policy, by its first evaluation (and kept with its IR in
+//! [`crate::ir::RuleIndex`]), to a flat form that evaluation runs without re-deriving
+//! anything from the IR:
 //!
 //! - every condition is a run of [`Node`]s in one array (prefix order, each node knowing
 //!   where its subtree ends), so a walk reads consecutive memory and skips a decided
@@ -148,7 +149,7 @@ impl Flat {
 
     /// The candidate rules (with their specialised conditions) for a record with these
     /// `category` and `activity` values, or `None` when every rule must be evaluated
-    /// (mirrors [`crate::ir::RuleIndex::candidates`]).
+    /// (mirrors `RuleIndex::candidates`).
     pub(crate) fn candidates(&self, category: Val, activity: Val) -> Option<&[(u32, Root)]> {
         match (category, activity) {
             (Val::Sym(c), Val::Absent) => self.incident.get(c as usize).map(|l| &**l),
@@ -937,7 +938,7 @@ mod tests {
                 for p in ps {
                     for _ in 0..8 {
                         let inc = g.incident(&p.ir);
-                        check(&p.ir, &p.ir.index.flat, &inc);
+                        check(&p.ir, super::super::compiled(&p.ir).unwrap(), &inc);
                     }
                 }
             });
@@ -961,20 +962,20 @@ mod tests {
                     for _ in 0..200 {
                         let a = keys[g.next(keys.len() as u64) as usize];
                         let b = keys[g.next(keys.len() as u64) as usize];
-                        assert_eq!(ir.index.flat.cmp_keys(&a, &b, ir), a.cmp_path(&b, ir), "{a:?} {b:?}");
+                        assert_eq!(super::super::compiled(ir).unwrap().cmp_keys(&a, &b, ir), a.cmp_path(&b, ir), "{a:?} {b:?}");
                     }
                 }
             });
         }
     }
 
-    /// The compiled form is rebuilt for an IR whose rules changed after it was built.
+    /// The compiled form is not used for an IR whose rules changed after it was built.
     #[test]
     fn a_stale_compiled_form_is_noticed() {
         let p = &policies()[0];
         let mut ir = p.ir.clone();
-        assert!(ir.index.flat.fits(&ir));
+        assert!(super::super::compiled(&ir).is_some());
         ir.rules.pop();
-        assert!(!ir.index.flat.fits(&ir));
+        assert!(super::super::compiled(&ir).is_none());
     }
 }

@@ -32,7 +32,7 @@ use crate::incident::{Incident, Person};
 use crate::ir::{Cond, PeopleList, PolicyIr, Tri};
 use crate::question::PersonRef;
 use cond::Cx;
-pub(crate) use flat::Flat;
+use flat::Flat;
 use std::cell::RefCell;
 
 /// Buffers one evaluation needs and the next can reuse: kept per thread, so a batch
@@ -80,13 +80,13 @@ fn evaluate_with<'p>(
     scratch: &mut Scratch,
     decision: &mut Decision<'p>,
 ) {
-    // Compiled when the policy was built; only an IR changed since needs compiling again.
     let rebuilt;
-    let flat = if ir.index.flat.fits(ir) {
-        &ir.index.flat
-    } else {
-        rebuilt = Flat::build(ir);
-        &rebuilt
+    let flat = match compiled(ir) {
+        Some(flat) => flat,
+        None => {
+            rebuilt = Flat::build(ir);
+            &rebuilt
+        }
     };
     let cx = Cx { ir, inc };
     let Scratch {
@@ -112,15 +112,8 @@ fn evaluate_with<'p>(
     {
         let whens: &[Tri] = whens;
         // Phase 2.
-        let mut perm = fire::plain_rules(
-            ir,
-            flat,
-            whens,
-            &candidates,
-            decision,
-            later,
-            unique_hits,
-        );
+        let mut perm =
+            fire::plain_rules(ir, flat, whens, &candidates, decision, later, unique_hits);
         // Phase 3.
         let permission = permission::decide(ir, &cx, decision, &mut perm, later);
         // Phase 4.
@@ -154,6 +147,16 @@ fn evaluate_with<'p>(
         }
     }
     *dirty = false;
+}
+
+/// The policy's compiled conditions ([`flat`]): built by its first evaluation and kept with
+/// the IR; `None` only for an IR whose rules changed since (never, as the IR is built).
+#[inline]
+fn compiled(ir: &PolicyIr) -> Option<&Flat> {
+    ir.index
+        .derived
+        .get_or_init(|| Flat::build(ir))
+        .filter(|f| f.fits(ir))
 }
 
 /// The truth of one condition on a record (for witness searches).

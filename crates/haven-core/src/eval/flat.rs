@@ -138,7 +138,7 @@ impl Flat {
             category: Some(Val::Absent),
             activity: Some(v),
         });
-        flat.path_rank = path_ranks(ir);
+        flat.path_rank = flat.path_ranks(ir);
         flat
     }
 
@@ -451,12 +451,25 @@ impl Flat {
         Tri::from_bool(b)
     }
 
-    /// The unknown fields that keep the condition at `root` undecided ([`Cx::unknowns`]).
+    /// The unknown fields that keep the condition at `root` undecided ([`Cx::unknowns`]):
+    /// none if it is decided.
+    #[cfg(test)]
     pub(crate) fn unknowns(&self, cx: &Cx<'_>, root: Root, out: &mut Vec<QKey>) {
-        self.node_unknowns(cx, root as usize, None, out);
+        if self.eval(cx, root) == Tri::Unknown {
+            self.undecided(cx, root as usize, None, out);
+        }
     }
 
-    fn node_unknowns<'a>(
+    /// [`Flat::unknowns`] of a condition already known to be unknown (`whens` says so).
+    pub(crate) fn unknowns_of_undecided(&self, cx: &Cx<'_>, root: Root, out: &mut Vec<QKey>) {
+        self.undecided(cx, root as usize, None, out);
+    }
+
+    /// The unknown fields under node `i`, which is unknown. So is every node this descends
+    /// to: an unknown `and` has no false child (an `or` no true one), only unknown children
+    /// are visited, and the child of an unknown `not` is unknown. So nothing is evaluated
+    /// twice to find out whether a node is decided, as the tree walk does.
+    fn undecided<'a>(
         &self,
         cx: &Cx<'a>,
         i: usize,
@@ -468,41 +481,22 @@ impl Flat {
         };
         match op {
             Op::Const(_) => {}
-            Op::Not => self.node_unknowns(cx, i + 1, each, out),
+            Op::Not => self.undecided(cx, i + 1, each, out),
             Op::And | Op::Or => {
-                let decided = if op == Op::And { Tri::False } else { Tri::True };
-                let children = || {
-                    let mut j = i + 1;
-                    std::iter::from_fn(move || {
-                        (j < end as usize).then(|| {
-                            let c = j;
-                            j = self.end(j);
-                            c
-                        })
-                    })
-                };
-                if children().any(|c| self.node(cx, c, each) == decided) {
-                    return;
-                }
-                for c in children() {
-                    if self.node(cx, c, each) == Tri::Unknown {
-                        self.node_unknowns(cx, c, each, out);
+                let mut j = i + 1;
+                while j < end as usize {
+                    if self.node(cx, j, each) == Tri::Unknown {
+                        self.undecided(cx, j, each, out);
                     }
+                    j = self.end(j);
                 }
             }
-            Op::Test(field, check) => {
-                if self.test(value(cx, field, each), check) == Tri::Unknown {
-                    push_unique(out, QKey::of(field, each.map(|(_, r)| r)));
-                }
-            }
+            Op::Test(field, _) => push_unique(out, QKey::of(field, each.map(|(_, r)| r))),
             Op::Quant { list, .. } => {
-                if self.node(cx, i, each) != Tri::Unknown {
-                    return;
-                }
                 let (people, others_unknown) = cx.people(list);
                 for p in people {
                     if self.node(cx, i + 1, Some(p)) == Tri::Unknown {
-                        self.node_unknowns(cx, i + 1, Some(p), out);
+                        self.undecided(cx, i + 1, Some(p), out);
                     }
                 }
                 if others_unknown {
@@ -525,6 +519,7 @@ impl Flat {
         self.path_rank
             .get(path_slot(key, self.facts, self.person_facts)?)
             .copied()
+            .filter(|&r| r != NO_RANK)
     }
 }
 
@@ -614,34 +609,66 @@ fn path_slots(facts: usize, person_facts: usize) -> Vec<QKey> {
     keys
 }
 
-/// The rank of each slot's path in string order (equal paths, equal ranks).
-fn path_ranks(ir: &PolicyIr) -> Vec<u32> {
-    let (facts, person_facts) = (ir.vocab.facts.len(), ir.vocab.person_facts.len());
-    let keys = path_slots(facts, person_facts);
-    // Only if a fact index did not fit a key: no ranks, every comparison renders.
-    if keys.len() != 7 + facts + (3 + RANKED_OTHERS) * (1 + person_facts) {
-        return Vec::new();
-    }
-    let mut paths: Vec<(String, usize)> = keys
-        .iter()
-        .enumerate()
-        .map(|(slot, k)| (k.path(ir).to_string(), slot))
-        .collect();
-    paths.sort();
-    let mut rank = vec![0; paths.len()];
-    let mut r = 0u32;
-    let mut prev: Option<&str> = None;
-    for (path, slot) in &paths {
-        if prev.is_some_and(|p| p != path) {
-            r += 1;
+impl Flat {
+    /// The rank of each slot's path in string order (equal paths, equal ranks), for the keys a
+    /// question can have: those of the fields the conditions test ([`NO_RANK`] elsewhere).
+    fn path_ranks(&self, ir: &PolicyIr) -> Vec<u32> {
+        let (facts, person_facts) = (self.facts, self.person_facts);
+        let slots = 7 + facts + (3 + RANKED_OTHERS) * (1 + person_facts);
+        let mut used = vec![false; slots];
+        let mut mark = |key: QKey| {
+            if let Some(u) = path_slot(&key, facts, person_facts).and_then(|s| used.get_mut(s)) {
+                *u = true;
+            }
+        };
+        mark(QKey::OthersList);
+        for node in &self.nodes {
+            let Op::Test(field, _) = node.op else {
+                continue;
+            };
+            match field {
+                // A quantifier's person: the actor, the subject or an entry of `others`.
+                Field::Role(Who::Each) | Field::PersonFact(Who::Each, _) => {
+                    let people = [PersonRef::Actor, PersonRef::Subject, PersonRef::Reporter]
+                        .into_iter()
+                        .chain((0..RANKED_OTHERS).map(PersonRef::Other));
+                    for p in people {
+                        mark(QKey::of(field, Some(p)));
+                    }
+                }
+                _ => mark(QKey::of(field, None)),
+            }
         }
-        prev = Some(path);
-        if let Some(x) = rank.get_mut(*slot) {
-            *x = r;
+        let keys = path_slots(facts, person_facts);
+        // Only if a fact index did not fit a key: no ranks, every comparison renders.
+        if keys.len() != slots {
+            return Vec::new();
         }
+        let mut paths: Vec<(String, usize)> = keys
+            .iter()
+            .enumerate()
+            .filter(|(slot, _)| used.get(*slot) == Some(&true))
+            .map(|(slot, k)| (k.path(ir).to_string(), slot))
+            .collect();
+        paths.sort();
+        let mut rank = vec![NO_RANK; slots];
+        let mut r = 0u32;
+        let mut prev: Option<&str> = None;
+        for (path, slot) in &paths {
+            if prev.is_some_and(|p| p != path) {
+                r += 1;
+            }
+            prev = Some(path);
+            if let Some(x) = rank.get_mut(*slot) {
+                *x = r;
+            }
+        }
+        rank
     }
-    rank
 }
+
+/// The rank of a key no question can have.
+const NO_RANK: u32 = u32::MAX;
 
 /// Whether `cond` tests a field whose value `known` gives.
 fn mentions(cond: &Cond, known: Known) -> bool {

@@ -27,6 +27,14 @@ pub(super) fn decide<'p>(
     later: &[(usize, Tri)],
 ) -> Permission {
     let activity_asked = matches!(cx.inc.activity, Val::Sym(_));
+    if !activity_asked {
+        // No request, no verdict: nothing below would set one, and whether an undecided rule
+        // could change a verdict matters to no later phase.
+        return Permission {
+            activity_asked,
+            open: false,
+        };
+    }
     for &i in &decision.possible {
         let p = ir.rules.get(i).and_then(|r| r.effects.permission.as_ref());
         if let Some(p) = p {

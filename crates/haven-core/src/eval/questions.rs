@@ -185,13 +185,13 @@ fn rule_unknowns(conds: &Conds<'_>, i: usize, keys: &mut Vec<QKey>) {
     // `roots`.
     if unknown(i) {
         if let Some(&root) = roots.get(i) {
-            flat.unknowns(cx, root, keys);
+            flat.unknowns_of_undecided(cx, root, keys);
         }
     }
     for &e in flat.blockers(i) {
         if unknown(e as usize) {
             if let Some(&root) = roots.get(e as usize) {
-                flat.unknowns(cx, root, keys);
+                flat.unknowns_of_undecided(cx, root, keys);
             }
         }
     }

@@ -152,6 +152,10 @@ pub(super) fn ask<'p>(
                     .iter()
                     .any(|&(q, c)| q == id && (std::ptr::eq(c, text) || c == text))
                 {
+                    if decision.could_add.capacity() == 0 {
+                        // One allocation for the usual few, rather than growing 4, 8, 16.
+                        decision.could_add = Vec::with_capacity(16);
+                    }
                     decision.could_add.push((id, text));
                 }
             }

@@ -337,7 +337,7 @@ impl Flat {
 
     /// The truth of the subtree at `i`. Tests and constants are answered here, inline in the
     /// loop of the `and` or `or` above them; the rest in [`Flat::inner`].
-    #[inline]
+    #[inline(always)]
     fn node<'a>(&self, cx: &Cx<'a>, i: usize, each: Option<(&'a Person, PersonRef)>) -> Tri {
         match self.nodes.get(i) {
             Some(&Node {
@@ -420,7 +420,7 @@ impl Flat {
     }
 
     /// [`Cx::test`] on a compiled check.
-    #[inline]
+    #[inline(always)]
     fn test(&self, val: Val, check: Check) -> Tri {
         let b = match (check, val) {
             (_, Val::Unknown) => return Tri::Unknown,

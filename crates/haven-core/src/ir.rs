@@ -393,11 +393,44 @@ pub(crate) struct RuleIndex {
     /// `by_activity[a]`: the rules that may hold when there is no category and `activity`
     /// is token `a`, ascending.
     by_activity: Vec<Box<[u32]>>,
+    /// What evaluation derives from the rules and these lists, built on first use.
+    pub(crate) derived: Derived,
+}
+
+/// What evaluation compiles from the IR once and keeps with it (the compiled conditions of
+/// `eval/flat.rs`), built by the first evaluation. It is held as `Any` because evaluation
+/// depends on the IR and never the reverse (`tests/layering.rs`); [`PolicyIr::build_index`]
+/// empties it, so it never outlives the rules it was built from.
+#[derive(Clone, Default)]
+pub(crate) struct Derived(std::sync::OnceLock<std::sync::Arc<dyn std::any::Any + Send + Sync>>);
+
+impl Derived {
+    /// The value, built by `build` on first use; `None` if it was built as another type.
+    pub(crate) fn get_or_init<T: std::any::Any + Send + Sync>(
+        &self,
+        build: impl FnOnce() -> T,
+    ) -> Option<&T> {
+        self.0
+            .get_or_init(|| std::sync::Arc::new(build()))
+            .downcast_ref::<T>()
+    }
+}
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Derived(built)"
+        } else {
+            "Derived(empty)"
+        })
+    }
 }
 
 impl RuleIndex {
     /// The candidate rules for an incident with these `category` and `activity` values, or
-    /// `None` when every rule must be evaluated.
+    /// `None` when every rule must be evaluated. (Evaluation reads the same lists from its
+    /// compiled conditions, each rule with its condition; the tests compare.)
+    #[cfg(test)]
     pub(crate) fn candidates(&self, category: Val, activity: Val) -> Option<&[u32]> {
         match (category, activity) {
             (Val::Sym(c), Val::Absent) => self.incident.get(c as usize).map(|l| &**l),
@@ -405,6 +438,11 @@ impl RuleIndex {
             (Val::Absent, Val::Sym(a)) => self.by_activity.get(a as usize).map(|l| &**l),
             _ => None,
         }
+    }
+
+    /// The candidate lists: by category, by category without an activity, by activity.
+    pub(crate) fn lists(&self) -> [&[Box<[u32]>]; 3] {
+        [&self.by_category, &self.incident, &self.by_activity]
     }
 }
 
@@ -483,7 +521,7 @@ fn range(cond: &Cond, category: Option<Val>, activity: Option<Val>) -> TriSet {
 }
 
 /// The tokens of `field` that `cond` tests for (outside quantifiers).
-fn tested_syms(cond: &Cond, field: Field, out: &mut Vec<Sym>) {
+pub(crate) fn tested_syms(cond: &Cond, field: Field, out: &mut Vec<Sym>) {
     match cond {
         Cond::Not(c) => tested_syms(c, field, out),
         Cond::And(cs) | Cond::Or(cs) => cs.iter().for_each(|c| tested_syms(c, field, out)),
@@ -572,6 +610,7 @@ impl PolicyIr {
             by_category,
             incident,
             by_activity,
+            derived: Derived::default(),
         };
     }
 }

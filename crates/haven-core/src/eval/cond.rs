@@ -57,31 +57,7 @@ impl<'a> Cx<'a> {
     }
 
     pub(crate) fn test(&self, val: Val, test: &Test) -> Tri {
-        match val {
-            Val::Unknown => return Tri::Unknown,
-            Val::Absent => return Tri::False,
-            _ => {}
-        }
-        let b = match (test, val) {
-            (Test::Present, _) => true,
-            (Test::Truthy, Val::Bool(b)) => b,
-            (Test::Bool(want), Val::Bool(b)) => b == *want,
-            (Test::Sym(s), Val::Sym(v)) => v == *s,
-            (Test::Syms(ss), Val::Sym(v)) => ss.contains(&v),
-            (Test::RoleIs(r), Val::Sym(v)) => self.ir.vocab.is_a(v, *r),
-            (Test::RoleIn(rs), Val::Sym(v)) => rs.iter().any(|r| self.ir.vocab.is_a(v, *r)),
-            (Test::RoleNone, Val::RoleNone) => true,
-            (Test::Cmp(op, c), Val::Int(v)) => match op {
-                CmpOp::Eq => v == *c,
-                CmpOp::Ne => v != *c,
-                CmpOp::Lt => v < *c,
-                CmpOp::Le => v <= *c,
-                CmpOp::Gt => v > *c,
-                CmpOp::Ge => v >= *c,
-            },
-            _ => false,
-        };
-        Tri::from_bool(b)
+        test_val(self.ir, val, test)
     }
 
     /// The people a quantifier ranges over (without allocating), and whether the `others`
@@ -169,7 +145,9 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// The unknown fields that keep `cond` unknown (empty if it is decided).
+    /// The unknown fields that keep `cond` unknown (empty if it is decided). The reference
+    /// for `Flat::unknowns`, which evaluation uses (the tests compare them).
+    #[cfg(test)]
     pub(crate) fn unknowns(
         &self,
         cond: &Cond,
@@ -216,6 +194,35 @@ impl<'a> Cx<'a> {
             }
         }
     }
+}
+
+/// A test on a field's value (the record is not needed: only the role hierarchy).
+pub(crate) fn test_val(ir: &PolicyIr, val: Val, test: &Test) -> Tri {
+    match val {
+        Val::Unknown => return Tri::Unknown,
+        Val::Absent => return Tri::False,
+        _ => {}
+    }
+    let b = match (test, val) {
+        (Test::Present, _) => true,
+        (Test::Truthy, Val::Bool(b)) => b,
+        (Test::Bool(want), Val::Bool(b)) => b == *want,
+        (Test::Sym(s), Val::Sym(v)) => v == *s,
+        (Test::Syms(ss), Val::Sym(v)) => ss.contains(&v),
+        (Test::RoleIs(r), Val::Sym(v)) => ir.vocab.is_a(v, *r),
+        (Test::RoleIn(rs), Val::Sym(v)) => rs.iter().any(|r| ir.vocab.is_a(v, *r)),
+        (Test::RoleNone, Val::RoleNone) => true,
+        (Test::Cmp(op, c), Val::Int(v)) => match op {
+            CmpOp::Eq => v == *c,
+            CmpOp::Ne => v != *c,
+            CmpOp::Lt => v < *c,
+            CmpOp::Le => v <= *c,
+            CmpOp::Gt => v > *c,
+            CmpOp::Ge => v >= *c,
+        },
+        _ => false,
+    };
+    Tri::from_bool(b)
 }
 
 /// Add `key` unless it is there already.

@@ -3,6 +3,7 @@
 //! consequences for phases 3 and 5.
 
 use super::conditions::{effective, Candidates};
+use super::flat::Flat;
 use super::permission::PermissionState;
 use crate::decision::{ActionOut, Decision, RuleList};
 use crate::ir::{ActionIr, Layer, PolicyIr, Tri};
@@ -13,6 +14,7 @@ use std::borrow::Cow;
 /// them. `later` receives the defaults and `on breach` rules that are not false.
 pub(super) fn plain_rules<'p>(
     ir: &'p PolicyIr,
+    flat: &Flat,
     whens: &[Tri],
     candidates: &Candidates<'_>,
     decision: &mut Decision<'p>,
@@ -26,7 +28,7 @@ pub(super) fn plain_rules<'p>(
         let Some(rule) = ir.rules.get(i) else {
             continue;
         };
-        let t = effective(ir, whens, i);
+        let t = effective(flat, whens, i);
         if t == Tri::False {
             continue;
         }
@@ -46,7 +48,7 @@ pub(super) fn plain_rules<'p>(
             }
             _ => {
                 if decision.possible.capacity() == 0 {
-                    decision.possible.reserve(8);
+                    decision.possible = Vec::with_capacity(8);
                 }
                 decision.possible.push(i);
             }
@@ -62,7 +64,7 @@ pub(super) fn fire<'p>(decision: &mut Decision<'p>, ir: &'p PolicyIr, i: usize) 
         return;
     };
     if decision.fired.capacity() == 0 {
-        decision.fired.reserve(8);
+        decision.fired = Vec::with_capacity(8);
     }
     decision.fired.push(i);
     for a in &rule.effects.actions {
@@ -129,7 +131,7 @@ fn merge_action<'p>(actions: &mut Vec<ActionOut<'p>>, a: &'p ActionIr, rule: usi
     }
     if actions.capacity() == 0 {
         // One allocation for the usual handful of actions, rather than growing 1, 4, 8.
-        actions.reserve(8);
+        *actions = Vec::with_capacity(8);
     }
     actions.push(ActionOut {
         ir: a,

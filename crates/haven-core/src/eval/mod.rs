@@ -21,6 +21,7 @@ mod breach;
 mod cond;
 mod conditions;
 mod fire;
+mod flat;
 mod on_breach;
 mod order;
 mod permission;
@@ -31,13 +32,19 @@ use crate::incident::{Incident, Person};
 use crate::ir::{Cond, PeopleList, PolicyIr, Tri};
 use crate::question::PersonRef;
 use cond::Cx;
+use flat::Flat;
 use std::cell::RefCell;
 
 /// Buffers one evaluation needs and the next can reuse: kept per thread, so a batch
 /// allocates them once.
 #[derive(Default)]
 struct Scratch {
+    /// One slot per rule: `False`, but for the candidates of the evaluation under way.
     whens: Vec<Tri>,
+    /// The condition evaluated for each candidate (meaningful where `whens` is not false).
+    roots: Vec<flat::Root>,
+    /// Set while an evaluation runs: if one never finished (a panic), `whens` is reset.
+    dirty: bool,
     later: Vec<(usize, Tri)>,
     unique_hits: Vec<(usize, usize)>,
     questions: questions::Scratch,
@@ -48,7 +55,11 @@ thread_local! {
 }
 
 /// Evaluate `inc` against `ir`: the phases above, in order.
+#[inline]
 pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
+    // Built here, not inside the closure, so it is not moved out of it (a `Decision` is a
+    // few hundred bytes).
+    let mut decision = Decision::new(ir, inc.id.clone());
     SCRATCH.with(|cell| {
         let mut guard = cell.try_borrow_mut().ok();
         // Only if evaluation were ever re-entered on one thread: fresh buffers.
@@ -57,48 +68,95 @@ pub(crate) fn evaluate<'p>(ir: &'p PolicyIr, inc: &Incident) -> Decision<'p> {
             Some(s) => s,
             None => fresh.insert(Scratch::default()),
         };
-        evaluate_with(ir, inc, scratch)
-    })
+        evaluate_with(ir, inc, scratch, &mut decision);
+    });
+    decision
 }
 
 #[inline]
-fn evaluate_with<'p>(ir: &'p PolicyIr, inc: &Incident, scratch: &mut Scratch) -> Decision<'p> {
+fn evaluate_with<'p>(
+    ir: &'p PolicyIr,
+    inc: &Incident,
+    scratch: &mut Scratch,
+    decision: &mut Decision<'p>,
+) {
+    let rebuilt;
+    let flat = match compiled(ir) {
+        Some(flat) => flat,
+        None => {
+            rebuilt = Flat::build(ir);
+            &rebuilt
+        }
+    };
     let cx = Cx { ir, inc };
     let Scratch {
         whens,
+        roots,
+        dirty,
         later,
         unique_hits,
         questions: question_scratch,
     } = scratch;
-    let candidates = conditions::Candidates::new(ir, inc);
+    let n = ir.rules.len();
+    if *dirty {
+        whens.clear();
+    }
+    if whens.len() < n {
+        whens.resize(n, Tri::False);
+        roots.resize(n, 0);
+    }
+    *dirty = true;
+    let candidates = conditions::Candidates::new(flat, inc);
     // Phase 1.
-    conditions::evaluate(&cx, &candidates, whens);
-    let whens: &[Tri] = whens;
-    let mut decision = Decision::new(ir, inc.id.clone());
-    // Phase 2.
-    let mut perm = fire::plain_rules(ir, whens, &candidates, &mut decision, later, unique_hits);
-    // Phase 3.
-    let permission = permission::decide(ir, &cx, &mut decision, &mut perm, later);
-    // Phase 4.
-    let breach_now = breach::decide(ir, &mut decision, permission.open);
-    // Phase 5.
-    on_breach::fire_consequences(ir, &mut decision, later, breach_now);
-    // Phase 6.
-    questions::ask(
-        ir,
-        &cx,
-        &mut decision,
-        whens,
-        questions::Settled {
-            perm: &perm,
-            activity_asked: permission.activity_asked,
-            breach_now,
-        },
-        question_scratch,
-    );
+    conditions::evaluate(&cx, flat, &candidates, whens, roots);
+    {
+        let whens: &[Tri] = whens;
+        // Phase 2.
+        let mut perm =
+            fire::plain_rules(ir, flat, whens, &candidates, decision, later, unique_hits);
+        // Phase 3.
+        let permission = permission::decide(ir, &cx, decision, &mut perm, later);
+        // Phase 4.
+        let breach_now = breach::decide(ir, decision, permission.open);
+        // Phase 5.
+        on_breach::fire_consequences(ir, decision, later, breach_now);
+        // Phase 6.
+        questions::ask(
+            ir,
+            &questions::Conds {
+                cx: &cx,
+                flat,
+                whens,
+                roots,
+            },
+            decision,
+            questions::Settled {
+                perm: &perm,
+                activity_asked: permission.activity_asked,
+                breach_now,
+            },
+            question_scratch,
+        );
+    }
     // Phase 7.
-    order::sort_actions(&mut decision, ir);
-    decision
+    order::sort_actions(decision, ir);
+    // Back to `False` everywhere for the next evaluation.
+    for i in candidates.iter() {
+        if let Some(w) = whens.get_mut(i) {
+            *w = Tri::False;
+        }
+    }
+    *dirty = false;
+}
+
+/// The policy's compiled conditions ([`flat`]): built by its first evaluation and kept with
+/// the IR; `None` only for an IR whose rules changed since (never, as the IR is built).
+#[inline]
+fn compiled(ir: &PolicyIr) -> Option<&Flat> {
+    ir.index
+        .derived
+        .get_or_init(|| Flat::build(ir))
+        .filter(|f| f.fits(ir))
 }
 
 /// The truth of one condition on a record (for witness searches).

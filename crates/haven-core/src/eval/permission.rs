@@ -27,6 +27,14 @@ pub(super) fn decide<'p>(
     later: &[(usize, Tri)],
 ) -> Permission {
     let activity_asked = matches!(cx.inc.activity, Val::Sym(_));
+    if !activity_asked {
+        // No request, no verdict: nothing below would set one, and whether an undecided rule
+        // could change a verdict matters to no later phase.
+        return Permission {
+            activity_asked,
+            open: false,
+        };
+    }
     for &i in &decision.possible {
         let p = ir.rules.get(i).and_then(|r| r.effects.permission.as_ref());
         if let Some(p) = p {
@@ -82,7 +90,7 @@ pub(super) fn decide<'p>(
         };
         decision.permission = Some(state.resolve(ir, silent));
         if silent {
-            decision.notes.push(Cow::Owned(silence_note(cx)));
+            decision.notes.push(silence_note(cx));
         }
     }
     let open = decision
@@ -188,7 +196,7 @@ pub(super) fn permission_can_change(
 
 /// The note for a request no rule speaks to, naming the permission rules that came nearest
 /// (by how many of activity, device and actor they share with the request).
-fn silence_note(cx: &Cx<'_>) -> String {
+fn silence_note(cx: &Cx<'_>) -> Cow<'static, str> {
     let mut scored: Vec<(usize, usize)> = Vec::new();
     for (i, rule) in cx.ir.rules.iter().enumerate() {
         if rule.effects.permission.is_none() {
@@ -208,13 +216,12 @@ fn silence_note(cx: &Cx<'_>) -> String {
         .take(3)
         .filter_map(|&(_, i)| cx.ir.rules.get(i).map(|r| format!("`{}`", r.id)))
         .collect();
-    let mut note = "the policy does not address this request: no rule of it or of the policies \
-                    it extends speaks to it, so it is neither allowed nor a breach"
-        .to_owned();
-    if !names.is_empty() {
-        note.push_str(&format!(" (nearest rules: {})", names.join(", ")));
+    const NOTE: &str = "the policy does not address this request: no rule of it or of the \
+                        policies it extends speaks to it, so it is neither allowed nor a breach";
+    if names.is_empty() {
+        return Cow::Borrowed(NOTE);
     }
-    note
+    Cow::Owned(format!("{NOTE} (nearest rules: {})", names.join(", ")))
 }
 
 /// Which of activity (0), device kind (1) and actor role (2) a condition tests and the

@@ -4,6 +4,7 @@
 //! is rendered from them when the decision is read ([`crate::question`]).
 
 use super::cond::{push_unique, Cx};
+use super::flat::{Flat, Root};
 use super::order::modality_rank;
 use super::permission::{permission_can_change, PermissionState};
 use crate::decision::{ActionOut, Decision, QuestionOut};
@@ -67,9 +68,8 @@ fn permission_text(v: Verdict) -> &'static str {
 /// Add the decision's questions, most severe first (then by path).
 pub(super) fn ask<'p>(
     ir: &'p PolicyIr,
-    cx: &Cx<'_>,
+    conds: &Conds<'_>,
     decision: &mut Decision<'p>,
-    whens: &[Tri],
     settled: Settled<'_>,
     scratch: &mut Scratch,
 ) {
@@ -93,7 +93,7 @@ pub(super) fn ask<'p>(
                     .as_ref()
                     .is_some_and(|p| p.verdict == Verdict::NotAllowed);
             if decides && rule.kind != RuleKind::OnBreach {
-                rule_unknowns(cx, whens, i, breach_keys);
+                rule_unknowns(conds, i, breach_keys);
             }
         }
     }
@@ -120,7 +120,7 @@ pub(super) fn ask<'p>(
             continue;
         }
         keys.clear();
-        rule_unknowns(cx, whens, i, keys);
+        rule_unknowns(conds, i, keys);
         if rule.kind == RuleKind::OnBreach {
             for k in breach_keys.iter() {
                 push_unique(keys, *k);
@@ -131,7 +131,7 @@ pub(super) fn ask<'p>(
                 Some(qi) => qi,
                 None => {
                     if decision.questions.capacity() == 0 {
-                        decision.questions.reserve(8);
+                        decision.questions = Vec::with_capacity(8);
                     }
                     decision.questions.push(QuestionOut {
                         key: *key,
@@ -152,6 +152,10 @@ pub(super) fn ask<'p>(
                     .iter()
                     .any(|&(q, c)| q == id && (std::ptr::eq(c, text) || c == text))
                 {
+                    if decision.could_add.capacity() == 0 {
+                        // One allocation for the usual few, rather than growing 4, 8, 16.
+                        decision.could_add = Vec::with_capacity(16);
+                    }
                     decision.could_add.push((id, text));
                 }
             }
@@ -161,32 +165,48 @@ pub(super) fn ask<'p>(
         }
     }
     decision.possible = possible;
-    decision.questions.sort_by(|a, b| {
-        a.severity
-            .cmp(&b.severity)
-            .then_with(|| a.key.cmp_path(&b.key, ir))
-    });
+    if decision.questions.len() > 1 {
+        let flat = conds.flat;
+        decision.questions.sort_by(|a, b| {
+            a.severity
+                .cmp(&b.severity)
+                .then_with(|| flat.cmp_keys(&a.key, &b.key, ir))
+        });
+    }
 }
 
 /// The unknown fields that keep rule `i` undecided: its own condition's, and those of the
 /// exceptions and earlier rows that could still pre-empt it.
-fn rule_unknowns(cx: &Cx<'_>, whens: &[Tri], i: usize, keys: &mut Vec<QKey>) {
-    let Some(rule) = cx.ir.rules.get(i) else {
-        return;
-    };
-    if whens.get(i) == Some(&Tri::Unknown) {
-        cx.unknowns(&rule.cond, None, keys);
+fn rule_unknowns(conds: &Conds<'_>, i: usize, keys: &mut Vec<QKey>) {
+    let Conds {
+        cx,
+        flat,
+        whens,
+        roots,
+    } = *conds;
+    let unknown = |r: usize| whens.get(r) == Some(&Tri::Unknown);
+    // An unknown condition is a candidate's (every other rule's is false), evaluated from
+    // `roots`.
+    if unknown(i) {
+        if let Some(&root) = roots.get(i) {
+            flat.unknowns_of_undecided(cx, root, keys);
+        }
     }
-    for e in rule
-        .exceptions
-        .iter()
-        .copied()
-        .chain(rule.preceded_by.clone())
-    {
-        if whens.get(e) == Some(&Tri::Unknown) {
-            if let Some(er) = cx.ir.rules.get(e) {
-                cx.unknowns(&er.cond, None, keys);
+    for &e in flat.blockers(i) {
+        if unknown(e as usize) {
+            if let Some(&root) = roots.get(e as usize) {
+                flat.unknowns_of_undecided(cx, root, keys);
             }
         }
     }
+}
+
+/// The conditions of phase 1: the record, the compiled conditions, each rule's truth and the
+/// condition evaluated for it.
+#[derive(Clone, Copy)]
+pub(super) struct Conds<'a> {
+    pub(super) cx: &'a Cx<'a>,
+    pub(super) flat: &'a Flat,
+    pub(super) whens: &'a [Tri],
+    pub(super) roots: &'a [Root],
 }

@@ -10,6 +10,7 @@
 //!   ([`RecordError`]), tagged `"kind": "policy"` or `"kind": "incident"`.
 
 pub mod data;
+pub mod options;
 
 use crate::diagnostic::{DetailedError, Severity};
 use crate::explain::{ExplainOptions, Explanation, Goal, NextQuestions};

@@ -12,6 +12,7 @@
 use super::{goal, Error};
 use crate::check::{LoadError, Loader, MapLoader};
 use crate::explain::Goal;
+use crate::incident::IncidentError;
 use crate::{CheckOptions, Date, Policy};
 use serde::de::{Deserializer, Visitor};
 use serde::Deserialize;
@@ -172,6 +173,26 @@ pub fn js_found(js_type: &str) -> String {
         "array" | "object" | "invalid Date" => format!("an {js_type}"),
         _ => format!("a {js_type}"),
     }
+}
+
+/// The error for a JavaScript value refused on its way to JSON text, from where it sat
+/// (`key`, empty for the record itself), its `typeof` (or `deep`: nested deeper than
+/// `max_depth` or inside itself; `threw`: its `toJSON` or a getter threw `shown`) and how
+/// JavaScript shows it (`NaN`, `-Infinity`).
+pub fn refused(key: &str, js_type: &str, shown: &str, max_depth: usize) -> Error {
+    let e = match js_type {
+        "deep" => IncidentError::too_deep(key, max_depth),
+        "threw" => IncidentError::not_data(key, shown),
+        _ if key.is_empty() => IncidentError::not_a_record(&js_found(js_type)),
+        "number" => IncidentError::not_finite(key, shown),
+        _ => IncidentError::not_data(key, &js_found(js_type)),
+    };
+    Error::Incident((&e).into())
+}
+
+/// `evaluateMany` given something other than an array (`js_type` as for [`js_found`]).
+pub fn not_incidents(js_type: &str) -> Error {
+    Error::wrong_argument("incidents", "an array of incidents", &js_found(js_type))
 }
 
 fn unreadable() -> Vec<Error> {
@@ -355,6 +376,30 @@ mod tests {
         assert!(e.contains(r#""line":2"#), "{e}");
         // A pair is a character.
         assert_eq!(error(r#"["\ud83d\ude00"]"#), "");
+    }
+
+    #[test]
+    fn refused_values_are_incident_errors_at_their_key() {
+        let code = |e: Error| {
+            serde_json::to_value(e).map(|v| v["code"].to_string() + &v["message"].to_string())
+        };
+        let finite = code(refused("actor.age", "number", "-Infinity", 32)).unwrap_or_default();
+        assert!(
+            finite.contains("`actor.age` must be a finite number, found -Infinity"),
+            "{finite}"
+        );
+        let record = code(refused("", "undefined", "undefined", 32)).unwrap_or_default();
+        assert!(
+            record.contains("haven::incident::wrong_type") && record.contains("found undefined"),
+            "{record}"
+        );
+        let deep = code(refused("self", "deep", "", 32)).unwrap_or_default();
+        assert!(deep.contains("haven::incident::too_deep"), "{deep}");
+        let data = code(refused("f", "symbol", "Symbol(x)", 32)).unwrap_or_default();
+        assert!(
+            data.contains("haven::incident::not_json") && data.contains("a symbol"),
+            "{data}"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 
 /// An incident (object or JSON text) validated against `policy`, or the failure answer.
 fn incident_of(policy: &Policy, incident: &JsValue) -> Result<Incident, String> {
-    let text = glue::incident_text(incident).map_err(|e| to_json(&Answer::failure(vec![e])))?;
+    let text = glue::incident_text(incident).map_err(|e| to_json(&Answer::failure(e)))?;
     let incident = policy.incident_from_json_all(&text);
     incident.map_err(|errs| to_json(&Answer::rejected(&errs)))
 }

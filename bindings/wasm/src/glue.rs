@@ -21,7 +21,7 @@ fn call(helper: u32, args: &[&JsValue]) -> JsValue {
 }
 
 /// An incident (object or JSON text) as JSON text, or core's error for what was refused.
-pub(crate) fn incident_text(incident: &JsValue) -> Result<String, Error> {
+pub(crate) fn incident_text(incident: &JsValue) -> Result<String, Vec<Error>> {
     if let Some(text) = incident.as_string() {
         return Ok(text);
     }
@@ -31,7 +31,7 @@ pub(crate) fn incident_text(incident: &JsValue) -> Result<String, Error> {
         let refused = Array::from(&out);
         let [key, js_type, shown] =
             [0, 1, 2].map(|i| refused.get(i).as_string().unwrap_or_default());
-        options::refused(&key, &js_type, &shown, max)
+        vec![options::refused(&key, &js_type, &shown, max)]
     })
 }
 

@@ -96,7 +96,7 @@ impl JsPolicy {
     fn answer(&self, incident: &JsValue) -> Answer<'_> {
         match glue::incident_text(incident) {
             Ok(text) => Answer::from_json(&self.policy, &text, None),
-            Err(error) => Answer::failure(vec![error]),
+            Err(errors) => Answer::failure(errors),
         }
     }
 }

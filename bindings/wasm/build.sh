@@ -35,14 +35,26 @@ target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps \
 # The workspace [profile.release] keeps debug info for the CLI; override it for these builds.
 # haven-wasm depends on haven-modules without `school-policies`: only the modules a school
 # policy builds on are bundled; the school policies are copied next to the playground below.
+# HAVEN_WASM_NIGHTLY=1 (opt-in, measured in README "Size"): build with nightly Rust, std rebuilt
+# for size with the immediate-abort panic strategy (no panic messages or formatting left in).
+nightly=()
+panic=(--config 'profile.release.panic="abort"')
+if [ "${HAVEN_WASM_NIGHTLY:-0}" = "1" ]; then
+  rustup component list --toolchain nightly --installed | grep -q '^rust-src' \
+    || rustup component add rust-src --toolchain nightly
+  nightly=(+nightly -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size)
+  export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort"
+  panic=()
+  target_dir="$target_dir/nightly-sz"
+fi
 wasm_build() { # OPT_LEVEL TARGET_DIR
-  (cd "$root" && CARGO_TARGET_DIR="$2" cargo build -p haven-wasm --release \
+  (cd "$root" && CARGO_TARGET_DIR="$2" cargo "${nightly[@]:0:1}" build "${nightly[@]:1}" -p haven-wasm --release \
     --target wasm32-unknown-unknown \
     --config "profile.release.opt-level=$1" \
     --config profile.release.lto=true \
     --config profile.release.codegen-units=1 \
     --config profile.release.debug=0 \
-    --config 'profile.release.panic="abort"')
+    "${panic[@]}")
 }
 # Two builds of the same code: the page downloads pkg-web, so it is built for size
 # (opt-level "z"); Node loads pkg-node from disk, so it is built for speed (opt-level 3:

@@ -9,8 +9,10 @@
 //! (`/proc/thread-self/schedstat`, nanoseconds) where Linux has it, else in wall-clock time, so
 //! other work on a loaded machine inflates the figure less; the Node side does the same.
 
+use haven_core::api::options::Arguments;
 use haven_core::api::Answer;
-use haven_wasm::envelope::{compile, to_json, Options};
+use haven_modules::WithBundled;
+use haven_wasm::envelope::to_json;
 use std::time::Instant;
 
 /// CPU time this thread has run, in seconds, if the kernel says.
@@ -43,7 +45,13 @@ fn main() {
             std::process::exit(1)
         })
     };
-    let compiled = match compile(&read(policy), policy, &Options::default()) {
+    let (source, name) = (read(policy), policy.clone());
+    let args = Arguments {
+        source,
+        name,
+        ..Arguments::default()
+    };
+    let compiled = match args.compile(&WithBundled(&args.options)) {
         Ok(c) => c,
         Err(errors) => {
             eprintln!(
@@ -64,7 +72,7 @@ fn main() {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&to_json(&Answer::from_json(&compiled.policy, line, None)));
+                out.push_str(&to_json(&Answer::from_json(&compiled, line, None)));
             }
             out.push(']');
             bytes = out.len();

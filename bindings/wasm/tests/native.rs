@@ -2,12 +2,34 @@
 //! core's positions (the hostile-record suite the CLI and Python tests read too).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
 
+use haven_core::api::options::{Arguments, Options};
 use haven_core::api::{Answer, Error};
-use haven_modules::Bundled;
-use haven_wasm::envelope::{bundled, check, compile, to_json, Compiled, Options};
+use haven_core::Policy;
+use haven_modules::{Bundled, WithBundled};
+use haven_wasm::envelope::{bundled, to_json};
 use serde_json::Value;
 
-fn example() -> Compiled {
+/// What `compile` does once core has read its arguments.
+fn compile(source: &str, name: &str, options: &Options) -> Result<Policy, Vec<Error>> {
+    let args = arguments(source, name, options);
+    args.compile(&WithBundled(&args.options))
+}
+
+fn check(source: &str, name: &str, options: &Options) -> Vec<Error> {
+    let args = arguments(source, name, options);
+    args.check(&WithBundled(&args.options))
+}
+
+fn arguments(source: &str, name: &str, options: &Options) -> Arguments {
+    let (source, name, options) = (source.to_owned(), name.to_owned(), options.clone());
+    Arguments {
+        source,
+        name,
+        options,
+    }
+}
+
+fn example() -> Policy {
     compile(
         Bundled::text("example").unwrap(),
         "example.haven",
@@ -16,8 +38,8 @@ fn example() -> Compiled {
     .unwrap()
 }
 
-fn answer(compiled: &Compiled, text: &str) -> Value {
-    serde_json::from_str(&to_json(&Answer::from_json(&compiled.policy, text, None))).unwrap()
+fn answer(policy: &Policy, text: &str) -> Value {
+    serde_json::from_str(&to_json(&Answer::from_json(policy, text, None))).unwrap()
 }
 
 #[test]
@@ -146,9 +168,10 @@ fn caller_modules_come_before_bundled_ones() {
     options
         .modules
         .insert("trust/shared", "trust/shared.haven", trust);
-    assert!(matches!(options.load("trust/shared"), Ok(Some(_))));
-    assert!(matches!(options.load("std/vocabulary"), Ok(Some(_))));
-    assert!(matches!(options.load("nope"), Ok(None)));
+    let loader = WithBundled(&options);
+    assert!(matches!(loader.load("trust/shared"), Ok(Some(_))));
+    assert!(matches!(loader.load("std/vocabulary"), Ok(Some(_))));
+    assert!(matches!(loader.load("nope"), Ok(None)));
 }
 
 /// What `policy.explain`, `nextQuestions` and `diff` return: core's `Explained`, whose JSON is
@@ -157,7 +180,7 @@ fn caller_modules_come_before_bundled_ones() {
 fn explanation_answers_have_the_core_shapes() {
     use haven_core::api::{goal, Explained};
     use haven_core::ExplainOptions;
-    let p = example().policy;
+    let p = example();
     let nudes = p
         .incident_from_json_all(r#"{"category":"sharing_nudes","actor":{"role":"pupil","age":12}}"#)
         .unwrap();
@@ -188,8 +211,7 @@ fn explanation_answers_have_the_core_shapes() {
         "baseline.haven",
         &Options::default(),
     )
-    .unwrap()
-    .policy;
+    .unwrap();
     let d: Value = serde_json::from_str(&to_json(&Explained::diff(&base, &p))).unwrap();
     let classes = d["report"]["classes"]
         .as_array()

@@ -13,6 +13,7 @@ pub mod batch;
 pub mod data;
 pub mod exception;
 pub mod host;
+pub mod options;
 pub mod source;
 
 pub use exception::{PolicyFailure, RecordFailure};

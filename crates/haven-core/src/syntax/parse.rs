@@ -248,7 +248,7 @@ fn rule_name(grammar_rule: &R) -> &'static str {
         R::file => "a policy",
         R::EOI => "end of file",
         R::keyword => "a keyword",
-        R::WHITESPACE | R::COMMENT | R::ident_char => "whitespace",
+        R::WHITESPACE | R::COMMENT | R::comment_body | R::ident_char => "whitespace",
     }
 }
 
@@ -632,6 +632,10 @@ impl Cx<'_> {
             .strip_prefix('"')
             .and_then(|s| s.strip_suffix('"'))
             .unwrap_or(raw);
+        // Most strings hold no escape: copied whole.
+        if !inner.contains('\\') {
+            return Spanned::new(inner.to_owned(), span);
+        }
         let mut out = String::with_capacity(inner.len());
         let mut chars = inner.chars();
         while let Some(c) = chars.next() {

@@ -248,7 +248,7 @@ fn rule_name(grammar_rule: &R) -> &'static str {
         R::file => "a policy",
         R::EOI => "end of file",
         R::keyword => "a keyword",
-        R::WHITESPACE | R::COMMENT | R::comment_body | R::ident_char => "whitespace",
+        R::WHITESPACE | R::comment_body | R::ident_char => "whitespace",
     }
 }
 

@@ -137,7 +137,10 @@ fn precheck(source: SourceId, text: &str, limits: &Limits) -> Option<Diagnostic>
     // Byte by byte: every character that matters is ASCII, and no byte of a multi-byte
     // character is ASCII, so the offsets and states are those of a walk over characters.
     for (i, &c) in text.as_bytes().iter().enumerate() {
-        if !matches!(c, b'(' | b'[' | b'{' | b')' | b']' | b'}' | b'"' | b'\\' | b'/' | b'\n') {
+        if !matches!(
+            c,
+            b'(' | b'[' | b'{' | b')' | b']' | b'}' | b'"' | b'\\' | b'/' | b'\n'
+        ) {
             // Any other byte only ends an escape and is not a `/`.
             escaped = false;
             prev = 0;

@@ -133,44 +133,55 @@ fn precheck(source: SourceId, text: &str, limits: &Limits) -> Option<Diagnostic>
     let mut in_string = false;
     let mut in_comment = false;
     let mut escaped = false;
-    let mut prev = '\0';
-    for (i, c) in text.char_indices() {
-        if matches!(c, '(' | '[' | '{') {
+    let mut prev = 0u8;
+    // Byte by byte: every character that matters is ASCII, and no byte of a multi-byte
+    // character is ASCII, so the offsets and states are those of a walk over characters.
+    for (i, &c) in text.as_bytes().iter().enumerate() {
+        if !matches!(
+            c,
+            b'(' | b'[' | b'{' | b')' | b']' | b'}' | b'"' | b'\\' | b'/' | b'\n'
+        ) {
+            // Any other byte only ends an escape and is not a `/`.
+            escaped = false;
+            prev = 0;
+            continue;
+        }
+        if matches!(c, b'(' | b'[' | b'{') {
             line_depth += 1;
             if line_depth > limits.max_nesting {
                 return Some(too_deep(i));
             }
-        } else if matches!(c, ')' | ']' | '}') {
+        } else if matches!(c, b')' | b']' | b'}') {
             line_depth = line_depth.saturating_sub(1);
         }
         if in_comment {
-            if c == '\n' {
+            if c == b'\n' {
                 in_comment = false;
             }
         } else if in_string {
             if escaped {
                 escaped = false;
-            } else if c == '\\' {
+            } else if c == b'\\' {
                 escaped = true;
-            } else if c == '"' || c == '\n' {
+            } else if c == b'"' || c == b'\n' {
                 in_string = false;
             }
-        } else if c == '"' {
+        } else if c == b'"' {
             in_string = true;
-        } else if c == '/' && prev == '/' {
+        } else if c == b'/' && prev == b'/' {
             in_comment = true;
-        } else if matches!(c, '(' | '[' | '{') {
+        } else if matches!(c, b'(' | b'[' | b'{') {
             depth += 1;
             if depth > limits.max_nesting {
                 return Some(too_deep(i));
             }
-        } else if matches!(c, ')' | ']' | '}') {
+        } else if matches!(c, b')' | b']' | b'}') {
             depth = depth.saturating_sub(1);
         }
-        if c == '\n' {
+        if c == b'\n' {
             line_depth = depth;
         }
-        prev = if in_comment { '\0' } else { c };
+        prev = if in_comment { 0 } else { c };
     }
     None
 }
@@ -248,7 +259,7 @@ fn rule_name(grammar_rule: &R) -> &'static str {
         R::file => "a policy",
         R::EOI => "end of file",
         R::keyword => "a keyword",
-        R::WHITESPACE | R::COMMENT | R::ident_char => "whitespace",
+        R::WHITESPACE | R::comment_body | R::ident_char => "whitespace",
     }
 }
 
@@ -632,6 +643,10 @@ impl Cx<'_> {
             .strip_prefix('"')
             .and_then(|s| s.strip_suffix('"'))
             .unwrap_or(raw);
+        // Most strings hold no escape: copied whole.
+        if !inner.contains('\\') {
+            return Spanned::new(inner.to_owned(), span);
+        }
         let mut out = String::with_capacity(inner.len());
         let mut chars = inner.chars();
         while let Some(c) = chars.next() {
@@ -1555,30 +1570,32 @@ fn collect_comments(
     opaque: &[(usize, usize)],
 ) -> Vec<Spanned<String>> {
     let mut out = Vec::new();
-    let bytes = text.as_bytes();
     let mut opaque = opaque.iter().peekable();
     let mut i = 0usize;
-    while i < bytes.len() {
-        while opaque.peek().is_some_and(|(_, end)| *end <= i) {
+    // From each `//` that no string or tick contains, to the end of its line. Each `/` is
+    // found by `memchr` (`str::find` of a `char`), not byte by byte.
+    while let Some(at) = text.get(i..).and_then(|rest| rest.find('/')) {
+        let at = i + at;
+        if text.as_bytes().get(at + 1) != Some(&b'/') {
+            i = at + 1;
+            continue;
+        }
+        while opaque.peek().is_some_and(|(_, end)| *end <= at) {
             opaque.next();
         }
         if let Some(&&(start, end)) = opaque.peek() {
-            if start <= i {
+            if start <= at {
                 i = end;
                 continue;
             }
         }
-        if bytes.get(i) == Some(&b'/') && bytes.get(i + 1) == Some(&b'/') {
-            let end = text
-                .get(i..)
-                .and_then(|rest| rest.find('\n'))
-                .map_or(text.len(), |n| i + n);
-            let body = text.get(i..end).unwrap_or("").trim_end().to_owned();
-            out.push(Spanned::new(body, Span::new(source, i, end)));
-            i = end;
-        } else {
-            i += 1;
-        }
+        let end = text
+            .get(at..)
+            .and_then(|rest| rest.find('\n'))
+            .map_or(text.len(), |n| at + n);
+        let body = text.get(at..end).unwrap_or("").trim_end().to_owned();
+        out.push(Spanned::new(body, Span::new(source, at, end)));
+        i = end;
     }
     out
 }

@@ -45,7 +45,7 @@ impl RuleList {
         }
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + Clone + '_ {
         std::iter::once(self.first).chain(self.rest.iter().copied())
     }
 
@@ -419,11 +419,9 @@ impl<'p> Decision<'p> {
         // A generous size per action and question, so most decisions are written without
         // growing the buffer (full Basnett averages 10.7 KB per decision).
         let guess = 512 + 448 * self.actions.len() + 256 * self.questions.len();
-        let mut out = Vec::with_capacity(guess);
-        if serde_json::to_writer(&mut out, self).is_err() {
-            return String::new();
-        }
-        String::from_utf8(out).unwrap_or_default()
+        let mut out = Json(String::with_capacity(guess));
+        out.decision(self);
+        out.0
     }
 
     /// A short human-readable rendering.
@@ -504,6 +502,274 @@ impl<'p> Decision<'p> {
             }
         }
         out
+    }
+}
+
+/// The decision JSON written straight into bytes: the same text `serde_json` writes from the
+/// [`Serialize`] impl below (compact, keys in contract order), without its per-byte escape
+/// loop. Almost every string of a decision (rule ids, cited sentences, tokens) needs no
+/// escaping; [`Json::str`] checks that in one vectorisable pass and copies it whole.
+/// `tests::writer_matches_serde` and the oracle test hold the two writers to the same bytes.
+struct Json(String);
+
+/// What JSON writes for each byte below 0x20, `"` and `\` (as `serde_json` does); 0: as is.
+const fn escape_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0a] = b'n';
+    t[0x0c] = b'f';
+    t[0x0d] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+}
+
+static ESCAPE: [u8; 256] = escape_table();
+
+/// Whether any byte of `s` must be escaped. Branch-free over 16-byte blocks, so it
+/// compiles to vector compares.
+fn needs_escape(s: &[u8]) -> bool {
+    let plain = |b: u8| b >= 0x20 && b != b'"' && b != b'\\';
+    let mut blocks = s.chunks_exact(16);
+    for block in &mut blocks {
+        if !block.iter().fold(true, |ok, &b| ok & plain(b)) {
+            return true;
+        }
+    }
+    !blocks.remainder().iter().all(|&b| plain(b))
+}
+
+impl Json {
+    fn raw(&mut self, s: &str) {
+        self.0.push_str(s);
+    }
+
+    /// The contents of a JSON string (no quotes).
+    fn escaped(&mut self, s: &str) {
+        if !needs_escape(s.as_bytes()) {
+            self.0.push_str(s);
+            return;
+        }
+        let mut start = 0;
+        for (i, b) in s.bytes().enumerate() {
+            let e = ESCAPE.get(usize::from(b)).copied().unwrap_or(0);
+            if e == 0 {
+                continue;
+            }
+            // Escaped bytes are ASCII, so `start` and `i` fall on character boundaries.
+            self.0.push_str(s.get(start..i).unwrap_or_default());
+            start = i + 1;
+            self.0.push('\\');
+            if e == b'u' {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let hex =
+                    |n: u8| char::from(HEX.get(usize::from(n & 0xf)).copied().unwrap_or(b'0'));
+                self.0.push_str("u00");
+                self.0.push(hex(b >> 4));
+                self.0.push(hex(b));
+            } else {
+                self.0.push(char::from(e));
+            }
+        }
+        self.0.push_str(s.get(start..).unwrap_or_default());
+    }
+
+    fn str(&mut self, s: &str) {
+        self.0.push('"');
+        self.escaped(s);
+        self.0.push('"');
+    }
+
+    fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => self.str(s),
+            None => self.raw("null"),
+        }
+    }
+
+    /// A text written as a JSON string straight from its `Display`.
+    fn display(&mut self, d: impl std::fmt::Display) {
+        use std::fmt::Write as _;
+        self.0.push('"');
+        let _ = write!(self, "{d}");
+        self.0.push('"');
+    }
+
+    /// `"key":`
+    fn key(&mut self, k: &str) {
+        self.str(k);
+        self.0.push(':');
+    }
+
+    /// A list of strings.
+    fn strs<'s>(&mut self, items: impl Iterator<Item = &'s str>) {
+        self.0.push('[');
+        for (n, s) in items.enumerate() {
+            if n > 0 {
+                self.0.push(',');
+            }
+            self.str(s);
+        }
+        self.0.push(']');
+    }
+
+    /// Any other value, through `serde_json` (the incident id, extra keys).
+    fn value(&mut self, v: &impl Serialize) {
+        match serde_json::to_string(v) {
+            Ok(text) => self.0.push_str(&text),
+            Err(_) => self.raw("null"),
+        }
+    }
+
+    /// Every citation of the given rules, each once, in order (as [`Cites`]).
+    fn cites(&mut self, ir: &PolicyIr, rules: impl Iterator<Item = usize> + Clone) {
+        let cites = |r: usize| ir.rules.get(r).map_or(&[][..], |r| r.cites.as_slice());
+        let all = || rules.clone().flat_map(cites);
+        self.strs(
+            all()
+                .enumerate()
+                .filter(|&(n, c)| !all().take(n).any(|seen| seen == c))
+                .map(|(_, c)| c.as_str()),
+        );
+    }
+
+    fn action(&mut self, a: &ActionView<'_, '_>) {
+        let ir = a.ir;
+        let rule_id = |r: usize| ir.rules.get(r).map(|r| r.id.as_str());
+        self.raw("{\"modality\":\"");
+        self.raw(a.modality().keyword());
+        self.raw("\",\"action\":");
+        self.str(a.action());
+        self.raw(",\"target\":");
+        self.strs(a.out.targets.iter().map(|t| ir.vocab.name(t.kind, t.sym)));
+        self.raw(match a.target_mode() {
+            TargetMode::Any => ",\"target_mode\":\"any\",\"deadline\":",
+            TargetMode::All => ",\"target_mode\":\"all\",\"deadline\":",
+        });
+        self.opt_str(a.deadline());
+        self.raw(",\"by\":");
+        self.opt_str(a.by());
+        self.raw(",\"person\":");
+        self.opt_str(a.person());
+        self.raw(",\"rule\":");
+        self.opt_str(a.out.rules.iter().find_map(rule_id));
+        self.raw(",\"rules\":");
+        self.strs(a.out.rules.iter().filter_map(rule_id));
+        self.raw(",\"source\":");
+        self.str(a.source());
+        self.raw(",\"layer\":");
+        self.str(a.layer());
+        self.raw(",\"cites\":");
+        self.cites(ir, a.out.rules.iter());
+        if let Some(due) = a.due {
+            self.raw(",\"due\":");
+            match due {
+                Some(t) => self.str(&t.to_rfc3339()),
+                None => self.raw("null"),
+            }
+        }
+        self.0.push('}');
+    }
+
+    fn permission(&mut self, p: &PermissionOut<'_>, ir: &PolicyIr) {
+        let rule_id = |r: &usize| ir.rules.get(*r).map(|r| r.id.as_str());
+        self.raw("{\"verdict\":");
+        match p.verdict {
+            Some(v) => {
+                self.0.push('"');
+                self.raw(v.keyword());
+                self.0.push('"');
+            }
+            None => self.raw("null"),
+        }
+        self.raw(",\"conditions\":[");
+        for (n, (kind, value)) in p.conditions.iter().copied().enumerate() {
+            if n > 0 {
+                self.0.push(',');
+            }
+            self.raw("{\"kind\":\"");
+            self.raw(kind.keyword());
+            self.raw("\",\"value\":");
+            self.str(value);
+            self.0.push('}');
+        }
+        self.raw("],\"rule\":");
+        self.opt_str(p.rules.iter().find_map(rule_id));
+        self.raw(",\"rules\":");
+        self.strs(p.rules.iter().filter_map(rule_id));
+        self.raw(",\"cites\":");
+        self.cites(ir, p.rules.iter().copied());
+        self.0.push('}');
+    }
+
+    fn decision(&mut self, d: &Decision<'_>) {
+        let ir = d.ir;
+        self.raw("{\"policy\":{\"id\":");
+        self.str(&ir.meta.id);
+        self.raw(",\"version\":");
+        self.opt_str(ir.meta.version.as_deref());
+        self.0.push('}');
+        if let Some(id) = &d.id {
+            self.raw(",\"incident_id\":");
+            self.value(&**id);
+        }
+        self.raw(match d.status() {
+            Status::Complete => ",\"status\":\"complete\",\"breach\":",
+            Status::Incomplete => ",\"status\":\"incomplete\",\"breach\":",
+        });
+        self.raw(match d.breach {
+            Some(true) => "true",
+            Some(false) => "false",
+            None => "null",
+        });
+        self.raw(",\"permission\":");
+        match &d.permission {
+            Some(p) => self.permission(p, ir),
+            None => self.raw("null"),
+        }
+        self.raw(",\"actions\":[");
+        for (n, a) in d.actions().enumerate() {
+            if n > 0 {
+                self.0.push(',');
+            }
+            self.action(&a);
+        }
+        self.raw("],\"questions\":[");
+        for (n, q) in d.questions.iter().enumerate() {
+            if n > 0 {
+                self.0.push(',');
+            }
+            self.raw("{\"fact\":");
+            self.display(q.key.path(ir));
+            self.raw(",\"ask\":");
+            self.display(q.key.ask(ir));
+            self.raw(",\"could_add\":");
+            self.strs(d.could_add_of(q));
+            self.0.push('}');
+        }
+        self.raw("],\"notes\":");
+        self.strs(d.notes.iter().map(|n| n.as_ref()));
+        if let Some(extra) = &d.extra {
+            for (k, v) in extra.iter() {
+                self.0.push(',');
+                self.key(k);
+                self.value(v);
+            }
+        }
+        self.0.push('}');
+    }
+}
+
+impl std::fmt::Write for Json {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.escaped(s);
+        Ok(())
     }
 }
 
@@ -673,5 +939,27 @@ impl Serialize for Decision<'_> {
             }
         }
         m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Json;
+
+    /// The direct writer escapes strings exactly as `serde_json` does: every byte below
+    /// 0x80 alone and inside text, long and short runs, and text beyond ASCII.
+    #[test]
+    fn writer_escapes_as_serde_json() {
+        let mut texts: Vec<String> = (0u8..0x80).map(|b| char::from(b).to_string()).collect();
+        texts
+            .extend((0u8..0x80).map(|b| format!("a sentence \"quoted\" {} é — ok", char::from(b))));
+        texts.push("x".repeat(40) + "\n" + &"y".repeat(17));
+        texts.push("£ 16 bytes here!".repeat(5));
+        texts.push(String::new());
+        for t in &texts {
+            let mut out = Json(String::new());
+            out.str(t);
+            assert_eq!(Some(out.0), serde_json::to_string(t).ok(), "{t:?}");
+        }
     }
 }

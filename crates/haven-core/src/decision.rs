@@ -532,17 +532,33 @@ const fn escape_table() -> [u8; 256] {
 
 static ESCAPE: [u8; 256] = escape_table();
 
-/// Whether any byte of `s` must be escaped. Branch-free over 16-byte blocks, so it
-/// compiles to vector compares.
-fn needs_escape(s: &[u8]) -> bool {
-    let plain = |b: u8| b >= 0x20 && b != b'"' && b != b'\\';
-    let mut blocks = s.chunks_exact(16);
-    for block in &mut blocks {
-        if !block.iter().fold(true, |ok, &b| ok & plain(b)) {
-            return true;
-        }
-    }
-    !blocks.remainder().iter().all(|&b| plain(b))
+/// Whether JSON escapes byte `b`: 1 if so, else 0.
+fn bad(b: u8) -> u8 {
+    u8::from(b < 0x20) | u8::from(b == b'"') | u8::from(b == b'\\')
+}
+
+/// Whether a 16-byte block holds a byte JSON escapes. Branch-free, so it compiles to
+/// vector compares.
+fn has_escape(block: &[u8; 16]) -> bool {
+    block.iter().fold(0u8, |acc, &b| acc | bad(b)) != 0
+}
+
+/// Where the first byte of `s` that must be escaped is, searched 16 bytes at a time (the
+/// last, short block padded with spaces), so cited sentences, which hold quotes, are
+/// copied in long runs.
+fn first_escape(s: &[u8]) -> Option<usize> {
+    let (blocks, rest) = s.as_chunks::<16>();
+    let mut last = [b' '; 16];
+    last.get_mut(..rest.len())?.copy_from_slice(rest);
+    let end = blocks.len() * 16;
+    let block = blocks
+        .iter()
+        .enumerate()
+        .map(|(n, b)| (n * 16, b))
+        .chain(std::iter::once((end, &last)))
+        .find(|(_, b)| has_escape(b))?;
+    let (at, block) = block;
+    block.iter().position(|&b| bad(b) != 0).map(|i| at + i)
 }
 
 impl Json {
@@ -552,32 +568,30 @@ impl Json {
 
     /// The contents of a JSON string (no quotes).
     fn escaped(&mut self, s: &str) {
-        if !needs_escape(s.as_bytes()) {
-            self.0.push_str(s);
-            return;
-        }
-        let mut start = 0;
-        for (i, b) in s.bytes().enumerate() {
-            let e = ESCAPE.get(usize::from(b)).copied().unwrap_or(0);
-            if e == 0 {
-                continue;
-            }
-            // Escaped bytes are ASCII, so `start` and `i` fall on character boundaries.
-            self.0.push_str(s.get(start..i).unwrap_or_default());
-            start = i + 1;
+        let mut rest = s;
+        while let Some(i) = first_escape(rest.as_bytes()) {
+            // Escaped bytes are ASCII, so `i` and `i + 1` fall on character boundaries.
+            let (Some(run), Some(&b), Some(after)) =
+                (rest.get(..i), rest.as_bytes().get(i), rest.get(i + 1..))
+            else {
+                break;
+            };
+            self.0.push_str(run);
             self.0.push('\\');
-            if e == b'u' {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let hex =
-                    |n: u8| char::from(HEX.get(usize::from(n & 0xf)).copied().unwrap_or(b'0'));
-                self.0.push_str("u00");
-                self.0.push(hex(b >> 4));
-                self.0.push(hex(b));
-            } else {
-                self.0.push(char::from(e));
+            match ESCAPE.get(usize::from(b)).copied().unwrap_or(b'u') {
+                b'u' => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    let hex =
+                        |n: u8| char::from(HEX.get(usize::from(n & 0xf)).copied().unwrap_or(b'0'));
+                    self.0.push_str("u00");
+                    self.0.push(hex(b >> 4));
+                    self.0.push(hex(b));
+                }
+                e => self.0.push(char::from(e)),
             }
+            rest = after;
         }
-        self.0.push_str(s.get(start..).unwrap_or_default());
+        self.0.push_str(rest);
     }
 
     fn str(&mut self, s: &str) {

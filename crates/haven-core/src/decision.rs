@@ -416,12 +416,20 @@ impl<'p> Decision<'p> {
 
     /// The JSON contract as text, written in one pass into a buffer sized for it.
     pub(crate) fn to_json_string(&self) -> String {
+        self.to_json_string_with(None)
+    }
+
+    /// [`Decision::to_json_string`], copying the policy's fixed texts from `texts`.
+    pub(crate) fn to_json_string_with(&self, texts: Option<&JsonTexts>) -> String {
         // A generous size per action and question, so most decisions are written without
         // growing the buffer (full Basnett averages 10.7 KB per decision).
         let guess = 512 + 448 * self.actions.len() + 256 * self.questions.len();
-        let mut out = Json(String::with_capacity(guess));
+        let mut out = Json {
+            out: String::with_capacity(guess),
+            texts,
+        };
         out.decision(self);
-        out.0
+        out.out
     }
 
     /// A short human-readable rendering.
@@ -510,7 +518,40 @@ impl<'p> Decision<'p> {
 /// loop. Almost every string of a decision (rule ids, cited sentences, tokens) needs no
 /// escaping; [`Json::str`] checks that in one vectorisable pass and copies it whole.
 /// `tests::writer_matches_serde` and the oracle test hold the two writers to the same bytes.
-struct Json(String);
+struct Json<'t> {
+    out: String,
+    /// The policy's fixed texts, escaped once ([`JsonTexts`]); `None`: escape as written.
+    texts: Option<&'t JsonTexts>,
+}
+
+/// The texts of a decision that are fixed per policy, escaped once and kept with the
+/// policy (`Policy::evaluate_json_to_string` builds them on first use): each rule's id as
+/// a JSON string, and each rule's citations (each once) as a JSON list, which is what an
+/// action required by one rule cites. Written with a single copy each.
+#[derive(Clone, Debug)]
+pub(crate) struct JsonTexts {
+    ids: Vec<String>,
+    cites: Vec<String>,
+}
+
+impl JsonTexts {
+    pub(crate) fn new(ir: &PolicyIr) -> Self {
+        let text = |f: &dyn Fn(&mut Json<'_>)| {
+            let mut out = Json {
+                out: String::new(),
+                texts: None,
+            };
+            f(&mut out);
+            out.out
+        };
+        JsonTexts {
+            ids: ir.rules.iter().map(|r| text(&|j| j.str(&r.id))).collect(),
+            cites: (0..ir.rules.len())
+                .map(|r| text(&|j| j.cites(ir, std::iter::once(r))))
+                .collect(),
+        }
+    }
+}
 
 /// What JSON writes for each byte below 0x20, `"` and `\` (as `serde_json` does); 0: as is.
 const fn escape_table() -> [u8; 256] {
@@ -561,9 +602,9 @@ fn first_escape(s: &[u8]) -> Option<usize> {
     block.iter().position(|&b| bad(b) != 0).map(|i| at + i)
 }
 
-impl Json {
+impl Json<'_> {
     fn raw(&mut self, s: &str) {
-        self.0.push_str(s);
+        self.out.push_str(s);
     }
 
     /// The contents of a JSON string (no quotes).
@@ -576,28 +617,28 @@ impl Json {
             else {
                 break;
             };
-            self.0.push_str(run);
-            self.0.push('\\');
+            self.out.push_str(run);
+            self.out.push('\\');
             match ESCAPE.get(usize::from(b)).copied().unwrap_or(b'u') {
                 b'u' => {
                     const HEX: &[u8; 16] = b"0123456789abcdef";
                     let hex =
                         |n: u8| char::from(HEX.get(usize::from(n & 0xf)).copied().unwrap_or(b'0'));
-                    self.0.push_str("u00");
-                    self.0.push(hex(b >> 4));
-                    self.0.push(hex(b));
+                    self.out.push_str("u00");
+                    self.out.push(hex(b >> 4));
+                    self.out.push(hex(b));
                 }
-                e => self.0.push(char::from(e)),
+                e => self.out.push(char::from(e)),
             }
             rest = after;
         }
-        self.0.push_str(rest);
+        self.out.push_str(rest);
     }
 
     fn str(&mut self, s: &str) {
-        self.0.push('"');
+        self.out.push('"');
         self.escaped(s);
-        self.0.push('"');
+        self.out.push('"');
     }
 
     fn opt_str(&mut self, s: Option<&str>) {
@@ -610,39 +651,46 @@ impl Json {
     /// A text written as a JSON string straight from its `Display`.
     fn display(&mut self, d: impl std::fmt::Display) {
         use std::fmt::Write as _;
-        self.0.push('"');
+        self.out.push('"');
         let _ = write!(self, "{d}");
-        self.0.push('"');
+        self.out.push('"');
     }
 
     /// `"key":`
     fn key(&mut self, k: &str) {
         self.str(k);
-        self.0.push(':');
+        self.out.push(':');
     }
 
     /// A list of strings.
     fn strs<'s>(&mut self, items: impl Iterator<Item = &'s str>) {
-        self.0.push('[');
+        self.out.push('[');
         for (n, s) in items.enumerate() {
             if n > 0 {
-                self.0.push(',');
+                self.out.push(',');
             }
             self.str(s);
         }
-        self.0.push(']');
+        self.out.push(']');
     }
 
     /// Any other value, through `serde_json` (the incident id, extra keys).
     fn value(&mut self, v: &impl Serialize) {
         match serde_json::to_string(v) {
-            Ok(text) => self.0.push_str(&text),
+            Ok(text) => self.out.push_str(&text),
             Err(_) => self.raw("null"),
         }
     }
 
     /// Every citation of the given rules, each once, in order (as [`Cites`]).
     fn cites(&mut self, ir: &PolicyIr, rules: impl Iterator<Item = usize> + Clone) {
+        let mut one = rules.clone();
+        if let (Some(r), None) = (one.next(), one.next()) {
+            if let Some(t) = self.texts.and_then(|t| t.cites.get(r)) {
+                self.out.push_str(t);
+                return;
+            }
+        }
         let cites = |r: usize| ir.rules.get(r).map_or(&[][..], |r| r.cites.as_slice());
         let all = || rules.clone().flat_map(cites);
         self.strs(
@@ -653,9 +701,43 @@ impl Json {
         );
     }
 
+    /// Rule `r`'s id as a JSON string; false (nothing written) if there is no such rule.
+    fn rule_id(&mut self, ir: &PolicyIr, r: usize) -> bool {
+        if let Some(t) = self.texts.and_then(|t| t.ids.get(r)) {
+            self.out.push_str(t);
+            return true;
+        }
+        match ir.rules.get(r) {
+            Some(rule) => {
+                self.str(&rule.id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `,"rule":…,"rules":[…]`: the first rule's id and every rule's id.
+    fn rule_fields(&mut self, ir: &PolicyIr, rules: impl Iterator<Item = usize> + Clone) {
+        self.raw(",\"rule\":");
+        if !rules.clone().any(|r| self.rule_id(ir, r)) {
+            self.raw("null");
+        }
+        self.raw(",\"rules\":[");
+        let mut first = true;
+        for r in rules {
+            if ir.rules.get(r).is_some() {
+                if !first {
+                    self.out.push(',');
+                }
+                first = false;
+                self.rule_id(ir, r);
+            }
+        }
+        self.out.push(']');
+    }
+
     fn action(&mut self, a: &ActionView<'_, '_>) {
         let ir = a.ir;
-        let rule_id = |r: usize| ir.rules.get(r).map(|r| r.id.as_str());
         self.raw("{\"modality\":\"");
         self.raw(a.modality().keyword());
         self.raw("\",\"action\":");
@@ -671,10 +753,7 @@ impl Json {
         self.opt_str(a.by());
         self.raw(",\"person\":");
         self.opt_str(a.person());
-        self.raw(",\"rule\":");
-        self.opt_str(a.out.rules.iter().find_map(rule_id));
-        self.raw(",\"rules\":");
-        self.strs(a.out.rules.iter().filter_map(rule_id));
+        self.rule_fields(ir, a.out.rules.iter());
         self.raw(",\"source\":");
         self.str(a.source());
         self.raw(",\"layer\":");
@@ -688,38 +767,35 @@ impl Json {
                 None => self.raw("null"),
             }
         }
-        self.0.push('}');
+        self.out.push('}');
     }
 
     fn permission(&mut self, p: &PermissionOut<'_>, ir: &PolicyIr) {
-        let rule_id = |r: &usize| ir.rules.get(*r).map(|r| r.id.as_str());
         self.raw("{\"verdict\":");
         match p.verdict {
             Some(v) => {
-                self.0.push('"');
+                self.out.push('"');
                 self.raw(v.keyword());
-                self.0.push('"');
+                self.out.push('"');
             }
             None => self.raw("null"),
         }
         self.raw(",\"conditions\":[");
         for (n, (kind, value)) in p.conditions.iter().copied().enumerate() {
             if n > 0 {
-                self.0.push(',');
+                self.out.push(',');
             }
             self.raw("{\"kind\":\"");
             self.raw(kind.keyword());
             self.raw("\",\"value\":");
             self.str(value);
-            self.0.push('}');
+            self.out.push('}');
         }
-        self.raw("],\"rule\":");
-        self.opt_str(p.rules.iter().find_map(rule_id));
-        self.raw(",\"rules\":");
-        self.strs(p.rules.iter().filter_map(rule_id));
+        self.out.push(']');
+        self.rule_fields(ir, p.rules.iter().copied());
         self.raw(",\"cites\":");
         self.cites(ir, p.rules.iter().copied());
-        self.0.push('}');
+        self.out.push('}');
     }
 
     fn decision(&mut self, d: &Decision<'_>) {
@@ -728,7 +804,7 @@ impl Json {
         self.str(&ir.meta.id);
         self.raw(",\"version\":");
         self.opt_str(ir.meta.version.as_deref());
-        self.0.push('}');
+        self.out.push('}');
         if let Some(id) = &d.id {
             self.raw(",\"incident_id\":");
             self.value(&**id);
@@ -750,14 +826,14 @@ impl Json {
         self.raw(",\"actions\":[");
         for (n, a) in d.actions().enumerate() {
             if n > 0 {
-                self.0.push(',');
+                self.out.push(',');
             }
             self.action(&a);
         }
         self.raw("],\"questions\":[");
         for (n, q) in d.questions.iter().enumerate() {
             if n > 0 {
-                self.0.push(',');
+                self.out.push(',');
             }
             self.raw("{\"fact\":");
             self.display(q.key.path(ir));
@@ -765,22 +841,22 @@ impl Json {
             self.display(q.key.ask(ir));
             self.raw(",\"could_add\":");
             self.strs(d.could_add_of(q));
-            self.0.push('}');
+            self.out.push('}');
         }
         self.raw("],\"notes\":");
         self.strs(d.notes.iter().map(|n| n.as_ref()));
         if let Some(extra) = &d.extra {
             for (k, v) in extra.iter() {
-                self.0.push(',');
+                self.out.push(',');
                 self.key(k);
                 self.value(v);
             }
         }
-        self.0.push('}');
+        self.out.push('}');
     }
 }
 
-impl std::fmt::Write for Json {
+impl std::fmt::Write for Json<'_> {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
         self.escaped(s);
         Ok(())
@@ -971,9 +1047,12 @@ mod tests {
         texts.push("£ 16 bytes here!".repeat(5));
         texts.push(String::new());
         for t in &texts {
-            let mut out = Json(String::new());
+            let mut out = Json {
+                out: String::new(),
+                texts: None,
+            };
             out.str(t);
-            assert_eq!(Some(out.0), serde_json::to_string(t).ok(), "{t:?}");
+            assert_eq!(Some(out.out), serde_json::to_string(t).ok(), "{t:?}");
         }
     }
 }

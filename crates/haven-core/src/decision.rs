@@ -609,6 +609,11 @@ impl Json<'_> {
 
     /// The contents of a JSON string (no quotes).
     fn escaped(&mut self, s: &str) {
+        // Tokens and rule ids are short: one plain pass, no block set-up.
+        if s.len() < 16 && s.bytes().all(|b| bad(b) == 0) {
+            self.out.push_str(s);
+            return;
+        }
         let mut rest = s;
         while let Some(i) = first_escape(rest.as_bytes()) {
             // Escaped bytes are ASCII, so `i` and `i + 1` fall on character boundaries.

@@ -202,6 +202,23 @@ fn check_text(text: &str, limits: &Limits) -> Result<(), IncidentError> {
     Ok(())
 }
 
+/// The deepest record the fast reader accepts: the record, `others`, a person in it.
+const FAST_DEPTH: usize = 3;
+
+/// [`fast::read`] when the text is within the size limit and every record the fast reader
+/// accepts is within the depth limit, so the depth scan of [`check_text`] can only pass and
+/// is left to the slow path. serde_json's own recursion limit keeps a deeply nested value
+/// (an `id` list, say) from exhausting the stack before the fast reader gives up on it.
+fn fast_read(ir: &PolicyIr, text: &str, limits: &Limits) -> Option<Incident> {
+    if text.len() > limits.max_incident_bytes {
+        return None;
+    }
+    if limits.max_incident_depth < FAST_DEPTH {
+        check_text(text, limits).ok()?;
+    }
+    fast::read(ir, text, limits)
+}
+
 /// Parse JSON text into a value, enforcing the size and depth limits.
 pub(crate) fn parse_json(text: &str, limits: &Limits) -> Result<Value, IncidentError> {
     check_text(text, limits)?;
@@ -329,10 +346,10 @@ impl Incident {
         text: &str,
         limits: &Limits,
     ) -> Result<Incident, IncidentError> {
-        check_text(text, limits)?;
-        if let Some(incident) = fast::read(ir, text, limits) {
+        if let Some(incident) = fast_read(ir, text, limits) {
             return incident.settle(&ir.vocab);
         }
+        check_text(text, limits)?;
         Incident::from_json_slow(ir, text, limits).map_err(|mut errs| errs.swap_remove(0))
     }
 
@@ -343,10 +360,10 @@ impl Incident {
         text: &str,
         limits: &Limits,
     ) -> Result<Incident, Vec<IncidentError>> {
-        check_text(text, limits).map_err(|e| vec![e])?;
-        if let Some(incident) = fast::read(ir, text, limits) {
+        if let Some(incident) = fast_read(ir, text, limits) {
             return incident.settle(&ir.vocab).map_err(|e| vec![e]);
         }
+        check_text(text, limits).map_err(|e| vec![e])?;
         Incident::from_json_slow(ir, text, limits)
     }
 

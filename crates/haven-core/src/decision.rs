@@ -532,6 +532,8 @@ struct Json<'t> {
 pub(crate) struct JsonTexts {
     ids: Vec<String>,
     cites: Vec<String>,
+    /// Each rule's citations, each as a JSON string, for actions several rules require.
+    each_cite: Vec<Vec<String>>,
 }
 
 impl JsonTexts {
@@ -548,6 +550,11 @@ impl JsonTexts {
             ids: ir.rules.iter().map(|r| text(&|j| j.str(&r.id))).collect(),
             cites: (0..ir.rules.len())
                 .map(|r| text(&|j| j.cites(ir, std::iter::once(r))))
+                .collect(),
+            each_cite: ir
+                .rules
+                .iter()
+                .map(|r| r.cites.iter().map(|c| text(&|j| j.str(c))).collect())
                 .collect(),
         }
     }
@@ -609,11 +616,6 @@ impl Json<'_> {
 
     /// The contents of a JSON string (no quotes).
     fn escaped(&mut self, s: &str) {
-        // Tokens and rule ids are short: one plain pass, no block set-up.
-        if s.len() < 16 && s.bytes().all(|b| bad(b) == 0) {
-            self.out.push_str(s);
-            return;
-        }
         let mut rest = s;
         while let Some(i) = first_escape(rest.as_bytes()) {
             // Escaped bytes are ASCII, so `i` and `i + 1` fall on character boundaries.
@@ -696,14 +698,28 @@ impl Json<'_> {
                 return;
             }
         }
-        let cites = |r: usize| ir.rules.get(r).map_or(&[][..], |r| r.cites.as_slice());
+        // `(rule, citation index, text)` of every citation, in order.
+        let cites = |r: usize| {
+            let list = ir.rules.get(r).map_or(&[][..], |r| r.cites.as_slice());
+            list.iter().enumerate().map(move |(i, c)| (r, i, c))
+        };
         let all = || rules.clone().flat_map(cites);
-        self.strs(
-            all()
-                .enumerate()
-                .filter(|&(n, c)| !all().take(n).any(|seen| seen == c))
-                .map(|(_, c)| c.as_str()),
-        );
+        self.out.push('[');
+        let mut first = true;
+        for (n, (r, i, c)) in all().enumerate() {
+            if all().take(n).any(|(_, _, seen)| seen == c) {
+                continue;
+            }
+            if !first {
+                self.out.push(',');
+            }
+            first = false;
+            match self.texts.and_then(|t| t.each_cite.get(r)?.get(i)) {
+                Some(t) => self.out.push_str(t),
+                None => self.str(c),
+            }
+        }
+        self.out.push(']');
     }
 
     /// Rule `r`'s id as a JSON string; false (nothing written) if there is no such rule.

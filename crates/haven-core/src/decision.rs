@@ -415,11 +415,7 @@ impl<'p> Decision<'p> {
     }
 
     /// The JSON contract as text, written in one pass into a buffer sized for it.
-    pub(crate) fn to_json_string(&self) -> String {
-        self.to_json_string_with(None)
-    }
-
-    /// [`Decision::to_json_string`], copying the policy's fixed texts from `texts`.
+    /// The policy's fixed texts are copied from `texts` when given ([`JsonTexts`]).
     pub(crate) fn to_json_string_with(&self, texts: Option<&JsonTexts>) -> String {
         // A generous size per action and question, so most decisions are written without
         // growing the buffer (full Basnett averages 10.7 KB per decision).
@@ -513,11 +509,12 @@ impl<'p> Decision<'p> {
     }
 }
 
-/// The decision JSON written straight into bytes: the same text `serde_json` writes from the
-/// [`Serialize`] impl below (compact, keys in contract order), without its per-byte escape
-/// loop. Almost every string of a decision (rule ids, cited sentences, tokens) needs no
-/// escaping; [`Json::str`] checks that in one vectorisable pass and copies it whole.
-/// `tests::writer_matches_serde` and the oracle test hold the two writers to the same bytes.
+/// The decision JSON written straight into a `String`: the same text `serde_json` writes
+/// from the [`Serialize`] impl below (compact, keys in contract order), without its per-byte
+/// escape loop. [`Json::escaped`] finds the bytes to escape 16 at a time and copies the runs
+/// between (cited sentences hold quotes); rule ids and citations come from [`JsonTexts`],
+/// escaped once per policy. `tests::writer_escapes_as_serde_json`, `tests/json_writer.rs` and
+/// `tests/oracle.rs` hold the two writers to the same bytes.
 struct Json<'t> {
     out: String,
     /// The policy's fixed texts, escaped once ([`JsonTexts`]); `None`: escape as written.
@@ -560,25 +557,20 @@ impl JsonTexts {
     }
 }
 
-/// What JSON writes for each byte below 0x20, `"` and `\` (as `serde_json` does); 0: as is.
-const fn escape_table() -> [u8; 256] {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = b'u';
-        i += 1;
+/// The letter after the backslash that JSON writes for a byte [`bad`] flags, as
+/// `serde_json` does: a short escape where there is one, else `u` (`\u00XX`).
+fn escape_letter(b: u8) -> u8 {
+    match b {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        0x08 => b'b',
+        0x09 => b't',
+        0x0a => b'n',
+        0x0c => b'f',
+        0x0d => b'r',
+        _ => b'u',
     }
-    t[0x08] = b'b';
-    t[0x09] = b't';
-    t[0x0a] = b'n';
-    t[0x0c] = b'f';
-    t[0x0d] = b'r';
-    t[b'"' as usize] = b'"';
-    t[b'\\' as usize] = b'\\';
-    t
 }
-
-static ESCAPE: [u8; 256] = escape_table();
 
 /// Whether JSON escapes byte `b`: 1 if so, else 0.
 fn bad(b: u8) -> u8 {
@@ -626,7 +618,7 @@ impl Json<'_> {
             };
             self.out.push_str(run);
             self.out.push('\\');
-            match ESCAPE.get(usize::from(b)).copied().unwrap_or(b'u') {
+            match escape_letter(b) {
                 b'u' => {
                     const HEX: &[u8; 16] = b"0123456789abcdef";
                     let hex =

@@ -820,7 +820,11 @@ impl Json<'_> {
         self.out.push('}');
         if let Some(id) = &d.id {
             self.raw(",\"incident_id\":");
-            self.value(&**id);
+            match &**id {
+                // Most ids are strings: written in place, no text made first.
+                serde_json::Value::String(text) => self.str(text),
+                other => self.value(other),
+            }
         }
         self.raw(match d.status() {
             Status::Complete => ",\"status\":\"complete\",\"breach\":",

@@ -1545,6 +1545,31 @@ rule r {
         }
     }
 
+    /// A depth limit below what the fast reader accepts still rejects a record it would
+    /// read (the fast reader skips the depth scan only when the limit is 3 or more).
+    #[test]
+    fn a_low_depth_limit_holds_on_the_fast_path() {
+        let policy = Policy::compile("t", POLICY, &NoModules, &CheckOptions::default())
+            .unwrap_or_else(|e| panic!("{}", e.render()));
+        let limits = |d| Limits {
+            max_incident_depth: d,
+            ..Limits::default()
+        };
+        let actor = r#"{"category": "bullying", "actor": {"age": 9}}"#;
+        let others = r#"{"category": "bullying", "others": [{"age": 9}]}"#;
+        let code = |text: &str, d| {
+            Incident::from_json(&policy.ir, text, &limits(d))
+                .err()
+                .map(|e| e.code)
+        };
+        assert_eq!(code(actor, 1), Some("haven::incident::too_deep"));
+        assert_eq!(code(actor, 2), None);
+        assert_eq!(code(others, 2), Some("haven::incident::too_deep"));
+        assert_eq!(code(others, 3), None);
+        let all = Incident::from_json_all(&policy.ir, others, &limits(2)).unwrap_err();
+        assert_eq!(all[0].code, "haven::incident::too_deep");
+    }
+
     /// Key path, code and (line, column) of one error.
     type Found = (String, &'static str, Option<(usize, usize)>);
 

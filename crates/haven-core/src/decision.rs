@@ -45,7 +45,7 @@ impl RuleList {
         }
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + Clone + '_ {
         std::iter::once(self.first).chain(self.rest.iter().copied())
     }
 
@@ -415,15 +415,17 @@ impl<'p> Decision<'p> {
     }
 
     /// The JSON contract as text, written in one pass into a buffer sized for it.
-    pub(crate) fn to_json_string(&self) -> String {
+    /// The policy's fixed texts are copied from `texts` when given ([`JsonTexts`]).
+    pub(crate) fn to_json_string_with(&self, texts: Option<&JsonTexts>) -> String {
         // A generous size per action and question, so most decisions are written without
         // growing the buffer (full Basnett averages 10.7 KB per decision).
         let guess = 512 + 448 * self.actions.len() + 256 * self.questions.len();
-        let mut out = Vec::with_capacity(guess);
-        if serde_json::to_writer(&mut out, self).is_err() {
-            return String::new();
-        }
-        String::from_utf8(out).unwrap_or_default()
+        let mut out = Json {
+            out: String::with_capacity(guess),
+            texts,
+        };
+        out.decision(self);
+        out.out
     }
 
     /// A short human-readable rendering.
@@ -504,6 +506,377 @@ impl<'p> Decision<'p> {
             }
         }
         out
+    }
+}
+
+/// The decision JSON written straight into a `String`: the same text `serde_json` writes
+/// from the [`Serialize`] impl below (compact, keys in contract order), without its per-byte
+/// escape loop. [`Json::escaped`] finds the bytes to escape 16 at a time and copies the runs
+/// between (cited sentences hold quotes); rule ids and citations come from [`JsonTexts`],
+/// escaped once per policy. `tests::writer_escapes_as_serde_json`, `tests/json_writer.rs` and
+/// `tests/oracle.rs` hold the two writers to the same bytes.
+struct Json<'t> {
+    out: String,
+    /// The policy's fixed texts, escaped once ([`JsonTexts`]); `None`: escape as written.
+    texts: Option<&'t JsonTexts>,
+}
+
+/// The texts of a decision that are fixed per policy, escaped once and kept with the
+/// policy (`Policy::evaluate_json_to_string` builds them on first use): each rule's id as
+/// a JSON string, and each rule's citations (each once) as a JSON list, which is what an
+/// action required by one rule cites. Written with a single copy each.
+#[derive(Clone, Debug)]
+pub(crate) struct JsonTexts {
+    ids: Vec<String>,
+    cites: Vec<String>,
+    /// Each rule's citations, each as a JSON string, for actions several rules require.
+    each_cite: Vec<Vec<String>>,
+}
+
+impl JsonTexts {
+    pub(crate) fn new(ir: &PolicyIr) -> Self {
+        let text = |f: &dyn Fn(&mut Json<'_>)| {
+            let mut out = Json {
+                out: String::new(),
+                texts: None,
+            };
+            f(&mut out);
+            out.out
+        };
+        JsonTexts {
+            ids: ir.rules.iter().map(|r| text(&|j| j.str(&r.id))).collect(),
+            cites: (0..ir.rules.len())
+                .map(|r| text(&|j| j.cites(ir, std::iter::once(r))))
+                .collect(),
+            each_cite: ir
+                .rules
+                .iter()
+                .map(|r| r.cites.iter().map(|c| text(&|j| j.str(c))).collect())
+                .collect(),
+        }
+    }
+}
+
+/// The letter after the backslash that JSON writes for a byte [`bad`] flags, as
+/// `serde_json` does: a short escape where there is one, else `u` (`\u00XX`).
+fn escape_letter(b: u8) -> u8 {
+    match b {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        0x08 => b'b',
+        0x09 => b't',
+        0x0a => b'n',
+        0x0c => b'f',
+        0x0d => b'r',
+        _ => b'u',
+    }
+}
+
+/// Whether JSON escapes byte `b`: 1 if so, else 0.
+fn bad(b: u8) -> u8 {
+    u8::from(b < 0x20) | u8::from(b == b'"') | u8::from(b == b'\\')
+}
+
+/// Whether a 16-byte block holds a byte JSON escapes. Branch-free, so it compiles to
+/// vector compares.
+fn has_escape(block: &[u8; 16]) -> bool {
+    block.iter().fold(0u8, |acc, &b| acc | bad(b)) != 0
+}
+
+/// Where the first byte of `s` that must be escaped is, searched 16 bytes at a time (the
+/// last, short block padded with spaces), so cited sentences, which hold quotes, are
+/// copied in long runs.
+fn first_escape(s: &[u8]) -> Option<usize> {
+    let (blocks, rest) = s.as_chunks::<16>();
+    let mut last = [b' '; 16];
+    last.get_mut(..rest.len())?.copy_from_slice(rest);
+    let end = blocks.len() * 16;
+    let block = blocks
+        .iter()
+        .enumerate()
+        .map(|(n, b)| (n * 16, b))
+        .chain(std::iter::once((end, &last)))
+        .find(|(_, b)| has_escape(b))?;
+    let (at, block) = block;
+    block.iter().position(|&b| bad(b) != 0).map(|i| at + i)
+}
+
+impl Json<'_> {
+    fn raw(&mut self, s: &str) {
+        self.out.push_str(s);
+    }
+
+    /// The contents of a JSON string (no quotes).
+    fn escaped(&mut self, s: &str) {
+        let mut rest = s;
+        while let Some(i) = first_escape(rest.as_bytes()) {
+            // Escaped bytes are ASCII, so `i` and `i + 1` fall on character boundaries.
+            let (Some(run), Some(&b), Some(after)) =
+                (rest.get(..i), rest.as_bytes().get(i), rest.get(i + 1..))
+            else {
+                break;
+            };
+            self.out.push_str(run);
+            self.out.push('\\');
+            match escape_letter(b) {
+                b'u' => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    let hex =
+                        |n: u8| char::from(HEX.get(usize::from(n & 0xf)).copied().unwrap_or(b'0'));
+                    self.out.push_str("u00");
+                    self.out.push(hex(b >> 4));
+                    self.out.push(hex(b));
+                }
+                e => self.out.push(char::from(e)),
+            }
+            rest = after;
+        }
+        self.out.push_str(rest);
+    }
+
+    fn str(&mut self, s: &str) {
+        self.out.push('"');
+        self.escaped(s);
+        self.out.push('"');
+    }
+
+    fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => self.str(s),
+            None => self.raw("null"),
+        }
+    }
+
+    /// A text written as a JSON string straight from its `Display`.
+    fn display(&mut self, d: impl std::fmt::Display) {
+        use std::fmt::Write as _;
+        self.out.push('"');
+        let _ = write!(self, "{d}");
+        self.out.push('"');
+    }
+
+    /// `"key":`
+    fn key(&mut self, k: &str) {
+        self.str(k);
+        self.out.push(':');
+    }
+
+    /// A list of strings.
+    fn strs<'s>(&mut self, items: impl Iterator<Item = &'s str>) {
+        self.out.push('[');
+        for (n, s) in items.enumerate() {
+            if n > 0 {
+                self.out.push(',');
+            }
+            self.str(s);
+        }
+        self.out.push(']');
+    }
+
+    /// Any other value, through `serde_json` (the incident id, extra keys).
+    fn value(&mut self, v: &impl Serialize) {
+        match serde_json::to_string(v) {
+            Ok(text) => self.out.push_str(&text),
+            Err(_) => self.raw("null"),
+        }
+    }
+
+    /// Every citation of the given rules, each once, in order (as [`Cites`]).
+    fn cites(&mut self, ir: &PolicyIr, rules: impl Iterator<Item = usize> + Clone) {
+        let mut one = rules.clone();
+        if let (Some(r), None) = (one.next(), one.next()) {
+            if let Some(t) = self.texts.and_then(|t| t.cites.get(r)) {
+                self.out.push_str(t);
+                return;
+            }
+        }
+        // `(rule, citation index, text)` of every citation, in order.
+        let cites = |r: usize| {
+            let list = ir.rules.get(r).map_or(&[][..], |r| r.cites.as_slice());
+            list.iter().enumerate().map(move |(i, c)| (r, i, c))
+        };
+        let all = || rules.clone().flat_map(cites);
+        self.out.push('[');
+        let mut first = true;
+        for (n, (r, i, c)) in all().enumerate() {
+            if all().take(n).any(|(_, _, seen)| seen == c) {
+                continue;
+            }
+            if !first {
+                self.out.push(',');
+            }
+            first = false;
+            match self.texts.and_then(|t| t.each_cite.get(r)?.get(i)) {
+                Some(t) => self.out.push_str(t),
+                None => self.str(c),
+            }
+        }
+        self.out.push(']');
+    }
+
+    /// Rule `r`'s id as a JSON string; false (nothing written) if there is no such rule.
+    fn rule_id(&mut self, ir: &PolicyIr, r: usize) -> bool {
+        if let Some(t) = self.texts.and_then(|t| t.ids.get(r)) {
+            self.out.push_str(t);
+            return true;
+        }
+        match ir.rules.get(r) {
+            Some(rule) => {
+                self.str(&rule.id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `,"rule":…,"rules":[…]`: the first rule's id and every rule's id.
+    fn rule_fields(&mut self, ir: &PolicyIr, rules: impl Iterator<Item = usize> + Clone) {
+        self.raw(",\"rule\":");
+        if !rules.clone().any(|r| self.rule_id(ir, r)) {
+            self.raw("null");
+        }
+        self.raw(",\"rules\":[");
+        let mut first = true;
+        for r in rules {
+            if ir.rules.get(r).is_some() {
+                if !first {
+                    self.out.push(',');
+                }
+                first = false;
+                self.rule_id(ir, r);
+            }
+        }
+        self.out.push(']');
+    }
+
+    fn action(&mut self, a: &ActionView<'_, '_>) {
+        let ir = a.ir;
+        self.raw("{\"modality\":\"");
+        self.raw(a.modality().keyword());
+        self.raw("\",\"action\":");
+        self.str(a.action());
+        self.raw(",\"target\":");
+        self.strs(a.out.targets.iter().map(|t| ir.vocab.name(t.kind, t.sym)));
+        self.raw(match a.target_mode() {
+            TargetMode::Any => ",\"target_mode\":\"any\",\"deadline\":",
+            TargetMode::All => ",\"target_mode\":\"all\",\"deadline\":",
+        });
+        self.opt_str(a.deadline());
+        self.raw(",\"by\":");
+        self.opt_str(a.by());
+        self.raw(",\"person\":");
+        self.opt_str(a.person());
+        self.rule_fields(ir, a.out.rules.iter());
+        self.raw(",\"source\":");
+        self.str(a.source());
+        self.raw(",\"layer\":");
+        self.str(a.layer());
+        self.raw(",\"cites\":");
+        self.cites(ir, a.out.rules.iter());
+        if let Some(due) = a.due {
+            self.raw(",\"due\":");
+            match due {
+                Some(t) => self.str(&t.to_rfc3339()),
+                None => self.raw("null"),
+            }
+        }
+        self.out.push('}');
+    }
+
+    fn permission(&mut self, p: &PermissionOut<'_>, ir: &PolicyIr) {
+        self.raw("{\"verdict\":");
+        match p.verdict {
+            Some(v) => {
+                self.out.push('"');
+                self.raw(v.keyword());
+                self.out.push('"');
+            }
+            None => self.raw("null"),
+        }
+        self.raw(",\"conditions\":[");
+        for (n, (kind, value)) in p.conditions.iter().copied().enumerate() {
+            if n > 0 {
+                self.out.push(',');
+            }
+            self.raw("{\"kind\":\"");
+            self.raw(kind.keyword());
+            self.raw("\",\"value\":");
+            self.str(value);
+            self.out.push('}');
+        }
+        self.out.push(']');
+        self.rule_fields(ir, p.rules.iter().copied());
+        self.raw(",\"cites\":");
+        self.cites(ir, p.rules.iter().copied());
+        self.out.push('}');
+    }
+
+    fn decision(&mut self, d: &Decision<'_>) {
+        let ir = d.ir;
+        self.raw("{\"policy\":{\"id\":");
+        self.str(&ir.meta.id);
+        self.raw(",\"version\":");
+        self.opt_str(ir.meta.version.as_deref());
+        self.out.push('}');
+        if let Some(id) = &d.id {
+            self.raw(",\"incident_id\":");
+            match &**id {
+                // Most ids are strings: written in place, no text made first.
+                serde_json::Value::String(text) => self.str(text),
+                other => self.value(other),
+            }
+        }
+        self.raw(match d.status() {
+            Status::Complete => ",\"status\":\"complete\",\"breach\":",
+            Status::Incomplete => ",\"status\":\"incomplete\",\"breach\":",
+        });
+        self.raw(match d.breach {
+            Some(true) => "true",
+            Some(false) => "false",
+            None => "null",
+        });
+        self.raw(",\"permission\":");
+        match &d.permission {
+            Some(p) => self.permission(p, ir),
+            None => self.raw("null"),
+        }
+        self.raw(",\"actions\":[");
+        for (n, a) in d.actions().enumerate() {
+            if n > 0 {
+                self.out.push(',');
+            }
+            self.action(&a);
+        }
+        self.raw("],\"questions\":[");
+        for (n, q) in d.questions.iter().enumerate() {
+            if n > 0 {
+                self.out.push(',');
+            }
+            self.raw("{\"fact\":");
+            self.display(q.key.path(ir));
+            self.raw(",\"ask\":");
+            self.display(q.key.ask(ir));
+            self.raw(",\"could_add\":");
+            self.strs(d.could_add_of(q));
+            self.out.push('}');
+        }
+        self.raw("],\"notes\":");
+        self.strs(d.notes.iter().map(|n| n.as_ref()));
+        if let Some(extra) = &d.extra {
+            for (k, v) in extra.iter() {
+                self.out.push(',');
+                self.key(k);
+                self.value(v);
+            }
+        }
+        self.out.push('}');
+    }
+}
+
+impl std::fmt::Write for Json<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.escaped(s);
+        Ok(())
     }
 }
 
@@ -673,5 +1046,30 @@ impl Serialize for Decision<'_> {
             }
         }
         m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Json;
+
+    /// The direct writer escapes strings exactly as `serde_json` does: every byte below
+    /// 0x80 alone and inside text, long and short runs, and text beyond ASCII.
+    #[test]
+    fn writer_escapes_as_serde_json() {
+        let mut texts: Vec<String> = (0u8..0x80).map(|b| char::from(b).to_string()).collect();
+        texts
+            .extend((0u8..0x80).map(|b| format!("a sentence \"quoted\" {} é — ok", char::from(b))));
+        texts.push("x".repeat(40) + "\n" + &"y".repeat(17));
+        texts.push("£ 16 bytes here!".repeat(5));
+        texts.push(String::new());
+        for t in &texts {
+            let mut out = Json {
+                out: String::new(),
+                texts: None,
+            };
+            out.str(t);
+            assert_eq!(Some(out.out), serde_json::to_string(t).ok(), "{t:?}");
+        }
     }
 }

@@ -202,6 +202,23 @@ fn check_text(text: &str, limits: &Limits) -> Result<(), IncidentError> {
     Ok(())
 }
 
+/// The deepest record the fast reader accepts: the record, `others`, a person in it.
+const FAST_DEPTH: usize = 3;
+
+/// [`fast::read`] when the text is within the size limit and every record the fast reader
+/// accepts is within the depth limit, so the depth scan of [`check_text`] can only pass and
+/// is left to the slow path. serde_json's own recursion limit keeps a deeply nested value
+/// (an `id` list, say) from exhausting the stack before the fast reader gives up on it.
+fn fast_read(ir: &PolicyIr, text: &str, limits: &Limits) -> Option<Incident> {
+    if text.len() > limits.max_incident_bytes {
+        return None;
+    }
+    if limits.max_incident_depth < FAST_DEPTH {
+        check_text(text, limits).ok()?;
+    }
+    fast::read(ir, text, limits)
+}
+
 /// Parse JSON text into a value, enforcing the size and depth limits.
 pub(crate) fn parse_json(text: &str, limits: &Limits) -> Result<Value, IncidentError> {
     check_text(text, limits)?;
@@ -329,10 +346,10 @@ impl Incident {
         text: &str,
         limits: &Limits,
     ) -> Result<Incident, IncidentError> {
-        check_text(text, limits)?;
-        if let Some(incident) = fast::read(ir, text, limits) {
+        if let Some(incident) = fast_read(ir, text, limits) {
             return incident.settle(&ir.vocab);
         }
+        check_text(text, limits)?;
         Incident::from_json_slow(ir, text, limits).map_err(|mut errs| errs.swap_remove(0))
     }
 
@@ -343,10 +360,10 @@ impl Incident {
         text: &str,
         limits: &Limits,
     ) -> Result<Incident, Vec<IncidentError>> {
-        check_text(text, limits).map_err(|e| vec![e])?;
-        if let Some(incident) = fast::read(ir, text, limits) {
+        if let Some(incident) = fast_read(ir, text, limits) {
             return incident.settle(&ir.vocab).map_err(|e| vec![e]);
         }
+        check_text(text, limits).map_err(|e| vec![e])?;
         Incident::from_json_slow(ir, text, limits)
     }
 
@@ -1526,6 +1543,31 @@ rule r {
             assert_eq!(fast::read(&policy.ir, text, &limits), None, "{text}");
             assert_eq!(Incident::from_json(&policy.ir, text, &limits), Err(slow));
         }
+    }
+
+    /// A depth limit below what the fast reader accepts still rejects a record it would
+    /// read (the fast reader skips the depth scan only when the limit is 3 or more).
+    #[test]
+    fn a_low_depth_limit_holds_on_the_fast_path() {
+        let policy = Policy::compile("t", POLICY, &NoModules, &CheckOptions::default())
+            .unwrap_or_else(|e| panic!("{}", e.render()));
+        let limits = |d| Limits {
+            max_incident_depth: d,
+            ..Limits::default()
+        };
+        let actor = r#"{"category": "bullying", "actor": {"age": 9}}"#;
+        let others = r#"{"category": "bullying", "others": [{"age": 9}]}"#;
+        let code = |text: &str, d| {
+            Incident::from_json(&policy.ir, text, &limits(d))
+                .err()
+                .map(|e| e.code)
+        };
+        assert_eq!(code(actor, 1), Some("haven::incident::too_deep"));
+        assert_eq!(code(actor, 2), None);
+        assert_eq!(code(others, 2), Some("haven::incident::too_deep"));
+        assert_eq!(code(others, 3), None);
+        let all = Incident::from_json_all(&policy.ir, others, &limits(2)).unwrap_err();
+        assert_eq!(all[0].code, "haven::incident::too_deep");
     }
 
     /// Key path, code and (line, column) of one error.

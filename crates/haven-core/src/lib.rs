@@ -57,6 +57,8 @@ pub struct Policy {
     calendar: Option<std::sync::Arc<SchoolCalendar>>,
     /// The root file's syntax tree, as the checker parsed it (for `render`).
     root: std::sync::Arc<syntax::ast::File>,
+    /// The decision JSON's fixed texts, escaped on first use (`evaluate_json_to_string`).
+    json_texts: std::sync::OnceLock<decision::JsonTexts>,
 }
 
 /// The school calendar a policy carries: the file it came from and what it says.
@@ -289,6 +291,7 @@ impl Policy {
                 limits: opts.limits.clone(),
                 calendar: calendar.map(std::sync::Arc::new),
                 root: std::sync::Arc::new(root),
+                json_texts: std::sync::OnceLock::new(),
             }),
             _ => Err(CompileError {
                 sources,
@@ -566,7 +569,10 @@ impl Policy {
     /// contract) as text: the whole round trip an MIS integration makes.
     pub fn evaluate_json_to_string(&self, text: &str) -> Result<String, IncidentError> {
         let decision = self.evaluate_json(text)?;
-        Ok(decision.to_json_string())
+        let texts = self
+            .json_texts
+            .get_or_init(|| decision::JsonTexts::new(&self.ir));
+        Ok(decision.to_json_string_with(Some(texts)))
     }
 }
 

@@ -28,6 +28,12 @@ fn check_policy(policy: &haven_core::Policy, whole_decision: bool) -> BTreeMap<S
         assert_eq!(typed, json, "typed and JSON oracles differ on {text}");
         let decision = policy.evaluate_json(&text).unwrap();
         let haven = support::haven_tuples(&decision);
+        // The direct JSON writer and the `Serialize` impl write the same bytes.
+        assert_eq!(
+            policy.evaluate_json_to_string(&text).ok(),
+            serde_json::to_string(&decision).ok(),
+            "{text}"
+        );
         assert_eq!(haven, typed, "haven and the oracle differ on {text}");
         if whole_decision {
             assert_eq!(

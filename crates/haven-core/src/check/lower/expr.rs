@@ -49,6 +49,15 @@ enum Resolved {
     Criteria(Cond),
 }
 
+/// What looking up a criteria reference found. A refusal has been reported already; a
+/// missing list or item has not (the caller words it).
+enum Lookup {
+    Found(Cond),
+    /// Over the depth or size limit: reported, not looked into.
+    Refused,
+    Missing,
+}
+
 /// Lowering one condition: the scope it reads, where its diagnostics go, and the depth of
 /// the deepest criteria list it has referred to.
 struct Conds<'a, 'd> {
@@ -231,25 +240,18 @@ impl Conds<'_, '_> {
             }
             ["facts", fact] => self.fact(fact, path.span),
             [name] if self.vocab.fact_index.contains_key(*name) => self.fact(name, path.span),
-            [name] if self.criteria.contains_key(*name) => self
-                .criteria_ref(name, None, path.span)
-                .flatten()
-                .map(Resolved::Criteria),
+            [name] if self.criteria.contains_key(*name) => {
+                match self.criteria_ref(name, None, path.span) {
+                    Lookup::Found(c) => Some(Resolved::Criteria(c)),
+                    Lookup::Refused | Lookup::Missing => None,
+                }
+            }
             [name, item] if self.criteria.contains_key(*name) => {
                 match self.criteria_ref(name, Some(item), path.span) {
-                    Some(Some(c)) => Some(Resolved::Criteria(c)),
-                    Some(None)
-                        if self.diags.last().is_some_and(|d| {
-                            matches!(
-                                d.code,
-                                "haven::check::criteria_too_deep"
-                                    | "haven::check::condition_too_large"
-                            )
-                        }) =>
-                    {
-                        None
-                    }
-                    _ => {
+                    Lookup::Found(c) => Some(Resolved::Criteria(c)),
+                    // Already reported by the refusal; the item is not looked at.
+                    Lookup::Refused => None,
+                    Lookup::Missing => {
                         self.diags.push(Diagnostic::error(
                             "haven::check::unknown_criterion",
                             format!("criteria list `{name}` has no item `{item}`"),
@@ -572,11 +574,12 @@ impl Conds<'_, '_> {
 
     /// The condition of criteria list `name` (or one of its items), inlined. Refuses, with a
     /// located error, lists that nest or expand beyond the limits, before copying anything.
-    fn criteria_ref(&mut self, name: &str, item: Option<&str>, span: Span) -> Option<Option<Cond>> {
-        let (depth, size) = {
-            let c = self.criteria.get(name)?;
-            (c.depth, c.size)
+    /// A missing list or item is left to the caller to report.
+    fn criteria_ref(&mut self, name: &str, item: Option<&str>, span: Span) -> Lookup {
+        let Some(c) = self.criteria.get(name) else {
+            return Lookup::Missing;
         };
+        let (depth, size) = (c.depth, c.size);
         let limits = &self.limits;
         if depth >= limits.max_criteria_depth {
             let limit = limits.max_criteria_depth;
@@ -588,7 +591,7 @@ impl Conds<'_, '_> {
                 )
                 .with_help("flatten the chain: refer to the facts directly"),
             );
-            return Some(None);
+            return Lookup::Refused;
         }
         if size > limits.max_condition_nodes {
             let limit = limits.max_condition_nodes;
@@ -602,14 +605,17 @@ impl Conds<'_, '_> {
                     "criteria lists are copied where they are used; share facts instead of lists",
                 ),
             );
-            return Some(None);
+            return Lookup::Refused;
         }
         self.depth = self.depth.max(depth);
-        let c = self.criteria.get(name)?;
-        Some(match item {
-            None => Some(c.cond.clone()),
-            Some(i) => c.items.get(i).cloned(),
-        })
+        let found = match item {
+            None => Some(&c.cond),
+            Some(i) => c.items.get(i),
+        };
+        match found {
+            Some(cond) => Lookup::Found(cond.clone()),
+            None => Lookup::Missing,
+        }
     }
 }
 

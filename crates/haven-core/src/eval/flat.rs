@@ -87,7 +87,22 @@ pub(crate) struct Flat {
     path_rank: Vec<u32>,
     facts: usize,
     person_facts: usize,
+    /// Each rule's action texts as numbers (equal texts, equal numbers; the fixed texts of
+    /// [`FIXED_TEXTS`] first), as ranges into `text_ids`, for telling texts apart without
+    /// comparing them.
+    text_at: Vec<(u32, u32)>,
+    text_ids: Vec<u32>,
+    texts: usize,
 }
+
+/// The `could_add` texts that are not action texts, numbered `0..` in this order.
+pub(crate) const FIXED_TEXTS: [&str; 5] = [
+    "permission allowed",
+    "permission allowed_if",
+    "permission not_allowed",
+    "permission not_addressed",
+    "breach",
+];
 
 /// The values of the category and activity a specialised condition assumes (`None`: any).
 #[derive(Clone, Copy)]
@@ -139,7 +154,37 @@ impl Flat {
             activity: Some(v),
         });
         flat.path_rank = flat.path_ranks(ir);
+        flat.number_texts(ir);
         flat
+    }
+
+    fn number_texts(&mut self, ir: &PolicyIr) {
+        let mut ids: std::collections::HashMap<&str, u32> =
+            FIXED_TEXTS.iter().zip(0..).map(|(&t, i)| (t, i)).collect();
+        for rule in &ir.rules {
+            let start = u32::try_from(self.text_ids.len()).unwrap_or(u32::MAX);
+            for a in &rule.effects.actions {
+                let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+                let id = *ids.entry(a.text.as_str()).or_insert(next);
+                self.text_ids.push(id);
+            }
+            let end = u32::try_from(self.text_ids.len()).unwrap_or(u32::MAX);
+            self.text_at.push((start, end));
+        }
+        self.texts = ids.len();
+    }
+
+    /// The numbers of rule `i`'s action texts, one per action.
+    pub(crate) fn text_ids(&self, i: usize) -> &[u32] {
+        self.text_at
+            .get(i)
+            .and_then(|&(s, e)| self.text_ids.get(s as usize..e as usize))
+            .unwrap_or_default()
+    }
+
+    /// How many distinct texts are numbered.
+    pub(crate) fn texts(&self) -> usize {
+        self.texts
     }
 
     /// Whether this was compiled from `ir`'s current rules.

@@ -8,7 +8,7 @@ use super::flat::{Flat, Root, FIXED_TEXTS};
 use super::order::modality_rank;
 use super::permission::{permission_can_change, PermissionState};
 use crate::decision::{ActionOut, Decision, QuestionOut};
-use crate::ir::{PolicyIr, RuleIr, Tri};
+use crate::ir::{PolicyIr, RuleIr, Sym, Tri};
 use crate::model::{RuleKind, Verdict};
 use crate::question::QKey;
 
@@ -30,7 +30,7 @@ pub(super) struct Scratch {
 /// ordering the questions.
 fn could_add(
     flat: &Flat,
-    decided: &[ActionOut<'_>],
+    (decided, decided_kinds): (&[ActionOut<'_>], u64),
     breach_now: Option<bool>,
     (i, rule): (usize, &RuleIr),
     permission: Option<(&'static str, u32)>,
@@ -39,7 +39,13 @@ fn could_add(
     out.clear();
     let ids = flat.text_ids(i);
     for (k, a) in rule.effects.actions.iter().enumerate() {
-        if !decided.iter().any(|d| d.covers(a)) {
+        // Only a decided action of the same kind can cover `a`: most are told apart by
+        // `decided_kinds` (a bit per kind, modulo 64) without looking at them.
+        let covered = decided_kinds & kind_bit(a.action) != 0
+            && decided
+                .iter()
+                .any(|d| d.ir.action == a.action && d.covers(a));
+        if !covered {
             out.push(Add {
                 text: Text::Action(k),
                 id: ids.get(k).copied().unwrap_or(NO_ID),
@@ -61,6 +67,11 @@ fn could_add(
             severity: (2, u32::MAX),
         });
     }
+}
+
+/// The bit of an action kind in a set of kinds (modulo 64).
+fn kind_bit(action: Sym) -> u64 {
+    1 << (action % 64)
 }
 
 /// A `could_add` text, its number and severity.
@@ -157,6 +168,10 @@ pub(super) fn ask<'p>(
         .as_ref()
         .is_some_and(|p| p.verdict.is_none());
     let possible = std::mem::take(&mut decision.possible);
+    let decided_kinds = decision
+        .actions
+        .iter()
+        .fold(0, |bits, d| bits | kind_bit(d.ir.action));
     for &i in &possible {
         let Some(rule) = ir.rules.get(i) else {
             continue;
@@ -170,7 +185,7 @@ pub(super) fn ask<'p>(
         });
         could_add(
             conds.flat,
-            &decision.actions,
+            (&decision.actions, decided_kinds),
             decision.breach,
             (i, rule),
             permission,

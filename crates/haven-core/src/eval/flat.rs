@@ -93,6 +93,12 @@ pub(crate) struct Flat {
     text_at: Vec<(u32, u32)>,
     text_ids: Vec<u32>,
     texts: usize,
+    /// The rank of each token's name that action order compares (the actions' and their
+    /// first targets') among those names and `""`, in string order (equal names, equal
+    /// ranks), by token kind ([`u32::MAX`]: not ranked).
+    name_rank: Vec<Vec<u32>>,
+    /// The rank of `""`.
+    empty_rank: u32,
 }
 
 /// The `could_add` texts that are not action texts, numbered `0..` in this order.
@@ -155,7 +161,58 @@ impl Flat {
         });
         flat.path_rank = flat.path_ranks(ir);
         flat.number_texts(ir);
+        flat.rank_names(ir);
         flat
+    }
+
+    /// Rank the names action order compares: the actions' and their first targets'.
+    fn rank_names(&mut self, ir: &PolicyIr) {
+        let mut used: Vec<(TokenKind, Sym)> = Vec::new();
+        for a in ir.rules.iter().flat_map(|r| &r.effects.actions) {
+            used.push((TokenKind::Action, a.action));
+            if let Some(t) = a.targets.first() {
+                used.push((t.kind, t.sym));
+            }
+        }
+        used.sort_unstable();
+        used.dedup();
+        let mut names: Vec<&str> = used.iter().map(|&(k, s)| ir.vocab.name(k, s)).collect();
+        names.push("");
+        names.sort_unstable();
+        names.dedup();
+        let rank = |name: &str| {
+            names
+                .binary_search(&name)
+                .map_or(u32::MAX, |r| u32::try_from(r).unwrap_or(u32::MAX))
+        };
+        self.empty_rank = rank("");
+        let mut by_kind = vec![Vec::new(); TokenKind::ALL.len()];
+        for (kind, sym) in used {
+            if let Some(ranks) = by_kind.get_mut(kind.index()) {
+                if ranks.len() <= sym as usize {
+                    ranks.resize(sym as usize + 1, u32::MAX);
+                }
+                if let Some(r) = ranks.get_mut(sym as usize) {
+                    *r = rank(ir.vocab.name(kind, sym));
+                }
+            }
+        }
+        self.name_rank = by_kind;
+    }
+
+    /// The rank of a token's name in string order among the names action order compares
+    /// and `""` (`None`: not ranked; then names are compared).
+    pub(crate) fn name_rank(&self, kind: TokenKind, sym: Sym) -> Option<u32> {
+        self.name_rank
+            .get(kind.index())?
+            .get(sym as usize)
+            .copied()
+            .filter(|&r| r != u32::MAX)
+    }
+
+    /// The rank of `""` among the names ([`Flat::name_rank`]).
+    pub(crate) fn empty_rank(&self) -> u32 {
+        self.empty_rank
     }
 
     fn number_texts(&mut self, ir: &PolicyIr) {

@@ -13,6 +13,10 @@
 //!   left to evaluate. A rule only tells apart the tokens it names, so it is compiled once
 //!   per named token and once for every other token.
 //!
+//! - the texts a question's `could_add` can list are numbered (equal texts, equal numbers),
+//!   so a question's texts are a bit set; and the names action order compares are ranked
+//!   in string order, so actions are sorted by integer keys ([`super::order`]).
+//!
 //! Folding is exact in the three-valued logic (`true and x` is `x`, `false and x` is
 //! `false`; an unknown constant is kept), and so is flattening nested `and`/`or`: the value
 //! of every condition and the unknown fields that keep it undecided ([`Flat::unknowns`])

@@ -47,8 +47,7 @@ pub(super) fn sort_actions<'p>(
         const USED: u128 = u128::MAX;
         for i in 0..keys.len() {
             let mut j = i;
-            loop {
-                let Some(slot) = keys.get_mut(j) else { break };
+            while let Some(slot) = keys.get_mut(j) {
                 if *slot == USED {
                     break;
                 }

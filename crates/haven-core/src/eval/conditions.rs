@@ -45,6 +45,7 @@ impl<'p> Candidates<'p> {
 /// Set the slot of every candidate rule in `whens` (which holds `False` everywhere else,
 /// one slot per rule) to its condition's truth, and its slot in `roots` to the condition
 /// evaluated.
+#[inline]
 pub(super) fn evaluate(
     cx: &Cx<'_>,
     flat: &Flat,

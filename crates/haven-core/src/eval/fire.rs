@@ -12,6 +12,7 @@ use std::borrow::Cow;
 
 /// Fire the plain candidate rules that hold; return the definite permission rules among
 /// them. `later` receives the defaults and `on breach` rules that are not false.
+#[inline]
 pub(super) fn plain_rules<'p>(
     ir: &'p PolicyIr,
     flat: &Flat,

@@ -13,6 +13,10 @@
 //!   left to evaluate. A rule only tells apart the tokens it names, so it is compiled once
 //!   per named token and once for every other token.
 //!
+//! - the texts a question's `could_add` can list are numbered (equal texts, equal numbers),
+//!   so a question's texts are a bit set; and the names action order compares are ranked
+//!   in string order, so actions are sorted by integer keys ([`super::order`]).
+//!
 //! Folding is exact in the three-valued logic (`true and x` is `x`, `false and x` is
 //! `false`; an unknown constant is kept), and so is flattening nested `and`/`or`: the value
 //! of every condition and the unknown fields that keep it undecided ([`Flat::unknowns`])
@@ -87,7 +91,28 @@ pub(crate) struct Flat {
     path_rank: Vec<u32>,
     facts: usize,
     person_facts: usize,
+    /// Each rule's action texts as numbers (equal texts, equal numbers; the fixed texts of
+    /// [`FIXED_TEXTS`] first), as ranges into `text_ids`, for telling texts apart without
+    /// comparing them.
+    text_at: Vec<(u32, u32)>,
+    text_ids: Vec<u32>,
+    texts: usize,
+    /// The rank of each token's name that action order compares (the actions' and their
+    /// first targets') among those names and `""`, in string order (equal names, equal
+    /// ranks), by token kind ([`u32::MAX`]: not ranked).
+    name_rank: Vec<Vec<u32>>,
+    /// The rank of `""`.
+    empty_rank: u32,
 }
+
+/// The `could_add` texts that are not action texts, numbered `0..` in this order.
+pub(crate) const FIXED_TEXTS: [&str; 5] = [
+    "permission allowed",
+    "permission allowed_if",
+    "permission not_allowed",
+    "permission not_addressed",
+    "breach",
+];
 
 /// The values of the category and activity a specialised condition assumes (`None`: any).
 #[derive(Clone, Copy)]
@@ -139,7 +164,88 @@ impl Flat {
             activity: Some(v),
         });
         flat.path_rank = flat.path_ranks(ir);
+        flat.number_texts(ir);
+        flat.rank_names(ir);
         flat
+    }
+
+    /// Rank the names action order compares: the actions' and their first targets'.
+    fn rank_names(&mut self, ir: &PolicyIr) {
+        let mut used: Vec<(TokenKind, Sym)> = Vec::new();
+        for a in ir.rules.iter().flat_map(|r| &r.effects.actions) {
+            used.push((TokenKind::Action, a.action));
+            if let Some(t) = a.targets.first() {
+                used.push((t.kind, t.sym));
+            }
+        }
+        used.sort_unstable();
+        used.dedup();
+        let mut names: Vec<&str> = used.iter().map(|&(k, s)| ir.vocab.name(k, s)).collect();
+        names.push("");
+        names.sort_unstable();
+        names.dedup();
+        let rank = |name: &str| {
+            names
+                .binary_search(&name)
+                .map_or(u32::MAX, |r| u32::try_from(r).unwrap_or(u32::MAX))
+        };
+        self.empty_rank = rank("");
+        let mut by_kind = vec![Vec::new(); TokenKind::ALL.len()];
+        for (kind, sym) in used {
+            if let Some(ranks) = by_kind.get_mut(kind.index()) {
+                if ranks.len() <= sym as usize {
+                    ranks.resize(sym as usize + 1, u32::MAX);
+                }
+                if let Some(r) = ranks.get_mut(sym as usize) {
+                    *r = rank(ir.vocab.name(kind, sym));
+                }
+            }
+        }
+        self.name_rank = by_kind;
+    }
+
+    /// The rank of a token's name in string order among the names action order compares
+    /// and `""` (`None`: not ranked; then names are compared).
+    pub(crate) fn name_rank(&self, kind: TokenKind, sym: Sym) -> Option<u32> {
+        self.name_rank
+            .get(kind.index())?
+            .get(sym as usize)
+            .copied()
+            .filter(|&r| r != u32::MAX)
+    }
+
+    /// The rank of `""` among the names ([`Flat::name_rank`]).
+    pub(crate) fn empty_rank(&self) -> u32 {
+        self.empty_rank
+    }
+
+    fn number_texts(&mut self, ir: &PolicyIr) {
+        let mut ids: std::collections::HashMap<&str, u32> =
+            FIXED_TEXTS.iter().zip(0..).map(|(&t, i)| (t, i)).collect();
+        for rule in &ir.rules {
+            let start = u32::try_from(self.text_ids.len()).unwrap_or(u32::MAX);
+            for a in &rule.effects.actions {
+                let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+                let id = *ids.entry(a.text.as_str()).or_insert(next);
+                self.text_ids.push(id);
+            }
+            let end = u32::try_from(self.text_ids.len()).unwrap_or(u32::MAX);
+            self.text_at.push((start, end));
+        }
+        self.texts = ids.len();
+    }
+
+    /// The numbers of rule `i`'s action texts, one per action.
+    pub(crate) fn text_ids(&self, i: usize) -> &[u32] {
+        self.text_at
+            .get(i)
+            .and_then(|&(s, e)| self.text_ids.get(s as usize..e as usize))
+            .unwrap_or_default()
+    }
+
+    /// How many distinct texts are numbered.
+    pub(crate) fn texts(&self) -> usize {
+        self.texts
     }
 
     /// Whether this was compiled from `ir`'s current rules.

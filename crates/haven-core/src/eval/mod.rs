@@ -48,6 +48,8 @@ struct Scratch {
     later: Vec<(usize, Tri)>,
     unique_hits: Vec<(usize, usize)>,
     questions: questions::Scratch,
+    /// The actions' sort keys ([`order::sort_actions`]).
+    action_keys: Vec<u128>,
 }
 
 thread_local! {
@@ -96,6 +98,7 @@ fn evaluate_with<'p>(
         later,
         unique_hits,
         questions: question_scratch,
+        action_keys,
     } = scratch;
     let n = ir.rules.len();
     if *dirty {
@@ -139,7 +142,7 @@ fn evaluate_with<'p>(
         );
     }
     // Phase 7.
-    order::sort_actions(decision, ir);
+    order::sort_actions(decision, ir, flat, action_keys);
     // Back to `False` everywhere for the next evaluation.
     for i in candidates.iter() {
         if let Some(w) = whens.get_mut(i) {

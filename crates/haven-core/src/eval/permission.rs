@@ -19,6 +19,7 @@ pub(super) struct Permission {
 }
 
 /// Decide the permission of a request; fire the winning defaults.
+#[inline]
 pub(super) fn decide<'p>(
     ir: &'p PolicyIr,
     cx: &Cx<'_>,

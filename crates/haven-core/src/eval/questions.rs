@@ -4,11 +4,11 @@
 //! is rendered from them when the decision is read ([`crate::question`]).
 
 use super::cond::{push_unique, Cx};
-use super::flat::{Flat, Root};
+use super::flat::{Flat, Root, FIXED_TEXTS};
 use super::order::modality_rank;
 use super::permission::{permission_can_change, PermissionState};
 use crate::decision::{ActionOut, Decision, QuestionOut};
-use crate::ir::{PolicyIr, RuleIr, Tri};
+use crate::ir::{PolicyIr, RuleIr, Sym, Tri};
 use crate::model::{RuleKind, Verdict};
 use crate::question::QKey;
 
@@ -17,33 +17,91 @@ use crate::question::QKey;
 pub(super) struct Scratch {
     breach_keys: Vec<QKey>,
     keys: Vec<QKey>,
+    /// What the rule under way could add.
+    adds: Vec<Add>,
+    /// Per question (in order of creation), a bit set of the numbers of the texts it has in
+    /// `could_add`.
+    seen: Vec<u64>,
 }
 
-/// What answering a question about a rule's fields could add, as `could_add` texts with a
-/// severity (modality rank, deadline) for ordering the questions.
-fn could_add<'d, 'p: 'd>(
-    decided: &'d [ActionOut<'p>],
+/// What answering a question about a rule's fields could add (actions not already required
+/// at least as strongly, a permission verdict, a breach), into `out`: each `could_add` text
+/// with its number ([`Flat::text_ids`]) and a severity (modality rank, deadline) for
+/// ordering the questions.
+fn could_add(
+    flat: &Flat,
+    (decided, decided_kinds): (&[ActionOut<'_>], u64),
     breach_now: Option<bool>,
-    rule: &'p RuleIr,
-    permission: Option<&'static str>,
-) -> impl Iterator<Item = (&'p str, (u8, u32))> + 'd {
-    let actions = rule
-        .effects
-        .actions
-        .iter()
-        .filter(|a| !decided.iter().any(|d| d.covers(a)))
-        .map(|a| {
-            (
-                a.text.as_str(),
-                (modality_rank(a.modality), a.deadline.unwrap_or(u32::MAX)),
-            )
+    (i, rule): (usize, &RuleIr),
+    permission: Option<(&'static str, u32)>,
+    out: &mut Vec<Add>,
+) {
+    out.clear();
+    let ids = flat.text_ids(i);
+    for (k, a) in rule.effects.actions.iter().enumerate() {
+        // Only a decided action of the same kind can cover `a`: most are told apart by
+        // `decided_kinds` (a bit per kind, modulo 64) without looking at them.
+        let covered = decided_kinds & kind_bit(a.action) != 0
+            && decided
+                .iter()
+                .any(|d| d.ir.action == a.action && d.covers(a));
+        if !covered {
+            out.push(Add {
+                text: Text::Action(k),
+                id: ids.get(k).copied().unwrap_or(NO_ID),
+                severity: (modality_rank(a.modality), a.deadline.unwrap_or(u32::MAX)),
+            });
+        }
+    }
+    if let Some((_, id)) = permission {
+        out.push(Add {
+            text: Text::Fixed(id as usize),
+            id,
+            severity: (1, u32::MAX),
         });
-    let breach =
-        (rule.effects.breach && breach_now != Some(true)).then_some(("breach", (2, u32::MAX)));
-    actions
-        .chain(permission.map(|p| (p, (1, u32::MAX))))
-        .chain(breach)
+    }
+    if rule.effects.breach && breach_now != Some(true) {
+        out.push(Add {
+            text: Text::Fixed(BREACH as usize),
+            id: BREACH,
+            severity: (2, u32::MAX),
+        });
+    }
 }
+
+/// The bit of an action kind in a set of kinds (modulo 64).
+fn kind_bit(action: Sym) -> u64 {
+    1 << (action % 64)
+}
+
+/// A `could_add` text, its number and severity.
+#[derive(Clone, Copy)]
+pub(super) struct Add {
+    text: Text,
+    id: u32,
+    severity: (u8, u32),
+}
+
+/// Where a `could_add` text is: the rule's action `k`, or [`FIXED_TEXTS`].
+#[derive(Clone, Copy)]
+enum Text {
+    Action(usize),
+    Fixed(usize),
+}
+
+impl Text {
+    fn of(self, rule: &RuleIr) -> &str {
+        match self {
+            Text::Action(k) => rule.effects.actions.get(k).map_or("", |a| a.text.as_str()),
+            Text::Fixed(i) => FIXED_TEXTS.get(i).copied().unwrap_or_default(),
+        }
+    }
+}
+
+/// A text without a number (never, as the compiled form is built): compared as text.
+const NO_ID: u32 = u32::MAX;
+/// The number of `breach` in [`FIXED_TEXTS`].
+const BREACH: u32 = 4;
 
 /// What the earlier phases settled that the questions depend on.
 pub(super) struct Settled<'a> {
@@ -55,14 +113,15 @@ pub(super) struct Settled<'a> {
     pub(super) breach_now: Tri,
 }
 
-/// `permission <verdict>`, as `could_add` says it.
-fn permission_text(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Allowed => "permission allowed",
-        Verdict::AllowedIf => "permission allowed_if",
-        Verdict::NotAllowed => "permission not_allowed",
-        Verdict::NotAddressed => "permission not_addressed",
-    }
+/// `permission <verdict>`, as `could_add` says it, with its number in [`FIXED_TEXTS`].
+fn permission_text(v: Verdict) -> (&'static str, u32) {
+    let i = match v {
+        Verdict::Allowed => 0,
+        Verdict::AllowedIf => 1,
+        Verdict::NotAllowed => 2,
+        Verdict::NotAddressed => 3,
+    };
+    (FIXED_TEXTS.get(i).copied().unwrap_or_default(), i as u32)
 }
 
 /// Add the decision's questions, most severe first (then by path).
@@ -78,7 +137,14 @@ pub(super) fn ask<'p>(
         activity_asked,
         breach_now,
     } = settled;
-    let Scratch { breach_keys, keys } = scratch;
+    let Scratch {
+        breach_keys,
+        keys,
+        adds,
+        seen,
+    } = scratch;
+    let stride = conds.flat.texts().div_ceil(64);
+    seen.clear();
     // The unknown fields that keep the breach undecided, for `on breach` rules.
     breach_keys.clear();
     if breach_now == Tri::Unknown {
@@ -102,6 +168,10 @@ pub(super) fn ask<'p>(
         .as_ref()
         .is_some_and(|p| p.verdict.is_none());
     let possible = std::mem::take(&mut decision.possible);
+    let decided_kinds = decision
+        .actions
+        .iter()
+        .fold(0, |bits, d| bits | kind_bit(d.ir.action));
     for &i in &possible {
         let Some(rule) = ir.rules.get(i) else {
             continue;
@@ -113,12 +183,17 @@ pub(super) fn ask<'p>(
             };
             (activity_asked && can_change).then(|| permission_text(p.verdict))
         });
-        if could_add(&decision.actions, decision.breach, rule, permission)
-            .next()
-            .is_none()
-        {
+        could_add(
+            conds.flat,
+            (&decision.actions, decided_kinds),
+            decision.breach,
+            (i, rule),
+            permission,
+            adds,
+        );
+        let Some(severity) = adds.iter().map(|a| a.severity).min() else {
             continue;
-        }
+        };
         keys.clear();
         rule_unknowns(conds, i, keys);
         if rule.kind == RuleKind::OnBreach {
@@ -138,29 +213,36 @@ pub(super) fn ask<'p>(
                         id: decision.questions.len(),
                         severity: (u8::MAX, u32::MAX),
                     });
+                    seen.resize(decision.questions.len() * stride, 0);
                     decision.questions.len() - 1
                 }
             };
-            let Some(id) = decision.questions.get(qi).map(|q| q.id) else {
+            let Some(q) = decision.questions.get_mut(qi) else {
                 continue;
             };
-            let mut severity = (u8::MAX, u32::MAX);
-            for (text, sev) in could_add(&decision.actions, decision.breach, rule, permission) {
-                severity = severity.min(sev);
-                if !decision
-                    .could_add
-                    .iter()
-                    .any(|&(q, c)| q == id && (std::ptr::eq(c, text) || c == text))
-                {
+            q.severity = q.severity.min(severity);
+            let id = q.id;
+            for add in adds.iter() {
+                let text = add.text.of(rule);
+                let fresh = match seen.get_mut(qi * stride + add.id as usize / 64) {
+                    Some(bits) if add.id != NO_ID => {
+                        let bit = 1u64 << (add.id % 64);
+                        let fresh = *bits & bit == 0;
+                        *bits |= bit;
+                        fresh
+                    }
+                    _ => !decision
+                        .could_add
+                        .iter()
+                        .any(|&(q, c)| q == id && (std::ptr::eq(c, text) || c == text)),
+                };
+                if fresh {
                     if decision.could_add.capacity() == 0 {
                         // One allocation for the usual few, rather than growing 4, 8, 16.
                         decision.could_add = Vec::with_capacity(16);
                     }
                     decision.could_add.push((id, text));
                 }
-            }
-            if let Some(q) = decision.questions.get_mut(qi) {
-                q.severity = q.severity.min(severity);
             }
         }
     }

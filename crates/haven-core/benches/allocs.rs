@@ -43,8 +43,8 @@ fn rows(policy: &Policy, name: &str, corpus: &[Case], out: &mut Vec<(String, (f6
         .iter()
         .map(|c| policy.incident_from_value(&c.to_json()).unwrap())
         .collect();
-    // A policy's first evaluation compiles its conditions (once: `eval/flat.rs`) and sizes
-    // the per-thread buffers; what is counted is every evaluation after that.
+    // A thread's first evaluation sizes its per-thread buffers; what is counted is every
+    // evaluation after that.
     black_box(policy.evaluate(&incidents[0]));
     out.push((
         format!("haven, typed incident → decision ({name})"),

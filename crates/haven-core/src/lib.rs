@@ -285,7 +285,7 @@ impl Policy {
         };
         match ir {
             Some((ir, root)) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(Policy {
-                ir,
+                ir: eval::prepared(ir),
                 sources,
                 warnings: diagnostics,
                 limits: opts.limits.clone(),

@@ -1,4 +1,4 @@
-//! Conditions compiled once per policy, by its first evaluation (and kept with its IR in
+//! Conditions compiled once per policy, when `Policy::compile` builds it (and kept with its IR in
 //! [`crate::ir::RuleIndex`]), to a flat form that evaluation runs without re-deriving
 //! anything from the IR:
 //!

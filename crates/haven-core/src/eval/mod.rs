@@ -152,8 +152,16 @@ fn evaluate_with<'p>(
     *dirty = false;
 }
 
-/// The policy's compiled conditions ([`flat`]): built by its first evaluation and kept with
-/// the IR; `None` only for an IR whose rules changed since (never, as the IR is built).
+/// The IR with its compiled conditions ([`flat`]) built now, as `Policy::compile` hands it
+/// over: the first evaluation (a service's first request) then costs what every other does.
+pub(crate) fn prepared(ir: PolicyIr) -> PolicyIr {
+    let _ = compiled(&ir);
+    ir
+}
+
+/// The policy's compiled conditions ([`flat`]): built when the policy is compiled (or by the
+/// first evaluation of an IR made another way) and kept with the IR; `None` only for an IR
+/// whose rules changed since (never, as the IR is built).
 #[inline]
 fn compiled(ir: &PolicyIr) -> Option<&Flat> {
     ir.index

@@ -948,44 +948,143 @@ function defaultDiffChoices() {
   next.value = EDITOR;
 }
 
-async function compileChoice(id) {
-  if (id === EDITOR) return compile(els.text.value, fileName);
+/** The source text of a choice in the compare form; null when there is no such policy. */
+async function choiceSource(id) {
+  if (id === EDITOR) return { text: els.text.value, name: fileName };
   const p = policies.find((x) => x.id === id);
-  if (!p) return { type: "failure", errors: [{ message: `no policy ${id}` }] };
-  return compile(await policyText(p), p.name);
+  return p ? { text: await policyText(p), name: p.name } : null;
 }
 
-let diffClasses = [];
+// The diff runs in a dedicated worker (diff-worker.js) so the page repaints and answers clicks
+// while it searches, and Cancel can stop it (by terminating the worker). Where Workers are
+// unavailable (or the worker fails to start) it runs here, on the main thread, as before.
+/** @type {Worker | null} */
+let diffWorker = null;
+let workersUsable = typeof Worker === "function";
+/** Stops the diff in flight, if any (set while one runs in the worker). @type {(() => void) | null} */
+let cancelDiff = null;
+/** Counts Compare clicks, so a superseded run never writes its answer. */
+let diffRun = 0;
 
-async function runDiff(event) {
-  event.preventDefault();
-  const status = $("diff-status");
-  const out = $("diff-out");
-  const oldId = /** @type {HTMLSelectElement} */ ($("diff-old")).value;
-  const newId = /** @type {HTMLSelectElement} */ ($("diff-new")).value;
-  status.textContent = "Comparing…";
-  out.innerHTML = "";
-  await new Promise((r) => setTimeout(r, 0)); // let the status paint
-  let a;
-  let b;
-  try {
-    a = await compileChoice(oldId);
-    b = await compileChoice(newId);
-  } catch (e) {
-    status.textContent = `Could not load a policy: ${e}`;
-    return;
-  }
+/** @typedef {{ type: "done", report: any, ms: number } | { type: "failure", which: "old" | "new" } | { type: "cancelled" }} DiffAnswer */
+
+/** @returns {Promise<DiffAnswer>} */
+function diffInWorker(old, next) {
+  return new Promise((resolve, reject) => {
+    diffWorker ??= new Worker(new URL("./diff-worker.js", import.meta.url), { type: "module" });
+    const w = diffWorker;
+    const stop = () => {
+      w.terminate();
+      if (diffWorker === w) diffWorker = null;
+      cancelDiff = null;
+    };
+    w.onmessage = (e) => {
+      cancelDiff = null;
+      if (e.data?.type === "error") {
+        stop();
+        reject(new Error(e.data.message));
+      } else {
+        resolve(e.data);
+      }
+    };
+    w.onerror = (e) => {
+      // The worker script did not load or threw outside the handler: no worker from now on.
+      e.preventDefault();
+      stop();
+      workersUsable = false;
+      reject(Object.assign(new Error(e.message || "the diff worker failed to start"), { workerFailed: true }));
+    };
+    cancelDiff = () => {
+      stop();
+      resolve({ type: "cancelled" });
+    };
+    w.postMessage({ old, new: next });
+  });
+}
+
+/** The same job as diff-worker.js, on the main thread (the page is frozen while it runs). @returns {DiffAnswer} */
+function diffOnMainThread(old, next) {
+  const a = compile(old.text, old.name);
+  const b = compile(next.text, next.name);
   if (a.type !== "success" || b.type !== "success") {
-    status.textContent = `${a.type !== "success" ? "The old" : "The new"} policy does not compile: fix it first.`;
     if (a.type === "success") a.policy.free();
     if (b.type === "success") b.policy.free();
-    return;
+    return { type: "failure", which: a.type !== "success" ? "old" : "new" };
   }
   const t0 = performance.now();
   const { report } = diff(a.policy, b.policy);
   const ms = performance.now() - t0;
   a.policy.free();
   b.policy.free();
+  return { type: "done", report, ms };
+}
+
+/** @returns {Promise<DiffAnswer>} */
+async function runDiffJob(old, next) {
+  if (workersUsable) {
+    try {
+      return await diffInWorker(old, next);
+    } catch (e) {
+      if (!(e instanceof Error && "workerFailed" in e)) throw e;
+    }
+  }
+  await new Promise((r) => setTimeout(r, 0)); // let the status paint
+  return diffOnMainThread(old, next);
+}
+
+let diffClasses = [];
+
+/** Shows or clears the "comparing…" state: Compare disabled, Cancel shown (when it can cancel). */
+function diffBusy(on) {
+  /** @type {HTMLButtonElement} */ ($("diff-go")).disabled = on;
+  $("diff-cancel").hidden = !(on && workersUsable);
+  $("diff-status").classList.toggle("busy", on);
+  $("diff-out").setAttribute("aria-busy", String(on));
+}
+
+async function runDiff(event) {
+  event.preventDefault();
+  cancelDiff?.();
+  const run = ++diffRun;
+  const status = $("diff-status");
+  const out = $("diff-out");
+  const oldId = /** @type {HTMLSelectElement} */ ($("diff-old")).value;
+  const newId = /** @type {HTMLSelectElement} */ ($("diff-new")).value;
+  status.textContent = "Comparing…";
+  out.innerHTML = "";
+  diffBusy(true);
+  let a;
+  let b;
+  try {
+    a = await choiceSource(oldId);
+    b = await choiceSource(newId);
+  } catch (e) {
+    if (run !== diffRun) return;
+    diffBusy(false);
+    status.textContent = `Could not load a policy: ${e}`;
+    return;
+  }
+  /** @type {DiffAnswer} */
+  let answer;
+  try {
+    answer = a && b ? await runDiffJob(a, b) : { type: "failure", which: a ? "new" : "old" };
+  } catch (e) {
+    if (run !== diffRun) return;
+    diffBusy(false);
+    status.textContent = `The comparison failed: ${e instanceof Error ? e.message : e}`;
+    return;
+  }
+  if (run !== diffRun) return;
+  diffBusy(false);
+  if (answer.type === "cancelled") {
+    status.textContent = "Comparison cancelled.";
+    return;
+  }
+  if (answer.type === "failure") {
+    status.textContent = `${answer.which === "old" ? "The old" : "The new"} policy does not compile: fix it first.`;
+    return;
+  }
+  const { report, ms } = answer;
   diffClasses = report.classes;
   const n = report.classes.length;
   status.innerHTML = `<strong>${n} ${n === 1 ? "class" : "classes"}</strong> of incidents answered differently` +
@@ -1025,6 +1124,13 @@ function wireExplain() {
   $("why-not-form").addEventListener("submit", whyNot);
   $("why-not-out").addEventListener("click", onDecisionClick);
   $("diff-form").addEventListener("submit", runDiff);
+  $("diff-cancel").addEventListener("click", () => {
+    if (cancelDiff) return cancelDiff();
+    // Still loading the policies' text: drop the run before it reaches the worker.
+    diffRun++;
+    diffBusy(false);
+    $("diff-status").textContent = "Comparison cancelled.";
+  });
   $("diff-out").addEventListener("click", loadWitness);
 }
 

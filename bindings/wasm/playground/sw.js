@@ -1,7 +1,7 @@
 // Offline support: network first (so a rebuilt engine or policy is picked up at once),
 // falling back to the copy cached on the last successful load.
 const CACHE = "haven-playground-v1";
-const ASSETS = ["./", "./index.html", "./style.css", "./app.js", "./pkg/haven.js", "./pkg/haven_bg.wasm", "./policies/index.json"];
+const ASSETS = ["./", "./index.html", "./style.css", "./app.js", "./diff-worker.js", "./pkg/haven.js", "./pkg/haven_bg.wasm", "./policies/index.json"];
 
 // The school policies build.sh copied beside the page (policies/index.json lists them): cached
 // at install too, so a policy never opened online still opens offline.

@@ -15,6 +15,9 @@ const { POLICY_ID } = require("../support/fixtures.cjs");
 /** The two policies the diff view compares (fast enough for a default run). */
 const DIFF_OLD = process.env.HAVEN_DIFF_OLD ?? "baseline";
 const DIFF_NEW = process.env.HAVEN_DIFF_NEW ?? "example";
+/** A pair whose diff searches for seconds (about 8.5 s in Node), long enough to act while it runs. */
+const SLOW_OLD = process.env.HAVEN_DIFF_SLOW_OLD ?? "kingsbury_2019";
+const SLOW_NEW = process.env.HAVEN_DIFF_SLOW_NEW ?? "kenilworth_2022";
 
 const URL_ = process.env.HAVEN_PLAYGROUND_URL ?? "http://127.0.0.1:8765/";
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -452,6 +455,72 @@ test("diff view: the classes of differing incidents, with a witness that loads i
   await page.screenshot({ path: join(OUT, "playground-diff-editor.png") });
 });
 
+/** The playground's diff worker, once the page has started it. */
+function diffWorker() {
+  return page.workers().find((w) => w.url().endsWith("/diff-worker.js"));
+}
+
+test("the diff runs in a worker: while it searches the page repaints and handles a click, then shows the result", async () => {
+  await page.selectOption("#diff-old", SLOW_OLD);
+  await page.selectOption("#diff-new", SLOW_NEW);
+  await page.click('[data-preset="clear"]');
+  const cleared = await page.inputValue("#incident-json");
+  await page.click("#diff-go");
+  await page.waitForSelector("#diff-status.busy");
+  assert.ok(await page.isVisible("#diff-cancel"), "Cancel is offered while the diff runs");
+  assert.ok(await page.isDisabled("#diff-go"));
+  // An animation frame runs and a click on another control is handled while the diff is still in
+  // flight. On the main thread both would wait for the diff, and see its result already shown.
+  const during = await page.evaluate(async () => {
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    /** @type {HTMLButtonElement} */ (document.querySelector('[data-preset="phone"]')).click();
+    return {
+      busy: document.querySelector("#diff-status")?.classList.contains("busy"),
+      status: document.querySelector("#diff-status")?.textContent,
+      classes: document.querySelectorAll("#diff-out .diff-class").length,
+      incident: /** @type {HTMLTextAreaElement} */ (document.querySelector("#incident-json")).value,
+    };
+  });
+  assert.deepEqual({ busy: during.busy, status: during.status, classes: during.classes }, { busy: true, status: "Comparing…", classes: 0 });
+  assert.notEqual(during.incident, cleared, "the preset click was handled during the diff");
+  assert.ok(diffWorker(), "the diff worker was started");
+  await page.evaluate(() => document.querySelector("#compare")?.scrollIntoView());
+  await page.screenshot({ path: join(OUT, "playground-diff-running.png") });
+
+  await page.waitForSelector("#diff-out .diff-class", { timeout: 180_000 });
+  const status = await page.textContent("#diff-status");
+  assert.match(status, /\d+ class/);
+  assert.match(status, new RegExp(`${SLOW_OLD}.*→.*${SLOW_NEW}`));
+  assert.ok(await page.isHidden("#diff-cancel"));
+  assert.ok(await page.isEnabled("#diff-go"));
+  assert.match(await page.locator("#diff-out .diff-class .condition").first().textContent(), /Condition\s+\S/);
+});
+
+test("Cancel terminates the diff worker; the next Compare starts a fresh one", async () => {
+  await page.selectOption("#diff-old", SLOW_OLD);
+  await page.selectOption("#diff-new", SLOW_NEW);
+  await page.click("#diff-go");
+  await page.waitForSelector("#diff-status.busy");
+  const worker = diffWorker();
+  assert.ok(worker, "the diff runs in the worker");
+  const closed = new Promise((resolve) => worker.once("close", resolve));
+  await page.click("#diff-cancel");
+  await closed;
+  assert.equal(await page.textContent("#diff-status"), "Comparison cancelled.");
+  assert.equal(await page.locator("#diff-out .diff-class").count(), 0);
+  assert.ok(await page.isHidden("#diff-cancel"));
+  assert.ok(await page.isEnabled("#diff-go"));
+  assert.ok(!page.workers().includes(worker));
+
+  await page.selectOption("#diff-old", DIFF_OLD);
+  await page.selectOption("#diff-new", DIFF_NEW);
+  await page.click("#diff-go");
+  await page.waitForSelector("#diff-out .diff-class", { timeout: 60_000 });
+  assert.match(await page.textContent("#diff-status"), new RegExp(`\\d+ class.*${DIFF_OLD}.*→.*${DIFF_NEW}`));
+  const fresh = diffWorker();
+  assert.ok(fresh && fresh !== worker, "a new worker ran the next diff");
+});
+
 test("works offline after the first load", async () => {
   await page.evaluate(() => navigator.serviceWorker.ready);
   await page.reload();
@@ -470,6 +539,12 @@ test("works offline after the first load", async () => {
     await page.selectOption("#policy-select", POLICY_ID);
     await page.click('[data-preset="phone"]');
     await page.waitForSelector("#decision .permission.not_allowed");
+    // the diff worker and the engine it imports come from the cache too
+    await page.selectOption("#diff-old", DIFF_OLD);
+    await page.selectOption("#diff-new", DIFF_NEW);
+    await page.click("#diff-go");
+    await page.waitForSelector("#diff-out .diff-class", { timeout: 60_000 });
+    assert.ok(diffWorker(), "offline, the diff still runs in the worker");
   } finally {
     await context.setOffline(false);
   }

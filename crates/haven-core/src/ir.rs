@@ -157,6 +157,35 @@ impl Tri {
         }
     }
 
+    /// A quantifier over a list of people in Kleene logic (`all`: every one, else some one):
+    /// `values` are the body's truth for each known person, read only until the result is
+    /// settled; `others_unknown` (the list itself not given) keeps an unsettled result unknown.
+    pub(crate) fn quantify(
+        all: bool,
+        others_unknown: bool,
+        values: impl IntoIterator<Item = Tri>,
+    ) -> Tri {
+        let (settled, mut acc) = if all {
+            (Tri::False, Tri::True)
+        } else {
+            (Tri::True, Tri::False)
+        };
+        if others_unknown {
+            acc = Tri::Unknown;
+        }
+        for v in values {
+            acc = if all {
+                acc.and(v)
+            } else {
+                acc.not().and(v.not()).not()
+            };
+            if acc == settled {
+                return settled;
+            }
+        }
+        acc
+    }
+
     pub(crate) fn from_bool(b: bool) -> Tri {
         if b {
             Tri::True

@@ -118,29 +118,8 @@ impl<'a> Cx<'a> {
             Cond::Test(field, test) => self.test(self.field(*field, each), test),
             Cond::Quant { all, list, body } => {
                 let (people, others_unknown) = self.people(*list);
-                let unknown_rest = if others_unknown {
-                    Tri::Unknown
-                } else if *all {
-                    Tri::True
-                } else {
-                    Tri::False
-                };
-                let mut acc = unknown_rest;
-                for p in people {
-                    let v = self.eval(body, Some(p));
-                    if *all {
-                        acc = acc.and(v);
-                        if acc == Tri::False {
-                            return Tri::False;
-                        }
-                    } else {
-                        acc = acc.not().and(v.not()).not();
-                        if acc == Tri::True {
-                            return Tri::True;
-                        }
-                    }
-                }
-                acc
+                let values = people.into_iter().map(|p| self.eval(body, Some(p)));
+                Tri::quantify(*all, others_unknown, values)
             }
         }
     }

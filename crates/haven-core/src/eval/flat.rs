@@ -499,28 +499,8 @@ impl Flat {
             }
             Op::Quant { all, list } => {
                 let (people, others_unknown) = cx.people(list);
-                let mut acc = if others_unknown {
-                    Tri::Unknown
-                } else if all {
-                    Tri::True
-                } else {
-                    Tri::False
-                };
-                for p in people {
-                    let v = self.node(cx, i + 1, Some(p));
-                    if all {
-                        acc = acc.and(v);
-                        if acc == Tri::False {
-                            return Tri::False;
-                        }
-                    } else {
-                        acc = acc.not().and(v.not()).not();
-                        if acc == Tri::True {
-                            return Tri::True;
-                        }
-                    }
-                }
-                acc
+                let values = people.into_iter().map(|p| self.node(cx, i + 1, Some(p)));
+                Tri::quantify(all, others_unknown, values)
             }
         }
     }

@@ -4,6 +4,7 @@
 
 use haven_calendar::calendar::{age_on, year_group};
 use haven_calendar::time::{Day, LocalTime};
+use haven_core::api::data::kind_of;
 use haven_core::syntax::ast::TokenKind;
 use haven_core::{Incident, Policy};
 use serde_json::{Map, Value};
@@ -179,7 +180,7 @@ fn string<'v>(
             Err(err(
                 "haven::history::wrong_type",
                 &path,
-                format!("`{path}` must be a string, found {}", kind(other)),
+                format!("`{path}` must be a string, found {}", kind_of(other)),
             ))
         }
     }
@@ -218,17 +219,6 @@ fn time(
     }
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn object<'v>(v: &'v Value, path: &str) -> Result<&'v Map<String, Value>, HistoryError> {
     v.as_object().ok_or_else(|| {
         err(
@@ -237,7 +227,7 @@ fn object<'v>(v: &'v Value, path: &str) -> Result<&'v Map<String, Value>, Histor
             format!(
                 "`{}` must be an object, found {}",
                 if path.is_empty() { "the record" } else { path },
-                kind(v)
+                kind_of(v)
             ),
         )
     })
@@ -250,7 +240,7 @@ fn list<'v>(obj: &'v Map<String, Value>, key: &str) -> Result<&'v [Value], Histo
         Some(other) => Err(err(
             "haven::history::wrong_type",
             key,
-            format!("`{key}` must be a list, found {}", kind(other)),
+            format!("`{key}` must be a list, found {}", kind_of(other)),
         )),
     }
 }
@@ -312,7 +302,7 @@ impl Validator<'_> {
                 return Err(err(
                     "haven::history::wrong_type",
                     "id",
-                    format!("`id` must be a string or number, found {}", kind(other)),
+                    format!("`id` must be a string or number, found {}", kind_of(other)),
                 ))
             }
         };
@@ -487,7 +477,7 @@ impl Validator<'_> {
                         err(
                             "haven::history::wrong_type",
                             &format!("{path}[{i}]"),
-                            format!("`{path}[{i}]` must be a string, found {}", kind(v)),
+                            format!("`{path}[{i}]` must be a string, found {}", kind_of(v)),
                         )
                     })?);
                 }
@@ -499,7 +489,7 @@ impl Validator<'_> {
                     &path,
                     format!(
                         "`{path}` must be a string or a list of strings, found {}",
-                        kind(other)
+                        kind_of(other)
                     ),
                 ))
             }
@@ -557,7 +547,7 @@ fn derive_person(person: &mut Value, path: &str, on: Day) -> Result<(), HistoryE
             return Err(err(
                 "haven::history::wrong_type",
                 &key,
-                format!("`{key}` must be a date string, found {}", kind(other)),
+                format!("`{key}` must be a date string, found {}", kind_of(other)),
             ))
         }
     };

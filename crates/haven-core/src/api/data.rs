@@ -35,12 +35,13 @@ pub fn record<'de, D: Deserializer<'de>>(
     let key = state.failed_at.into_inner().unwrap_or_default();
     match result {
         Ok(Value::Object(map)) => Ok(Value::Object(map)),
-        Ok(other) => Err(IncidentError::not_a_record(&describe(&other))),
+        Ok(other) => Err(IncidentError::not_a_record(kind_of(&other))),
         Err(e) => Err(IncidentError::not_data(&key, &e.to_string())),
     }
 }
 
-fn describe(v: &Value) -> String {
+/// What kind of JSON value `v` is, in the words of a "found …" message (`a list`, `null`).
+pub fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -49,7 +50,6 @@ fn describe(v: &Value) -> String {
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
     }
-    .to_owned()
 }
 
 #[derive(Clone)]

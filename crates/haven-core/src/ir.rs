@@ -228,6 +228,22 @@ pub(crate) enum Field {
     Fact(u16),
 }
 
+impl Field {
+    /// The vocabulary of one of the record's own token fields (`category`, `device.kind`, …);
+    /// `None` for people's roles and for facts, whose kind depends on the person or the fact.
+    pub(crate) fn record_token_kind(self) -> Option<TokenKind> {
+        match self {
+            Field::Category => Some(TokenKind::Category),
+            Field::Activity => Some(TokenKind::Activity),
+            Field::Location => Some(TokenKind::Location),
+            Field::Time => Some(TokenKind::Time),
+            Field::DeviceKind => Some(TokenKind::Device),
+            Field::DeviceOwner => Some(TokenKind::Owner),
+            Field::Role(_) | Field::PersonFact(..) | Field::Fact(_) => None,
+        }
+    }
+}
+
 /// A test on one field.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Test {
@@ -601,17 +617,12 @@ impl PolicyIr {
         let fact_role =
             |ty: Option<&FactTy>| matches!(ty, Some(FactTy::Role)).then_some(TokenKind::Role);
         match f {
-            Field::Category => Some(TokenKind::Category),
-            Field::Activity => Some(TokenKind::Activity),
-            Field::Location => Some(TokenKind::Location),
-            Field::Time => Some(TokenKind::Time),
-            Field::DeviceKind => Some(TokenKind::Device),
-            Field::DeviceOwner => Some(TokenKind::Owner),
             Field::Role(_) => Some(TokenKind::Role),
             Field::Fact(i) => fact_role(self.vocab.facts.get(usize::from(i)).map(|f| &f.ty)),
             Field::PersonFact(_, i) => {
                 fact_role(self.vocab.person_facts.get(usize::from(i)).map(|f| &f.ty))
             }
+            _ => f.record_token_kind(),
         }
     }
 

@@ -641,16 +641,7 @@ fn contradiction(vocab: &Vocab, conds: &[Cond]) -> Option<String> {
                 continue;
             };
             if fa == fb && sa != sb {
-                let kind = match fa {
-                    Field::Category => Some(TokenKind::Category),
-                    Field::Activity => Some(TokenKind::Activity),
-                    Field::Location => Some(TokenKind::Location),
-                    Field::Time => Some(TokenKind::Time),
-                    Field::DeviceKind => Some(TokenKind::Device),
-                    Field::DeviceOwner => Some(TokenKind::Owner),
-                    _ => None,
-                };
-                return Some(match kind {
+                return Some(match fa.record_token_kind() {
                     Some(k) => format!(
                         "`{}` cannot be both `{}` and `{}`",
                         k.keyword(),

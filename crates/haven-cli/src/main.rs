@@ -453,10 +453,7 @@ pub(crate) fn options() -> CheckOptions {
         (None, Ok(s)) => Date::parse(&s),
         (None, Err(_)) => today(),
     };
-    CheckOptions {
-        today,
-        ..CheckOptions::default()
-    }
+    CheckOptions::with_today(today)
 }
 
 /// Read a text file (an incident, scenarios); bytes that are not UTF-8 are an error naming

@@ -10,6 +10,7 @@
 //!   ([`RecordError`]), tagged `"kind": "policy"` or `"kind": "incident"`.
 
 pub mod batch;
+pub mod bench;
 pub mod data;
 pub mod exception;
 pub mod host;

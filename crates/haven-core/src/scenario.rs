@@ -122,6 +122,12 @@ pub fn parse_scenarios(text: &str) -> Result<Vec<Scenario>, String> {
     Ok(file.scenario)
 }
 
+/// Parse a scenario file and run every scenario against `policy`, in file order.
+pub fn run_scenarios(policy: &Policy, text: &str) -> Result<Vec<ScenarioResult>, String> {
+    let scenarios = parse_scenarios(text)?;
+    Ok(scenarios.iter().map(|s| run_scenario(policy, s)).collect())
+}
+
 /// A TOML incident table as incident JSON.
 pub fn to_json(v: &toml::Value) -> serde_json::Value {
     match v {

@@ -5,11 +5,13 @@
 //! decision to the next; the binding makes each host string once, not once per use, and
 //! the nodes are written without the host's lock (Python's GIL) held.
 
+use crate::{Incident, Policy};
 use serde::ser::{self, Serialize, Serializer};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::vec::Drain;
 
 /// One piece of a value, in writing order. A list's or map's items follow it up to its
 /// [`Node::End`]; a map's items alternate key and value.
@@ -33,6 +35,22 @@ pub enum Node {
     Map,
     /// The innermost open list or map ends.
     End,
+}
+
+/// How a binding makes its host's values from nodes, for [`Nodes::build`].
+pub trait Build {
+    /// A host value.
+    type Value;
+    /// A failure to make one (the host's exception).
+    type Error;
+    /// A string (each distinct one once per [`Nodes`]).
+    fn string(&mut self, text: &str) -> Result<Self::Value, Self::Error>;
+    /// A [`Node::Null`], [`Node::Bool`], [`Node::Int`], [`Node::UInt`] or [`Node::Float`].
+    fn scalar(&mut self, node: Node) -> Result<Self::Value, Self::Error>;
+    /// A list of `items`.
+    fn list(&mut self, items: Drain<'_, Self::Value>) -> Result<Self::Value, Self::Error>;
+    /// A map of `entries`, key and value alternating.
+    fn map(&mut self, entries: Drain<'_, Self::Value>) -> Result<Self::Value, Self::Error>;
 }
 
 /// Values written as nodes, with their strings.
@@ -103,9 +121,55 @@ impl Nodes {
         Nodes::default()
     }
 
+    /// The decisions on `incidents`, in order, as nodes.
+    pub fn decisions(policy: &Policy, incidents: &[Incident]) -> Result<Nodes, Unwritable> {
+        let mut nodes = Nodes::new();
+        let each = |i| nodes.write(&policy.evaluate(i));
+        incidents.iter().try_for_each(each).map(|()| nodes)
+    }
+
     /// Append `value`'s nodes. On an error the nodes written so far stay: start again.
     pub fn write<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unwritable> {
         value.serialize(&mut *self)
+    }
+
+    /// The values written, as `host` makes them, in writing order. Each distinct string is
+    /// made once and shared (`Clone`) wherever it is used. Depth costs no stack: the walk
+    /// keeps its own. A list or map the nodes leave open is closed at the end.
+    pub fn build<B: Build>(&self, host: &mut B) -> Result<Vec<B::Value>, B::Error>
+    where
+        B::Value: Clone,
+    {
+        let strings =
+            (self.strings.iter().map(|s| host.string(s))).collect::<Result<Vec<_>, _>>()?;
+        let (mut values, mut open) = (Vec::new(), Vec::new());
+        let close = |host: &mut B, values: &mut Vec<B::Value>, (start, map): (usize, bool)| {
+            let items = values.drain(start..);
+            let value = if map {
+                host.map(items)
+            } else {
+                host.list(items)
+            };
+            value.map(|v| values.push(v))
+        };
+        for &node in &self.nodes {
+            match node {
+                Node::List | Node::Map => open.push((values.len(), node == Node::Map)),
+                Node::End => match open.pop() {
+                    Some(at) => close(host, &mut values, at)?,
+                    None => continue,
+                },
+                Node::Str(i) => match usize::try_from(i).ok().and_then(|i| strings.get(i)) {
+                    Some(s) => values.push(s.clone()),
+                    None => values.push(host.scalar(Node::Null)?),
+                },
+                _ => values.push(host.scalar(node)?),
+            }
+        }
+        while let Some(at) = open.pop() {
+            close(host, &mut values, at)?;
+        }
+        Ok(values)
     }
 
     /// The node of string `s` (`owned` makes the copy kept when it is new).
@@ -399,37 +463,38 @@ impl ser::SerializeStructVariant for Open<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Node, Nodes};
+    use super::{Build, Node, Nodes};
     use serde_json::{json, Value};
+    use std::vec::Drain;
 
-    /// The nodes back into a JSON value, as a binding builds its objects.
-    fn value(nodes: &Nodes, at: &mut std::slice::Iter<'_, Node>) -> Option<Value> {
-        Some(match *at.next()? {
-            Node::Null => Value::Null,
-            Node::Bool(b) => json!(b),
-            Node::Int(i) => json!(i),
-            Node::UInt(u) => json!(u),
-            Node::Float(f) => json!(f),
-            Node::Str(i) => json!(nodes.strings.get(usize::try_from(i).ok()?)?),
-            Node::List => {
-                let mut items = Vec::new();
-                while at.as_slice().first() != Some(&Node::End) {
-                    items.push(value(nodes, at)?);
-                }
-                at.next();
-                Value::Array(items)
+    /// JSON values from nodes, as a binding builds its objects.
+    struct Json;
+
+    impl Build for Json {
+        type Value = Value;
+        type Error = ();
+        fn string(&mut self, text: &str) -> Result<Value, ()> {
+            Ok(json!(text))
+        }
+        fn scalar(&mut self, node: Node) -> Result<Value, ()> {
+            Ok(match node {
+                Node::Bool(b) => json!(b),
+                Node::Int(i) => json!(i),
+                Node::UInt(u) => json!(u),
+                Node::Float(f) => json!(f),
+                _ => Value::Null,
+            })
+        }
+        fn list(&mut self, items: Drain<'_, Value>) -> Result<Value, ()> {
+            Ok(Value::Array(items.collect()))
+        }
+        fn map(&mut self, mut entries: Drain<'_, Value>) -> Result<Value, ()> {
+            let mut map = serde_json::Map::new();
+            while let (Some(Value::String(k)), Some(v)) = (entries.next(), entries.next()) {
+                map.insert(k, v);
             }
-            Node::Map => {
-                let mut map = serde_json::Map::new();
-                while at.as_slice().first() != Some(&Node::End) {
-                    let key = value(nodes, at)?.as_str()?.to_owned();
-                    map.insert(key, value(nodes, at)?);
-                }
-                at.next();
-                Value::Object(map)
-            }
-            Node::End => return None,
-        })
+            Ok(Value::Object(map))
+        }
     }
 
     #[test]
@@ -453,13 +518,9 @@ mod tests {
             E::Struct { a: None },
         ];
         assert!(nodes.write(&variants).is_ok());
-        let mut at = nodes.nodes.iter();
-        for _ in 0..3 {
-            assert_eq!(value(&nodes, &mut at), Some(one.clone()));
-        }
         let expected = json!(["Unit", {"New": 1}, {"Tuple": [2, false]}, {"Struct": {"a": null}}]);
-        assert_eq!(value(&nodes, &mut at), Some(expected));
-        assert!(at.next().is_none());
+        let built = nodes.build(&mut Json);
+        assert_eq!(built, Ok(vec![one.clone(), one.clone(), one, expected]));
         let distinct = ["a", "b", "c", "Unit", "New", "Tuple", "Struct"];
         assert_eq!(nodes.strings, distinct);
     }
@@ -469,10 +530,47 @@ mod tests {
         let words: Vec<String> = (0..5000).map(|i| format!("w{i}")).collect();
         let mut nodes = Nodes::new();
         assert!(nodes.write(&words).is_ok() && nodes.write(&words).is_ok());
-        let mut at = nodes.nodes.iter();
         let again = json!(words);
-        assert_eq!(value(&nodes, &mut at), Some(again.clone()));
-        assert_eq!(value(&nodes, &mut at), Some(again));
+        assert_eq!(nodes.build(&mut Json), Ok(vec![again.clone(), again]));
         assert_eq!(nodes.strings.len(), 5000);
+    }
+
+    #[test]
+    fn unbalanced_nodes_still_build() {
+        let mut nodes = Nodes::new();
+        assert!(nodes.write(&"s").is_ok());
+        nodes
+            .nodes
+            .extend([Node::End, Node::List, Node::Int(1), Node::Map, Node::Str(9)]);
+        nodes.nodes.push(Node::Bool(true));
+        let built = nodes.build(&mut Json);
+        assert_eq!(built, Ok(vec![json!("s"), json!([1, {}])]));
+    }
+
+    #[test]
+    fn deep_nodes_build_without_recursion() {
+        let mut nodes = Nodes::new();
+        nodes.nodes.extend(std::iter::repeat_n(Node::List, 200_000));
+        assert_eq!(nodes.build(&mut Depth), Ok(vec![200_000]));
+    }
+
+    /// Each value's depth of nesting.
+    struct Depth;
+
+    impl Build for Depth {
+        type Value = usize;
+        type Error = ();
+        fn string(&mut self, _: &str) -> Result<usize, ()> {
+            Ok(0)
+        }
+        fn scalar(&mut self, _: Node) -> Result<usize, ()> {
+            Ok(0)
+        }
+        fn list(&mut self, items: Drain<'_, usize>) -> Result<usize, ()> {
+            Ok(1 + items.max().unwrap_or(0))
+        }
+        fn map(&mut self, entries: Drain<'_, usize>) -> Result<usize, ()> {
+            self.list(entries)
+        }
     }
 }

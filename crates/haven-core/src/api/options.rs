@@ -109,10 +109,7 @@ impl Arguments {
     }
 
     fn check_options(&self) -> CheckOptions {
-        CheckOptions {
-            today: self.options.today,
-            ..CheckOptions::default()
-        }
+        CheckOptions::with_today(self.options.today)
     }
 
     /// Compile the source; `loader` finds modules the options do not give. `Err` holds every

@@ -23,9 +23,16 @@ pub fn from_utf16(
     }
 }
 
+/// Decode UTF-16 little-endian `bytes` (a Python `str` encoded with `surrogatepass`); an odd
+/// last byte is dropped, as it can hold no code unit.
+pub fn from_utf16_le(name: &str, bytes: &[u8]) -> Result<String, CompileError> {
+    let (pairs, _) = bytes.as_chunks::<2>();
+    from_utf16(name, pairs.iter().map(|&p| u16::from_le_bytes(p)))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::from_utf16;
+    use super::{from_utf16, from_utf16_le};
 
     #[test]
     fn lone_surrogates_are_located_errors() {
@@ -41,5 +48,10 @@ mod tests {
             first,
             Some(("haven::source::unpaired_surrogate", Some(2), Some(1)))
         );
+        let le: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+        let same = from_utf16_le("p.haven", &le).err().map(|e| e.detailed());
+        assert_eq!(same, Some(d));
+        let ok = from_utf16_le("p", &[b'o', 0, b'k', 0, b'!']);
+        assert_eq!(ok.ok().as_deref(), Some("ok"));
     }
 }

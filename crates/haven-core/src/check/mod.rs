@@ -37,6 +37,16 @@ pub struct CheckOptions {
     pub contract_reach: bool,
 }
 
+impl CheckOptions {
+    /// The default options, with `today` for the date-dependent warnings.
+    pub fn with_today(today: Option<Date>) -> CheckOptions {
+        CheckOptions {
+            today,
+            ..CheckOptions::default()
+        }
+    }
+}
+
 /// Compile the file `root` (already in `sources`) and everything it loads: the IR and the
 /// root file's syntax tree (kept for rendering, so nothing parses the text twice).
 pub(crate) fn compile(

@@ -14,7 +14,7 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
 pub struct BundledPolicy {
     id: &'static str,
     title: Option<String>,
-    name: String,
+    name: &'static str,
     text: &'static str,
 }
 
@@ -29,11 +29,10 @@ pub fn bundled() -> Vec<BundledPolicy> {
         )
     });
     let policy = |id: &'static str| {
-        let text = Bundled::text(id)?;
+        let (name, text) = Bundled::policy(id).ok()?;
         let (file, _) =
             haven_core::syntax::parse(haven_core::SourceId(0), text, &Default::default());
         let title = file.and_then(|f| f.header.title.map(|t| t.node));
-        let name = format!("policies/{id}/policy.haven");
         Some(BundledPolicy {
             id,
             title,

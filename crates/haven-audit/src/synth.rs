@@ -26,6 +26,22 @@ pub struct Planted {
     pub judged: bool,
 }
 
+/// A [`Planted`] as plain parts for a binding: (record id, action, targets, outcome, judged).
+pub type PlantedParts = (String, String, Vec<String>, &'static str, bool);
+
+impl Planted {
+    /// The departure as plain parts, the outcome by its name.
+    pub fn into_parts(self) -> PlantedParts {
+        (
+            self.id,
+            self.action,
+            self.target,
+            self.outcome.as_str(),
+            self.judged,
+        )
+    }
+}
+
 /// Generated records (JSON Lines, without the newlines) and what was planted in them.
 #[derive(Clone, Debug, Default)]
 pub struct Generated {

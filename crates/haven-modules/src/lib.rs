@@ -42,13 +42,26 @@ impl Loader for Bundled {
 }
 
 impl Bundled {
-    /// Ids of the bundled policies (directories with a `policy.haven`).
+    /// Ids of the bundled policies (directories with a `policy.haven`), sorted.
     pub fn policies() -> Vec<&'static str> {
-        BUNDLED
+        let mut ids: Vec<_> = BUNDLED
             .iter()
             .filter(|(_, name, _)| name.ends_with("/policy.haven"))
             .map(|(m, _, _)| *m)
-            .collect()
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// A bundled policy's display name (`policies/<id>/policy.haven`) and text, or core's
+    /// usage message listing the bundled ids when `id` is not a bundled policy (a module such
+    /// as `std/vocabulary` is not one).
+    pub fn policy(id: &str) -> Result<(&'static str, &'static str), String> {
+        let found = BUNDLED
+            .iter()
+            .find(|(m, name, _)| *m == id && name.ends_with("/policy.haven"));
+        let ids = || haven_core::api::usage::no_bundled(id, &Bundled::policies());
+        found.map(|(_, name, text)| (*name, *text)).ok_or_else(ids)
     }
 
     /// The text of a bundled module or policy.
@@ -88,6 +101,8 @@ impl<L: Loader> Loader for WithBundled<L> {
 pub struct FsLoader {
     root: Option<PathBuf>,
     calendar: Option<PathBuf>,
+    /// A calendar given as text, read before any file.
+    calendar_text: Option<String>,
 }
 
 impl FsLoader {
@@ -97,6 +112,7 @@ impl FsLoader {
         FsLoader {
             root,
             calendar: None,
+            calendar_text: None,
         }
     }
 
@@ -111,6 +127,13 @@ impl FsLoader {
     pub fn with_calendar_beside(mut self, path: &Path) -> Self {
         let file = policy_file(path);
         self.calendar = Some(file.with_file_name("calendar.toml"));
+        self
+    }
+
+    /// The same loader, with the school calendar given as the text of a `calendar.toml`
+    /// (named `calendar.toml` in diagnostics), when `text` is some.
+    pub fn with_calendar_text(mut self, text: Option<String>) -> Self {
+        self.calendar_text = text;
         self
     }
 
@@ -168,9 +191,12 @@ impl Loader for FsLoader {
         Bundled.load(module)
     }
 
-    /// `calendar.toml` beside the policy: absent is `None`; present but unreadable or not
+    /// The calendar given as text, else `calendar.toml` beside the policy: absent is `None`; present but unreadable or not
     /// UTF-8 is an error (never silently no calendar).
     fn calendar(&self) -> Result<Option<(String, String)>, LoadError> {
+        if let Some(text) = &self.calendar_text {
+            return Ok(Some(("calendar.toml".to_owned(), text.clone())));
+        }
         let Some(path) = &self.calendar else {
             return Ok(None);
         };
@@ -218,4 +244,41 @@ pub fn policy_file(path: &Path) -> PathBuf {
 /// `policy.haven` → the `scenarios.toml` beside it.
 pub fn scenarios_file(policy: &Path) -> PathBuf {
     policy.with_file_name("scenarios.toml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Bundled, FsLoader};
+    use haven_core::Loader;
+    use std::path::Path;
+
+    #[test]
+    fn bundled_policies_are_sorted_and_found_by_id() {
+        let ids = Bundled::policies();
+        assert!(ids.is_sorted() && ids.contains(&"baseline") && ids.contains(&"kenilworth_2022"));
+        assert!(!ids.contains(&"std/vocabulary"));
+        let found = Bundled::policy("kenilworth_2022").map(|(name, text)| (name, text.len()));
+        let text = Bundled::text("kenilworth_2022").map(str::len);
+        assert_eq!(
+            found,
+            Ok(("policies/kenilworth_2022/policy.haven", text.unwrap_or(0)))
+        );
+        let module = Bundled::policy("std/vocabulary").err().unwrap_or_default();
+        assert!(module.starts_with("no bundled policy `std/vocabulary`: the bundled policies are "));
+        assert!(module.contains(&ids.join(", ")), "{module}");
+    }
+
+    #[test]
+    fn a_calendar_given_as_text_comes_before_the_file_beside_the_policy() {
+        let file =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/example/policy.haven");
+        let text = "[term]\n".to_owned();
+        let loader = FsLoader::for_policy(&file).with_calendar_text(Some(text.clone()));
+        assert_eq!(
+            loader.calendar(),
+            Ok(Some(("calendar.toml".to_owned(), text)))
+        );
+        let none = FsLoader::new(None).with_calendar_text(None);
+        assert_eq!(none.calendar(), Ok(None));
+    }
 }

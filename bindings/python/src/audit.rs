@@ -3,6 +3,7 @@
 
 use crate::errors::{policy_error, value_error};
 use crate::{guarded, read_text, Policy};
+use haven_audit::synth::{Planted, PlantedParts};
 use haven_audit::Schools;
 use haven_core::api;
 use pyo3::prelude::*;
@@ -105,34 +106,18 @@ impl Auditor {
     /// Generated history records for `school` with planted departures, for tests and
     /// benchmarks: `(records, planted)`, each planted entry
     /// `(record id, action, targets, outcome, judged)`.
-    #[allow(
-        clippy::type_complexity,
-        reason = "a plain tuple is the Python-facing shape"
-    )]
     fn generate(
         &self,
         py: Python<'_>,
         school: &str,
         n: usize,
         seed: u64,
-    ) -> PyResult<(
-        Vec<String>,
-        Vec<(String, String, Vec<String>, String, bool)>,
-    )> {
+    ) -> PyResult<(Vec<String>, Vec<PlantedParts>)> {
         let auditor =
             (self.inner.get(school)).ok_or_else(|| value_error(api::usage::no_school(school)))?;
         let generated =
             py.detach(|| guarded(|| haven_audit::synth::generate(auditor, school, n, seed)))?;
-        let planted = generated.planted.into_iter();
-        let planted = planted.map(|p| {
-            (
-                p.id,
-                p.action,
-                p.target,
-                p.outcome.as_str().into(),
-                p.judged,
-            )
-        });
+        let planted = generated.planted.into_iter().map(Planted::into_parts);
         Ok((generated.lines, planted.collect()))
     }
 

@@ -25,25 +25,18 @@ pyo3::create_exception!(
     "An incident record was rejected.\n\nAttributes: `key` (the offending key path, e.g. `actor.age`; in `evaluate_many` it\nstarts with the record's index, e.g. `[17].actor.age`), `expected`, `code`,\n`message`, `index` (the record's position in `evaluate_many`, else `None`), and `errors`\n(every error of the record, the first being the attributes above)."
 );
 
-/// One finding of the parser or checker: core's `DetailedError`, read-only.
-#[pyclass(frozen, module = "haven", name = "Diagnostic")]
+/// One finding of the parser or checker: core's `DetailedError`, read-only, with its
+/// one-line `summary` (the repr).
+#[pyclass(frozen, get_all, module = "haven", name = "Diagnostic")]
 #[derive(Clone, Debug, serde::Deserialize)]
 pub(crate) struct Diagnostic {
-    #[pyo3(get)]
     severity: String,
-    #[pyo3(get)]
     code: String,
-    #[pyo3(get)]
     message: String,
-    #[pyo3(get)]
     file: Option<String>,
-    #[pyo3(get)]
     line: Option<usize>,
-    #[pyo3(get)]
     column: Option<usize>,
-    #[pyo3(get)]
     help: Option<String>,
-    #[pyo3(get)]
     rendered: String,
     #[serde(skip)]
     summary: String,

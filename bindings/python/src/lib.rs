@@ -12,9 +12,9 @@ mod errors;
 
 use errors::{diagnostics, incident_errors, policy_error, value_error, Diagnostic};
 use haven_core::api;
-use haven_core::api::batch::{Node, Nodes};
+use haven_core::api::batch::{Build, Node, Nodes};
 use haven_core::api::host::{Host, Reader, Shape};
-use haven_core::{CheckOptions, Date, ExplainOptions, Incident, IncidentError};
+use haven_core::{CheckOptions, Date, DiffOptions, ExplainOptions, Incident, IncidentError};
 use haven_modules::FsLoader;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
@@ -25,6 +25,7 @@ use serde::de::{Deserializer as _, Visitor};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use std::vec::Drain;
 
 /// Records read, then evaluated with the GIL released, per chunk of `evaluate_many`.
 const CHUNK: usize = 1024;
@@ -43,49 +44,35 @@ fn to_py<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound
     Ok(pythonize::pythonize(py, value)?)
 }
 
-/// The values written as core's nodes, as Python objects: each distinct string is made
-/// once for all of them (a batch's decisions repeat their keys, names and citations).
-fn objects<'py>(py: Python<'py>, nodes: &Nodes) -> PyResult<Vec<Bound<'py, PyAny>>> {
-    let strings: Vec<_> = nodes.strings.iter().map(|s| PyString::new(py, s)).collect();
-    let mut at = nodes.nodes.iter().peekable();
-    let mut out = Vec::new();
-    while at.peek().is_some() {
-        out.push(object(py, &strings, &mut at)?);
+/// Python objects from core's nodes (`Nodes::build`): each distinct string is made once
+/// for all of them (a batch's decisions repeat their keys, names and citations).
+struct Objects<'py>(Python<'py>);
+
+impl<'py> Build for Objects<'py> {
+    type Value = Bound<'py, PyAny>;
+    type Error = PyErr;
+    fn string(&mut self, text: &str) -> PyResult<Self::Value> {
+        Ok(PyString::new(self.0, text).into_any())
     }
-    Ok(out)
-}
-
-type At<'n> = std::iter::Peekable<std::slice::Iter<'n, Node>>;
-
-fn object<'py>(
-    py: Python<'py>,
-    strings: &[Bound<'py, PyString>],
-    at: &mut At<'_>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let open = |at: &mut At<'_>| at.next_if_eq(&&Node::End).is_none() && at.peek().is_some();
-    Ok(match at.next() {
-        Some(&Node::Bool(b)) => b.into_bound_py_any(py)?,
-        Some(&Node::Int(i)) => i.into_bound_py_any(py)?,
-        Some(&Node::UInt(u)) => u.into_bound_py_any(py)?,
-        Some(&Node::Float(f)) => f.into_bound_py_any(py)?,
-        Some(&Node::Str(i)) => (usize::try_from(i).ok().and_then(|i| strings.get(i)))
-            .map_or_else(|| py.None().into_bound(py), |s| s.clone().into_any()),
-        Some(Node::List) => {
-            let list = PyList::empty(py);
-            while open(at) {
-                list.append(object(py, strings, at)?)?;
-            }
-            list.into_any()
+    fn scalar(&mut self, node: Node) -> PyResult<Self::Value> {
+        match node {
+            Node::Bool(b) => b.into_bound_py_any(self.0),
+            Node::Int(i) => i.into_bound_py_any(self.0),
+            Node::UInt(u) => u.into_bound_py_any(self.0),
+            Node::Float(f) => f.into_bound_py_any(self.0),
+            _ => Ok(self.0.None().into_bound(self.0)),
         }
-        Some(Node::Map) => {
-            let dict = PyDict::new(py);
-            while open(at) {
-                dict.set_item(object(py, strings, at)?, object(py, strings, at)?)?;
-            }
-            dict.into_any()
+    }
+    fn list(&mut self, items: Drain<'_, Self::Value>) -> PyResult<Self::Value> {
+        Ok(PyList::new(self.0, items)?.into_any())
+    }
+    fn map(&mut self, mut entries: Drain<'_, Self::Value>) -> PyResult<Self::Value> {
+        let dict = PyDict::new(self.0);
+        while let (Some(key), Some(value)) = (entries.next(), entries.next()) {
+            dict.set_item(key, value)?;
         }
-        Some(Node::Null | Node::End) | None => py.None().into_bound(py),
-    })
+        Ok(dict.into_any())
+    }
 }
 
 /// A Python value for core's host reader (`api::host`): core walks exact dicts and lists,
@@ -115,15 +102,15 @@ impl<'py> Host for Value<'py> {
     }
 }
 
-/// Run `f` with Python's cyclic garbage collector paused, if it was running. A batch's
+/// Run `f` with Python's cyclic garbage collector paused if `pause` and it was running. A batch's
 /// decisions are fresh trees of dicts and lists that cannot form cycles, yet every few
 /// hundred would trigger a collection over the growing results (3.4x slower on Kenilworth's
 /// referral decisions). `evaluate_many` pauses it per chunk, or for the whole call over a
 /// list or tuple (then only a record's own mapping methods, if it is not a dict, run with
 /// the collector paused).
-fn gc_paused<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+fn gc_paused<T>(py: Python<'_>, pause: bool, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     let gc = py.import("gc")?;
-    let running = gc.call_method0("isenabled")?.is_truthy()?;
+    let running = pause && gc.call_method0("isenabled")?.is_truthy()?;
     if running {
         gc.call_method0("disable")?;
     }
@@ -157,23 +144,14 @@ fn incident(policy: &haven_core::Policy, record: &Bound<'_, PyAny>) -> PyResult<
     read(policy, record)?.map_err(|e| incident_errors(record.py(), e, None))
 }
 
-/// A `datetime.date` (the `today` of date-dependent warnings).
-fn date(today: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Date>> {
-    let Some(today) = today else { return Ok(None) };
-    let part = |name: &str| today.getattr(name)?.extract::<u16>();
-    let small = |name: &str| Ok::<_, PyErr>(u8::try_from(part(name)?).unwrap_or(0));
-    Ok(Some(Date {
-        year: part("year")?,
-        month: small("month")?,
-        day: Some(small("day")?),
-    }))
-}
-
-fn options(today: Option<Date>) -> CheckOptions {
-    CheckOptions {
-        today,
-        ..CheckOptions::default()
-    }
+/// The check options for `today` (a `datetime.date`, for the date-dependent warnings),
+/// read by core's date reader.
+fn options(today: Option<&Bound<'_, PyAny>>) -> PyResult<CheckOptions> {
+    let date = |today: &Bound<'_, PyAny>| {
+        let text: String = today.call_method1("strftime", ("%Y-%m-%d",))?.extract()?;
+        Date::parse(&text).ok_or_else(|| value_error(api::usage::not_a("a date", &text)))
+    };
+    Ok(CheckOptions::with_today(today.map(date).transpose()?))
 }
 
 fn compile(
@@ -181,21 +159,13 @@ fn compile(
     name: &str,
     text: &str,
     loader: FsLoader,
-    today: Option<Date>,
-    calendar: Option<String>,
+    opts: CheckOptions,
 ) -> PyResult<Policy> {
-    let opts = options(today);
-    py.detach(|| {
-        guarded(|| {
-            let policy = haven_core::Policy::compile(name, text, &loader, &opts)?;
-            match &calendar {
-                Some(cal) => policy.with_calendar_toml("calendar.toml", cal),
-                None => Ok(policy),
-            }
-        })
-    })?
-    .map(|inner| Policy { inner })
-    .map_err(|err| policy_error(py, &err))
+    let compile = || haven_core::Policy::compile(name, text, &loader, &opts);
+    let inner = py
+        .detach(|| guarded(compile))?
+        .map_err(|err| policy_error(py, &err))?;
+    Ok(Policy { inner })
 }
 
 /// Policy text from a Python `str`. A lone surrogate (no UTF-8 form) is a located policy
@@ -208,9 +178,10 @@ fn source_text(
         return Ok(Ok(text.into_owned()));
     }
     let bytes = text.call_method1("encode", ("utf-16-le", "surrogatepass"))?;
-    let bytes = bytes.extract::<Vec<u8>>()?;
-    let units = bytes.chunks_exact(2).filter_map(|p| p.try_into().ok());
-    Ok(api::source::from_utf16(name, units.map(u16::from_le_bytes)))
+    Ok(api::source::from_utf16_le(
+        name,
+        &bytes.extract::<Vec<u8>>()?,
+    ))
 }
 
 /// Read a text file: its name and text. I/O errors are `OSError(errno, strerror, filename)`
@@ -240,7 +211,7 @@ impl Policy {
         let file = haven_modules::policy_file(&path);
         let (name, text) = read_text(py, &file)?;
         let loader = FsLoader::for_policy(&file);
-        compile(py, &name, &text, loader, date(today)?, None)
+        compile(py, &name, &text, loader, options(today)?)
     }
 
     /// Compile policy source text. `name` labels it in diagnostics. `use` and `extends`
@@ -256,14 +227,8 @@ impl Policy {
         calendar: Option<String>,
     ) -> PyResult<Self> {
         let text = source_text(text, name)?.map_err(|err| policy_error(py, &err))?;
-        compile(
-            py,
-            name,
-            &text,
-            FsLoader::new(modules),
-            date(today)?,
-            calendar,
-        )
+        let loader = FsLoader::new(modules).with_calendar_text(calendar);
+        compile(py, name, &text, loader, options(today)?)
     }
 
     /// Compile a policy bundled into this module (`"kenilworth_2022"`, `"baseline"`, …).
@@ -271,40 +236,23 @@ impl Policy {
     #[staticmethod]
     #[pyo3(signature = (id, *, today = None))]
     fn bundled(py: Python<'_>, id: &str, today: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let ids = Self::bundled_ids();
-        let text = (ids.contains(&id))
-            .then(|| haven_modules::Bundled::text(id))
-            .flatten()
-            .ok_or_else(|| value_error(api::usage::no_bundled(id, &ids)))?;
-        let name = format!("policies/{id}/policy.haven");
-        compile(py, &name, text, FsLoader::new(None), date(today)?, None)
+        let (name, text) = haven_modules::Bundled::policy(id).map_err(value_error)?;
+        compile(py, name, text, FsLoader::new(None), options(today)?)
     }
 
     /// The ids of the policies bundled into this module, sorted.
     #[staticmethod]
     fn bundled_ids() -> Vec<&'static str> {
-        let mut ids = haven_modules::Bundled::policies();
-        ids.sort_unstable();
-        ids
+        haven_modules::Bundled::policies()
     }
 
     /// Run the scenarios of a `scenarios.toml` text: one dict per scenario (`name`, `cites`,
     /// `passed`, `failures`), in file order. Raises `ValueError` for a text that is not one.
     fn run_scenarios<'py>(&self, py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
-        let scenarios = haven_core::scenario::parse_scenarios(text).map_err(value_error)?;
-        let results = py.detach(|| {
-            guarded(|| {
-                let run = |s| haven_core::scenario::run_scenario(&self.inner, s);
-                scenarios.iter().map(run).collect::<Vec<_>>()
-            })
-        })?;
-        to_py(
-            py,
-            &results
-                .iter()
-                .map(api::ScenarioOutcome::from)
-                .collect::<Vec<_>>(),
-        )
+        let run = || haven_core::scenario::run_scenarios(&self.inner, text);
+        let results = py.detach(|| guarded(run))?.map_err(value_error)?;
+        let outcomes = results.iter().map(api::ScenarioOutcome::from);
+        to_py(py, &outcomes.collect::<Vec<_>>())
     }
 
     /// The policy id, e.g. `"kenilworth_2022"`.
@@ -367,23 +315,13 @@ impl Policy {
                     let read = read(&self.inner, &item?)?;
                     chunk.push(read.map_err(|e| incident_errors(py, e, index))?);
                 }
-                let nodes = py.detach(|| {
-                    guarded(|| {
-                        let mut nodes = Nodes::new();
-                        let each = |i| nodes.write(&self.inner.evaluate(i));
-                        chunk.iter().try_for_each(each).map(|()| nodes)
-                    })
-                })?;
-                let nodes = nodes.map_err(value_error)?;
-                out.extend(gc_paused(py, || objects(py, &nodes))?);
+                let evaluate = || Nodes::decisions(&self.inner, &chunk);
+                let nodes = py.detach(|| guarded(evaluate))?.map_err(value_error)?;
+                out.extend(gc_paused(py, !whole, || nodes.build(&mut Objects(py)))?);
             }
             Ok(out)
         };
-        if whole {
-            gc_paused(py, all)
-        } else {
-            all()
-        }
+        gc_paused(py, whole, all)
     }
 
     /// Why the decision on `incident` is what it is: the decision with `explain` (rules,
@@ -399,20 +337,15 @@ impl Policy {
         why_not: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let incident = self::incident(&self.inner, incident)?;
+        let goal = why_not
+            .map(api::goal)
+            .transpose()
+            .map_err(|e| value_error(e.message()))?;
         let opts = ExplainOptions::default();
-        match why_not {
-            Some(words) => {
-                let goal = api::goal(words).map_err(|e| value_error(e.message()))?;
-                to_py(
-                    py,
-                    &guarded(|| self.inner.why_not(&incident, &goal, &opts))?,
-                )
-            }
-            None => to_py(
-                py,
-                &guarded(|| self.inner.evaluate_explained(&incident, &opts))?,
-            ),
-        }
+        guarded(|| match goal {
+            Some(goal) => to_py(py, &self.inner.why_not(&incident, &goal, &opts)),
+            None => to_py(py, &self.inner.evaluate_explained(&incident, &opts)),
+        })?
     }
 
     /// The open questions grouped by the action they settle, best question first (the
@@ -427,10 +360,12 @@ impl Policy {
     }
 
     fn __repr__(&self) -> String {
-        match self.inner.version() {
-            Some(v) => format!("<haven.Policy {} version {v}>", self.inner.id()),
-            None => format!("<haven.Policy {}>", self.inner.id()),
-        }
+        let version = self.inner.version().map(|v| format!(" version {v}"));
+        format!(
+            "<haven.Policy {}{}>",
+            self.inner.id(),
+            version.unwrap_or_default()
+        )
     }
 }
 
@@ -442,12 +377,9 @@ fn diff<'py>(
     old: &Bound<'py, Policy>,
     new: &Bound<'py, Policy>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (old, new) = (&old.get().inner, &new.get().inner);
-    let opts = haven_core::DiffOptions::default();
-    to_py(
-        py,
-        &py.detach(|| guarded(|| haven_core::diff(old, new, &opts)))?,
-    )
+    let (old, new, opts) = (&old.get().inner, &new.get().inner, DiffOptions::default());
+    let report = py.detach(|| guarded(|| haven_core::diff(old, new, &opts)))?;
+    to_py(py, &report)
 }
 
 /// Parse and check policy source text without compiling it for use: every error and
@@ -461,7 +393,7 @@ fn check(
     modules: Option<PathBuf>,
     today: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Vec<Diagnostic>> {
-    let opts = options(date(today)?);
+    let opts = options(today)?;
     let detailed = match source_text(text, name)? {
         Err(err) => err.detailed(),
         Ok(text) => {
@@ -472,11 +404,10 @@ fn check(
     diagnostics(&detailed)
 }
 
-/// For `bench/bench.py`: seconds for `n` runs of `stage` on the JSON text `incident`, in Rust:
-/// `"json"` (text → decision JSON text, what `haven eval --format json` does per record),
-/// `"value"` (read a parsed value and evaluate), `"evaluate"` (the engine alone), `"read"`
-/// (core's reader on the Python value, no evaluation: the binding's cost in), `"out"` (the
-/// decision into Python objects: the binding's cost out).
+/// For `bench/bench.py`: seconds for `n` runs of `stage` on `incident`: core's stages
+/// (`api::bench::time`: `"json"`, `"value"`, `"evaluate"`) on its JSON text, or the binding's
+/// own: `"read"` (core's reader on the Python value: the cost in) and `"out"` (the decision
+/// into Python objects: the cost out).
 #[pyfunction]
 fn _bench_native(
     py: Python<'_>,
@@ -486,26 +417,17 @@ fn _bench_native(
     stage: &str,
 ) -> PyResult<f64> {
     let policy = &policy.get().inner;
-    let text: String = py
-        .import("json")?
-        .call_method1("dumps", (incident,))?
-        .extract()?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(value_error)?;
-    let valid = self::incident(policy, incident)?;
-    let decision = policy.evaluate(&valid);
+    if !matches!(stage, "read" | "out") {
+        let text: String = (py.import("json")?.call_method1("dumps", (incident,))?).extract()?;
+        let time = api::bench::time(policy, &text, stage, n).map_err(value_error)?;
+        return Ok(time.as_secs_f64());
+    }
+    let decision = policy.evaluate(&self::incident(policy, incident)?);
     let start = Instant::now();
     for _ in 0..n {
         match stage {
-            "json" => drop(std::hint::black_box(policy.evaluate_json_to_string(&text))),
-            "value" => drop(std::hint::black_box(
-                policy
-                    .incident_from_value_all(&value)
-                    .map(|i| policy.evaluate(&i).questions().len()),
-            )),
-            "evaluate" => drop(std::hint::black_box(policy.evaluate(&valid))),
             "read" => drop(std::hint::black_box(read(policy, incident)?)),
-            "out" => drop(std::hint::black_box(to_py(py, &decision)?)),
-            other => return Err(value_error(api::usage::not_a("a bench stage", other))),
+            _ => drop(std::hint::black_box(to_py(py, &decision)?)),
         }
     }
     Ok(start.elapsed().as_secs_f64())

@@ -74,7 +74,17 @@ def test_check_today_enables_the_overdue_review_warning() -> None:
     text = 'policy old "Old" {\n  version "1"\n  review_by 2020-01\n  use std/vocabulary\n}\n'
     assert "haven::check::review_overdue" not in {d.code for d in haven.check(text)}
     later = haven.check(text, today=datetime.date(2030, 1, 1))
-    assert "haven::check::review_overdue" in {d.code for d in later}
+    overdue = [d for d in later if d.code == "haven::check::review_overdue"]
+    assert len(overdue) == 1
+    d = overdue[0]
+    assert d.summary == f"warning[{d.code}] at {d.file}:{d.line}:{d.column}: {d.message}"
+    assert repr(d) == f"<Diagnostic {d.summary}>"
+    # a datetime is a date; the day before the review month is not overdue
+    moment = datetime.datetime(2030, 1, 1, 23, 59)
+    assert [x.code for x in haven.check(text, today=moment)] == [x.code for x in later]
+    assert "haven::check::review_overdue" not in {x.code for x in haven.check(text, today=datetime.date(2019, 12, 31))}
+    with pytest.raises(AttributeError):
+        haven.check(text, today="2030-01-01")  # type: ignore[arg-type]
 
 
 def test_policy_cannot_be_constructed_or_changed(policy: haven.Policy) -> None:

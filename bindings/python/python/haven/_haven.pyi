@@ -156,6 +156,10 @@ class Diagnostic:
     def rendered(self) -> str:
         """The rustc-style rendering with the source line underlined."""
 
+    @property
+    def summary(self) -> str:
+        """One line, ``error[code] at file:line:column: message`` (the repr)."""
+
 class PolicyError(ValueError):
     """A policy did not compile. The attributes describe its first error."""
 

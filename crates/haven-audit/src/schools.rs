@@ -86,6 +86,22 @@ impl Schools {
         serde_json::json!({ "error": error }).to_string()
     }
 
+    /// [`Schools::evaluate_json`] on each pair of `schools` and `incidents`, in order; `Err`
+    /// (core's usage message) when their lengths differ.
+    pub fn evaluate_json_each(
+        &self,
+        schools: &[String],
+        incidents: &[String],
+    ) -> Result<Vec<String>, &'static str> {
+        if schools.len() != incidents.len() {
+            return Err(haven_core::api::usage::LENGTHS);
+        }
+        let pairs = schools.iter().zip(incidents);
+        Ok(pairs
+            .map(|(school, text)| self.evaluate_json(school, text))
+            .collect())
+    }
+
     /// Audit many lines into a summary and the records with findings, in input order.
     pub fn audit_lines<'a>(
         &self,

@@ -178,6 +178,26 @@ fn several_schools_dispatch_by_school() {
 }
 
 #[test]
+fn evaluate_json_each_pairs_schools_with_records() {
+    let mut schools = haven_audit::Schools::new();
+    schools.insert("kingsbury_2019", auditor("kingsbury_2019"));
+    let record = r#"{"category": "cyberbullying"}"#.to_owned();
+    let names = ["kingsbury_2019".to_owned(), "nowhere".to_owned()];
+    let out = schools
+        .evaluate_json_each(&names, &[record.clone(), record.clone()])
+        .unwrap();
+    let one = schools.evaluate_json("kingsbury_2019", &record);
+    assert_eq!(out[0], one);
+    assert!(
+        out[1].contains("haven::history::unknown_school"),
+        "{}",
+        out[1]
+    );
+    let uneven = schools.evaluate_json_each(&names, &[record]);
+    assert_eq!(uneven, Err(haven_core::api::usage::LENGTHS));
+}
+
+#[test]
 fn an_auditor_for_a_policy_takes_the_calendar_beside_it() {
     let by_hand = auditor("kingsbury_2019");
     let policy = by_hand.policy().clone();

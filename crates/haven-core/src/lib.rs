@@ -479,12 +479,17 @@ impl Policy {
         self.incident_from_value_all(&value)
     }
 
-    /// The warnings as answer errors (`kind: "policy"`), for a binding to keep once.
-    pub fn warning_errors(&self) -> Vec<api::Error> {
+    /// The warnings with their file, line, column and rendering.
+    pub fn detailed_warnings(&self) -> Vec<DetailedError> {
         self.warnings
             .iter()
-            .map(|d| api::Error::Policy(d.detailed(&self.sources)))
+            .map(|d| d.detailed(&self.sources))
             .collect()
+    }
+
+    /// The warnings as answer errors (`kind: "policy"`), for a binding to keep once.
+    pub fn warning_errors(&self) -> Vec<api::Error> {
+        api::Error::policy(self.detailed_warnings())
     }
 
     /// Validate an incident given as a JSON value.

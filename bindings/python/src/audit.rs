@@ -21,13 +21,6 @@ fn load(py: Python<'_>, path: &Path, calendar: Option<&Path>) -> PyResult<haven_
     Ok(haven_audit::Auditor::for_policy(policy))
 }
 
-/// A school's policy path, or its (policy path, calendar path or `None`) pair.
-#[derive(FromPyObject)]
-enum School {
-    Pair(PathBuf, Option<PathBuf>),
-    Policy(PathBuf),
-}
-
 /// Audits history records (JSON text, one record per string) against schools' policies.
 #[pyclass(frozen, module = "haven", name = "Auditor")]
 pub(crate) struct Auditor {
@@ -42,10 +35,8 @@ impl Auditor {
     fn new(py: Python<'_>, schools: &Bound<'_, PyDict>) -> PyResult<Self> {
         let mut inner = Schools::new();
         for (id, school) in schools {
-            let (policy, calendar) = match school.extract()? {
-                School::Pair(policy, calendar) => (policy, calendar),
-                School::Policy(policy) => (policy, None),
-            };
+            let pair = school.extract::<(PathBuf, Option<PathBuf>)>();
+            let (policy, calendar) = pair.or_else(|_| Ok::<_, PyErr>((school.extract()?, None)))?;
             let auditor = load(py, &policy, calendar.as_deref())?;
             inner.insert(id.extract::<String>()?, auditor);
         }
@@ -131,12 +122,8 @@ impl Auditor {
         schools: Vec<String>,
         incidents: Vec<String>,
     ) -> PyResult<Vec<String>> {
-        if schools.len() != incidents.len() {
-            return Err(value_error(api::usage::LENGTHS));
-        }
-        let pairs = schools.iter().zip(&incidents);
-        let each = |(school, text): (&String, &String)| self.inner.evaluate_json(school, text);
-        py.detach(|| guarded(|| pairs.map(each).collect()))
+        let each = || self.inner.evaluate_json_each(&schools, &incidents);
+        py.detach(|| guarded(each))?.map_err(value_error)
     }
 
     fn __repr__(&self) -> String {

@@ -276,9 +276,7 @@ impl Policy {
     /// Warnings found while compiling.
     #[getter]
     fn warnings(&self) -> PyResult<Vec<Diagnostic>> {
-        let sources = self.inner.sources();
-        let detailed = self.inner.warnings().iter().map(|d| d.detailed(sources));
-        diagnostics(&detailed.collect::<Vec<_>>())
+        diagnostics(&self.inner.detailed_warnings())
     }
 
     /// Evaluate one incident record (a dict in the shape of docs/contract.md); return the

@@ -59,3 +59,23 @@ def test_report_and_html() -> None:
     assert json.loads(report)["policy"] == "kingsbury_2019"
     page = haven.audit_html(report)
     assert page.startswith("<!doctype html>") and "<svg" in page and "<script" not in page
+
+
+def test_evaluate_json_gives_each_school_its_decision_or_an_error_envelope() -> None:
+    auditor = haven.Auditor({"kingsbury_2019": str(KINGSBURY), "kenilworth_2022": (str(KENILWORTH), None)})
+    record = json.dumps({"category": "sharing_nudes"})
+    out = [json.loads(t) for t in auditor.evaluate_json(["kingsbury_2019", "nowhere", "kenilworth_2022"], [record] * 3)]
+    assert out[0]["policy"]["id"] == "kingsbury_2019" and out[2]["policy"]["id"] == "kenilworth_2022"
+    assert out[1] == {
+        "error": {"code": "haven::history::unknown_school", "key": "school", "message": "no policy is loaded for `nowhere`"}
+    }
+    assert json.loads(auditor.evaluate_json(["kingsbury_2019"], ['{"category": 7}'])[0])["error"]["key"] == "category"
+    with pytest.raises(ValueError, match="^schools and incidents differ in length$"):
+        auditor.evaluate_json(["kingsbury_2019"], [])
+
+
+def test_a_school_that_is_neither_a_path_nor_a_pair_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        haven.Auditor({"kingsbury_2019": 7})  # type: ignore[dict-item]
+    with pytest.raises(TypeError):
+        haven.Auditor({"kingsbury_2019": (str(KINGSBURY), 7)})  # type: ignore[dict-item]

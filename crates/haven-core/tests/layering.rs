@@ -402,15 +402,16 @@ fn own_errors(text: &str) -> Vec<String> {
 }
 
 /// Issue 12's budget: each binding's Rust under half its lines before the one boundary
-/// (Python ~1 450, WASM ~850), with no error code or message of its own.
+/// (1 445 for Python and 848 for WASM at `37a4bf8`), with no error code or message of its own.
 #[test]
 fn bindings_stay_thin_adapters() {
-    for (name, budget) in [("python", 725), ("wasm", 425)] {
+    for (name, before) in [("python", 1445), ("wasm", 848)] {
         let sources = binding_sources(name);
         let lines: usize = sources.iter().map(|(_, t)| t.lines().count()).sum();
+        let half = "not under half of";
         assert!(
-            lines < budget,
-            "bindings/{name}/src is {lines} lines (budget < {budget})"
+            2 * lines < before,
+            "bindings/{name}/src: {lines} lines, {half} {before}"
         );
         for (file, text) in &sources {
             let own = own_errors(text);
